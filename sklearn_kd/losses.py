@@ -42,9 +42,7 @@ LOSSES = ("kd", "dkd", "label_smoothing")
 
 def _check_temperature(temperature):
     if not float(temperature) > 0:
-        raise ValueError(
-            f"temperature must be a float > 0, got {temperature!r}."
-        )
+        raise ValueError(f"temperature must be a float > 0, got {temperature!r}.")
 
 
 def _check_alpha(alpha):

@@ -1,0 +1,668 @@
+"""DistilledClassifier: distil any scikit-learn teacher into a PyTorch student."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    check_memory,
+    validate_data,
+)
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+from torch import nn
+
+from ._net import (
+    FEATURES,
+    SAMPLE_WEIGHT,
+    TEACHER,
+    DistillationNet,
+    FiniteLossGuard,
+)
+from ._student import ACTIVATIONS, MLPStudent, standardisation_statistics
+from ._teacher import (
+    OverconfidentTeacherWarning,
+    check_teacher_proba,
+    fit_teacher_proba,
+    is_frozen,
+    log_soften_numpy,
+)
+from .losses import LOSSES, DistillationLoss
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+KNOWLEDGE_LEVELS = ("full", "universe", "domain", "instance")
+
+
+def _check_class(value, base, name):
+    if inspect.isclass(value) and not issubclass(value, base):
+        raise TypeError(
+            f"{name} must be a subclass of {base.__module__}.{base.__qualname__} "
+            f"when given as a class; got {value!r}."
+        )
+
+
+class DistilledClassifier(ClassifierMixin, BaseEstimator):
+    """Distil a teacher's ``predict_proba`` into a PyTorch student network.
+
+    The student, a small neural network trained by skorch, minimises
+
+    ``(1 - alpha) * CE(y, p) + alpha * T**2 * KL(q_T || p_T)``
+
+    where ``q_T = softmax(log q / T)`` softens the teacher's probabilities
+    ``q`` and ``p_T = softmax(z / T)`` the student's logits ``z``. The teacher
+    is any fitted or unfitted scikit-learn classifier with ``predict_proba``,
+    a :class:`~sklearn.frozen.FrozenEstimator`, or precomputed probabilities
+    passed to :meth:`fit`. Its probabilities are computed once per fit.
+
+    Read more in the :ref:`User Guide <user_guide>`.
+
+    Parameters
+    ----------
+    teacher : estimator, "self" or None, default=None
+        The teacher. An estimator with ``fit`` and ``predict_proba`` is
+        cloned and fitted on the training rows; a ``FrozenEstimator`` is used
+        as it is (never refitted). ``"self"`` trains a first student of the
+        same architecture on the hard labels and distils it into a second one
+        (born-again self-distillation). ``None`` requires ``teacher_proba``
+        in :meth:`fit`, unless ``alpha=0`` or ``loss="label_smoothing"``.
+
+    temperature : float, default=1.0
+        Temperature ``T > 0`` applied to teacher and student in the soft
+        term. ``T > 1`` exposes the teacher's non-target probabilities;
+        ``T < 1`` sharpens an under-confident teacher (random forests often
+        are out of sample). See :ref:`choosing_temperature`.
+
+    alpha : float, default=0.5
+        Weight of the teacher term in [0, 1]; 0 is plain cross-entropy on
+        the hard labels, 1 ignores them. With ``loss="label_smoothing"``
+        it is the smoothing ``epsilon``.
+
+    loss : {"kd", "dkd", "label_smoothing"}, default="kd"
+        ``"kd"``: Hinton et al. (2015). ``"dkd"``: decoupled KD (Zhao et
+        al., 2022) with ``tckd_weight`` and ``nckd_weight``.
+        ``"label_smoothing"``: the teacher-free baseline.
+
+    knowledge : {"full", "universe", "domain", "instance"}, default="full"
+        Which part of the softened teacher the student sees (Tang et al.):
+        ``"universe"`` keeps one constant true-class confidence and a uniform
+        rest, ``"domain"`` adds class-level non-target shapes, ``"instance"``
+        keeps each row's true-class confidence with a uniform rest, ``"full"``
+        is the teacher itself. See :mod:`sklearn_kd.knowledge`.
+
+    tckd_weight : float, default=1.0
+        Weight of the target-class term when ``loss="dkd"``.
+
+    nckd_weight : float, default=1.0
+        Weight of the non-target-class term when ``loss="dkd"``.
+
+    scale_t2 : bool, default=True
+        Multiply the soft term by ``T**2``. Switch off to tune ``alpha`` and
+        ``temperature`` jointly on an unscaled loss.
+
+    teacher_cv : int, cross-validation generator or None, default=None
+        None: the teacher predicts the rows it was fitted on. Otherwise the
+        student learns from out-of-fold probabilities (as in
+        :class:`~sklearn.ensemble.StackingClassifier`), which keeps random
+        forests and boosting from handing over near one-hot targets.
+        Requires an unfitted teacher.
+
+    module : torch.nn.Module instance or class, default=None
+        The student, returning logits. A class is instantiated as
+        ``module(n_features, n_classes)``; an instance is deep-copied at fit
+        and its weights are the starting point. ``None`` builds
+        :class:`~sklearn_kd.MLPStudent`, which standardises its inputs from
+        the training rows; custom modules receive the raw features.
+
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layers of the default student.
+
+    activation : {"relu", "tanh", "logistic", "gelu"}, default="relu"
+        Non-linearity of the default student.
+
+    max_epochs : int, default=100
+        Maximum number of passes over the training rows.
+
+    batch_size : int, default=128
+        Rows per mini-batch (capped at the number of training rows).
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    optimizer : {"adam", "adamw", "sgd"} or torch.optim.Optimizer class, \
+default="adam"
+        The optimiser.
+
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimiser.
+
+    early_stopping : bool, default=False
+        If True, hold out ``validation_fraction`` of the rows (stratified on
+        the hard labels), stop when the validation loss has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs, and restore the best
+        weights. If False, stop when the training loss stalls likewise.
+
+    validation_fraction : float, default=0.1
+        Share of rows held out when ``early_stopping=True``.
+
+    n_iter_no_change : int or None, default=10
+        Patience of the stopping rule; None trains for ``max_epochs``.
+
+    tol : float, default=1e-4
+        Relative improvement that resets the patience.
+
+    callbacks : list of skorch callbacks or (name, callback) tuples, \
+default=None
+        Extra skorch callbacks, deep-copied at fit.
+
+    device : str or torch.device, default="cpu"
+        Where the student trains, e.g. ``"cuda"``. Training data and teacher
+        targets are moved there once per fit.
+
+    memory : str, joblib.Memory or None, default=None
+        Cache of the teacher's probabilities (and fitted teacher), keyed by
+        teacher, data and ``teacher_cv``: a grid search over ``temperature``
+        and ``alpha`` then runs the teacher once per fold.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+        The global torch RNG is left untouched.
+
+    verbose : int, default=0
+        0 is silent; 1 prints skorch's per-epoch table.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` has string column names.
+    teacher_ : estimator or None
+        The fitted (or frozen) teacher; None with ``teacher_proba``.
+    student_ : skorch.NeuralNet
+        The trained student network; ``student_.module_`` is the module.
+    history_ : skorch.History
+        Per-epoch training (and validation) losses.
+    n_iter_ : int
+        Number of epochs run.
+    knowledge_params_ : Bunch or None
+        Constants of the knowledge level estimated on the training rows.
+    teacher_stats_ : Bunch or None
+        Summary of the teacher's training targets (see
+        :func:`sklearn_kd.diagnostics.teacher_diagnostics`).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same student on hard labels.
+    sklearn.frozen.FrozenEstimator : Use a pre-fitted teacher as it is.
+
+    References
+    ----------
+    Hinton, Vinyals, Dean. Distilling the Knowledge in a Neural Network, 2015.
+    Tang et al. Understanding and Improving Knowledge Distillation, 2020.
+    Zhao et al. Decoupled Knowledge Distillation, CVPR 2022.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn_kd import DistilledClassifier
+    >>> X, y = make_classification(n_samples=200, random_state=0)
+    >>> clf = DistilledClassifier(
+    ...     RandomForestClassifier(n_estimators=20, random_state=0),
+    ...     temperature=2.0, alpha=0.7, teacher_cv=3, max_epochs=20,
+    ...     hidden_layer_sizes=(16,), random_state=0,
+    ... ).fit(X, y)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    >>> clf.score(X, y) > 0.8
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "teacher": [None, StrOptions({"self"}), HasMethods(["fit", "predict_proba"])],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "loss": [StrOptions(set(LOSSES))],
+        "knowledge": [StrOptions(set(KNOWLEDGE_LEVELS))],
+        "tckd_weight": [Interval(Real, 0, None, closed="left")],
+        "nckd_weight": [Interval(Real, 0, None, closed="left")],
+        "scale_t2": ["boolean"],
+        "teacher_cv": [None, Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "module": [None, nn.Module, type],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "callbacks": [None, list],
+        "device": [str, torch.device],
+        "memory": [None, str, HasMethods(["cache"])],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        *,
+        temperature=1.0,
+        alpha=0.5,
+        loss="kd",
+        knowledge="full",
+        tckd_weight=1.0,
+        nckd_weight=1.0,
+        scale_t2=True,
+        teacher_cv=None,
+        module=None,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        max_epochs=100,
+        batch_size=128,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        callbacks=None,
+        device="cpu",
+        memory=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.teacher = teacher
+        self.temperature = temperature
+        self.alpha = alpha
+        self.loss = loss
+        self.knowledge = knowledge
+        self.tckd_weight = tckd_weight
+        self.nckd_weight = nckd_weight
+        self.scale_t2 = scale_t2
+        self.teacher_cv = teacher_cv
+        self.module = module
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.callbacks = callbacks
+        self.device = device
+        self.memory = memory
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, teacher_proba=None, sample_weight=None, **fit_params):
+        """Fit the teacher (unless frozen or precomputed), then the student.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training features. The teacher receives ``X`` as given (a
+            DataFrame stays one); the student its numeric float32 copy.
+        y : array-like of shape (n_samples,)
+            Hard labels (any labels: ints, strings, booleans).
+        teacher_proba : array-like of shape (n_samples, n_classes), \
+default=None
+            Precomputed teacher probabilities, columns in ``classes_`` order
+            (sorted labels), each row summing to 1 within 1e-4. Only with
+            ``teacher=None``. Sliced per fold by ``GridSearchCV``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of each row in the student's loss; also passed to the
+            teacher's ``fit`` when it accepts ``sample_weight``.
+        **fit_params : dict
+            Passed to the teacher's ``fit``.
+
+        Returns
+        -------
+        self : DistilledClassifier
+            The fitted estimator.
+        """
+        X_teacher = X
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+        )
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                "y must hold at least 2 classes to train a classifier; got 1 "
+                f"class: {self.classes_.tolist()!r}."
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        device = self._check_device()
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        log_q_T = self._teacher_targets(
+            X_teacher, X, y, y_idx, teacher_proba, sample_weight, fit_params, rng
+        )
+        self.student_ = self._build_student(X, y_idx, n_classes, device, seed)
+        inputs = {FEATURES: X}
+        if log_q_T is not None:
+            inputs[TEACHER] = log_q_T
+        if sample_weight is not None:
+            inputs[SAMPLE_WEIGHT] = sample_weight
+        with torch.random.fork_rng(devices=self._rng_devices(device)):
+            torch.manual_seed(seed)
+            self.student_.fit(inputs, y_idx)
+        self.history_ = self.student_.history
+        self.n_iter_ = len(self.history_)
+        return self
+
+    def _check_device(self):
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(
+                f"device must name a torch device such as 'cpu' or 'cuda'; got "
+                f"{self.device!r} ({exc})."
+            ) from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} was requested but no CUDA GPU is "
+                "available to torch on this machine; use device='cpu'."
+            )
+        return device
+
+    @staticmethod
+    def _rng_devices(device):
+        if device.type == "cuda":
+            return [device.index if device.index is not None else 0]
+        return []
+
+    def _needs_teacher(self):
+        return self.alpha > 0 and self.loss != "label_smoothing"
+
+    def _teacher_targets(
+        self, X_teacher, X, y, y_idx, teacher_proba, sample_weight, fit_params, rng
+    ):
+        """Teacher probabilities -> knowledge level -> log q_T (float32)."""
+        n_classes = len(self.classes_)
+        self.teacher_ = None
+        self.knowledge_params_ = None
+        self.teacher_stats_ = None
+        if teacher_proba is not None and self.teacher is not None:
+            raise ValueError(
+                "Pass either a teacher or teacher_proba, not both: got "
+                f"teacher={self.teacher!r} and a teacher_proba array."
+            )
+        if teacher_proba is not None:
+            proba = check_teacher_proba(teacher_proba, len(y), n_classes)
+        elif self.teacher is not None:
+            proba = self._run_teacher(X_teacher, y, sample_weight, fit_params, rng)
+        elif self._needs_teacher():
+            raise ValueError(
+                "DistilledClassifier needs a teacher: pass teacher=<estimator> "
+                "or fit(X, y, teacher_proba=...), or set alpha=0 (hard labels "
+                f"only) or loss='label_smoothing'; got teacher=None, "
+                f"alpha={self.alpha!r}, loss={self.loss!r}."
+            )
+        else:
+            return None
+
+        from .diagnostics import teacher_diagnostics
+
+        log_q_T = log_soften_numpy(proba, self.temperature)
+        q_T = np.exp(log_q_T)
+        if self.knowledge != "full":
+            from .knowledge import apply_knowledge, fit_knowledge
+
+            self.knowledge_params_ = fit_knowledge(q_T, y_idx, n_classes)
+            q_T = apply_knowledge(q_T, y_idx, self.knowledge, self.knowledge_params_)
+            with np.errstate(divide="ignore"):
+                log_q_T = np.log(q_T)
+        self.teacher_stats_ = teacher_diagnostics(
+            proba, y_idx, alpha=self.alpha
+        ).summary
+        self._warn_if_overconfident()
+        if not self._needs_teacher():
+            return None
+        return log_q_T.astype(np.float32)
+
+    def _warn_if_overconfident(self):
+        from .diagnostics import is_overconfident
+
+        if is_overconfident(self.teacher_stats_):
+            warnings.warn(
+                "The teacher is nearly one-hot on the training rows (mean "
+                "non-target mass "
+                f"{self.teacher_stats_.non_target_mass_mean:.2g}): it passes on "
+                "little beyond the hard labels. Use teacher_cv for out-of-fold "
+                "probabilities, a higher temperature, or an early-stopped "
+                "teacher.",
+                OverconfidentTeacherWarning,
+                stacklevel=4,
+            )
+
+    def _run_teacher(self, X, y, sample_weight, fit_params, rng):
+        teacher = self.teacher
+        if isinstance(teacher, str):  # "self": born-again distillation
+            teacher = clone(self).set_params(
+                teacher=None,
+                alpha=0.0,
+                loss="kd",
+                knowledge="full",
+                teacher_cv=None,
+                memory=None,
+                random_state=int(rng.randint(np.iinfo(np.int32).max)),
+            )
+        if self.teacher_cv is not None:
+            if is_frozen(teacher):
+                raise ValueError(
+                    "teacher_cv needs a teacher that can be refitted per fold; "
+                    "a FrozenEstimator is never refitted. Use teacher_cv=None "
+                    "(its predictions on these rows are out-of-sample if it was "
+                    "fitted elsewhere) or pass the unfitted estimator; got "
+                    f"teacher_cv={self.teacher_cv!r}."
+                )
+            self._check_teacher_cv(y)
+        fit_params = dict(fit_params)
+        if sample_weight is not None and _accepts_sample_weight(teacher):
+            fit_params["sample_weight"] = sample_weight
+        run = fit_teacher_proba
+        if self.memory is not None:
+            run = check_memory(self.memory).cache(fit_teacher_proba)
+        self.teacher_, proba = run(
+            teacher, X, y, self.classes_, self.teacher_cv, fit_params
+        )
+        return proba
+
+    def _check_teacher_cv(self, y):
+        splitter = check_cv(self.teacher_cv, y, classifier=True)
+        n_splits = splitter.get_n_splits()
+        counts = np.unique(y, return_counts=True)[1]
+        if len(y) < n_splits or counts.min() < n_splits:
+            raise ValueError(
+                f"teacher_cv={self.teacher_cv!r} makes {n_splits} folds, which "
+                f"needs at least {n_splits} rows of every class; got "
+                f"{len(y)} rows and a smallest class of {counts.min()} rows."
+            )
+
+    # -------------------------------------------------------------- student
+    def _build_student(self, X, y_idx, n_classes, device, seed):
+        n_features = X.shape[1]
+        with torch.random.fork_rng(devices=self._rng_devices(device)):
+            torch.manual_seed(seed)
+            module = self._make_module(X, n_features, n_classes)
+        _check_class(self.optimizer, torch.optim.Optimizer, "optimizer")
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        criterion = DistillationLoss(
+            loss=self.loss,
+            temperature=self.temperature,
+            alpha=self.alpha,
+            tckd_weight=self.tckd_weight,
+            nckd_weight=self.nckd_weight,
+            scale_t2=self.scale_t2,
+            teacher_is_log_softened=True,
+        )
+        callbacks = [("finite_loss", FiniteLossGuard())]
+        train_split = None
+        if self.early_stopping:
+            self._check_validation_split(np.bincount(y_idx))
+            train_split = ValidSplit(
+                self.validation_fraction, stratified=True, random_state=seed
+            )
+        if self.n_iter_no_change is not None:
+            monitor = "valid_loss" if self.early_stopping else "train_loss"
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor=monitor,
+                        patience=self.n_iter_no_change,
+                        threshold=self.tol,
+                        threshold_mode="rel",
+                        load_best=self.early_stopping,
+                        sink=print if self.verbose else _silent,
+                    ),
+                )
+            )
+        for i, callback in enumerate(copy.deepcopy(self.callbacks or [])):
+            if not isinstance(callback, tuple):
+                callback = (f"user_callback_{i}", callback)
+            callbacks.append(callback)
+        net = DistillationNet(
+            module=module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=min(self.batch_size, len(X)),
+            train_split=train_split,
+            callbacks=callbacks,
+            device=str(device),
+            verbose=self.verbose,
+            predict_nonlinearity=None,
+        )
+        if not self.verbose:
+            net.set_params(callbacks__print_log=None)
+        return net
+
+    def _make_module(self, X, n_features, n_classes):
+        if self.module is None:
+            mean, scale = standardisation_statistics(X)
+            return MLPStudent(
+                n_features,
+                n_classes,
+                hidden_layer_sizes=tuple(int(h) for h in self.hidden_layer_sizes),
+                activation=self.activation,
+                mean=mean,
+                scale=scale,
+            )
+        if inspect.isclass(self.module):
+            _check_class(self.module, nn.Module, "module")
+            return self.module(n_features, n_classes)
+        return copy.deepcopy(self.module)
+
+    def _check_validation_split(self, y_counts):
+        n_classes = len(y_counts)
+        n = int(y_counts.sum())
+        n_valid = int(np.ceil(self.validation_fraction * n))
+        if y_counts.min() < 2 or n_valid < n_classes or n - n_valid < n_classes:
+            raise ValueError(
+                "early_stopping=True holds out a stratified validation split of "
+                f"validation_fraction={self.validation_fraction!r}, which needs "
+                "at least 2 rows of every class and at least n_classes rows on "
+                f"each side; got {n} rows, {n_classes} classes and a smallest "
+                f"class of {y_counts.min()} rows."
+            )
+
+    # ------------------------------------------------------------- predict
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        logits = self.student_.forward(X.astype(np.float32, copy=False), device="cpu")
+        return logits.detach().numpy().astype(np.float64)
+
+    def predict_proba(self, X):
+        """Class probabilities of the student (softmax at T = 1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in ``classes_`` order; rows sum to 1.
+        """
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed stably from the logits."""
+        from scipy.special import log_softmax
+
+        return log_softmax(self._logits(X), axis=1)
+
+    def predict(self, X):
+        """Predicted labels, taken from ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = str(self.device).startswith("cuda")
+        return tags
+
+
+def _silent(*args, **kwargs):
+    """Sink that drops skorch's early-stopping messages when not verbose."""
+
+
+def _accepts_sample_weight(estimator):
+    from sklearn.utils.validation import has_fit_parameter
+
+    try:
+        return has_fit_parameter(estimator, "sample_weight")
+    except (TypeError, ValueError):
+        return False
+
+
+__all__ = ["DistilledClassifier"]

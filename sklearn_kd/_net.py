@@ -1,0 +1,166 @@
+"""The skorch network that trains a student against teacher targets.
+
+skorch stays the engine (``fit_loop``, callbacks, history, validation
+split); only its documented seams are overridden:
+
+- ``get_dataset`` builds the tensors once and moves them to the device once;
+- ``get_iterator`` batches them by index slicing instead of a per-row
+  ``Dataset``/``DataLoader`` round trip;
+- ``infer`` feeds only the features to the module; the teacher targets and
+  sample weights travel beside them in the batch dict;
+- ``get_loss`` hands those targets to the distillation criterion.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+FEATURES = "X"
+TEACHER = "teacher"
+SAMPLE_WEIGHT = "sample_weight"
+
+#: Rows per forward pass when not training (prediction and validation).
+INFERENCE_BATCH_SIZE = 8192
+
+
+class TensorDictDataset(torch.utils.data.Dataset):
+    """Named tensors of equal length plus the hard labels, held on a device."""
+
+    def __init__(self, tensors, y=None):
+        self.tensors = tensors
+        self.y = y
+        self.n_rows = len(next(iter(tensors.values())))
+
+    def __len__(self):
+        return self.n_rows
+
+    def __getitem__(self, i):
+        Xi = {key: value[i] for key, value in self.tensors.items()}
+        yi = self.y[i] if self.y is not None else torch.empty(0)
+        return Xi, yi
+
+
+class IndexBatches:
+    """Mini-batches of a :class:`TensorDictDataset` by index slicing.
+
+    Training batches follow a fresh permutation each epoch, drawn from
+    torch's default generator (seeded by the estimator); other batches are
+    contiguous slices in row order.
+    """
+
+    def __init__(self, dataset, indices, batch_size, shuffle):
+        self.dataset = dataset
+        self.indices = indices
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        n = len(self.dataset) if self.indices is None else len(self.indices)
+        return math.ceil(n / self.batch_size)
+
+    def _take(self, idx):
+        Xi = {key: value[idx] for key, value in self.dataset.tensors.items()}
+        yi = self.dataset.y[idx] if self.dataset.y is not None else None
+        return Xi, yi
+
+    def __iter__(self):
+        n = len(self.dataset) if self.indices is None else len(self.indices)
+        bs = self.batch_size
+        if self.shuffle:
+            order = torch.randperm(n).to(self._device())
+            if self.indices is not None:
+                order = self.indices[order]
+            for start in range(0, n, bs):
+                yield self._take(order[start : start + bs])
+        elif self.indices is None:
+            for start in range(0, n, bs):
+                yield self._take(slice(start, start + bs))
+        else:
+            for start in range(0, n, bs):
+                yield self._take(self.indices[start : start + bs])
+
+    def _device(self):
+        return next(iter(self.dataset.tensors.values())).device
+
+
+class FiniteLossGuard(Callback):
+    """Stop a diverging run with a clear error instead of NaN weights."""
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            value = row.get(key)
+            if value is not None and not np.isfinite(value):
+                raise FloatingPointError(
+                    f"The student's {key} became {value} at epoch "
+                    f"{row['epoch']}: training diverged. Lower `lr`, or check "
+                    "the inputs and the teacher probabilities."
+                )
+
+
+class DistillationNet(NeuralNet):
+    """skorch ``NeuralNet`` whose batches carry teacher targets.
+
+    ``X`` passed to ``fit`` is a dict with the features under ``"X"``, the
+    log-softened teacher under ``"teacher"`` and optionally
+    ``"sample_weight"``; ``y`` holds the hard labels as class indices.
+    A plain array is accepted for prediction.
+    """
+
+    def _to_tensors(self, X, y):
+        if not isinstance(X, dict):
+            X = {FEATURES: X}
+        tensors = {}
+        for key, value in X.items():
+            if not torch.is_tensor(value):
+                value = np.asarray(value, dtype=np.float32)
+                if not value.flags.writeable:  # torch refuses read-only memory
+                    value = value.copy()
+            tensors[key] = torch.as_tensor(
+                value, dtype=torch.float32, device=self.device
+            )
+        y_t = None
+        if y is not None:
+            y_t = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
+        return tensors, y_t
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        tensors, y_t = self._to_tensors(X, y)
+        return TensorDictDataset(tensors, y_t)
+
+    def get_iterator(self, dataset, training=False):
+        indices = None
+        base = dataset
+        if isinstance(dataset, torch.utils.data.Subset) and isinstance(
+            dataset.dataset, TensorDictDataset
+        ):
+            base = dataset.dataset
+            indices = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long).to(
+                next(iter(base.tensors.values())).device
+            )
+        if not isinstance(base, TensorDictDataset):
+            return super().get_iterator(dataset, training=training)
+        n = len(base) if indices is None else len(indices)
+        batch_size = self.batch_size if self.batch_size != -1 else n
+        if not training:
+            batch_size = max(batch_size, INFERENCE_BATCH_SIZE)
+        return IndexBatches(base, indices, max(1, min(batch_size, n)), training)
+
+    def infer(self, x, **fit_params):
+        if isinstance(x, dict):
+            x = x[FEATURES]
+        return self.module_(x)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        teacher = weights = None
+        if isinstance(X, dict):
+            teacher = X.get(TEACHER)
+            weights = X.get(SAMPLE_WEIGHT)
+        return self.criterion_(y_pred, teacher, y_true, sample_weight=weights)

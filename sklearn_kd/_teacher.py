@@ -1,0 +1,154 @@
+"""Teacher handling: fit or freeze, out-of-fold predictions, column alignment,
+validation of probability matrices and softening.
+
+Everything here runs once per ``fit`` (once per fold with ``teacher_cv``),
+never per epoch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import log_softmax
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import check_cv, cross_val_predict
+from sklearn.utils.validation import check_is_fitted
+
+#: Rows of a teacher probability matrix must sum to 1 within this absolute
+#: tolerance; they are then renormalised exactly.
+ROW_SUM_ATOL = 1e-4
+
+
+class OverconfidentTeacherWarning(UserWarning):
+    """The teacher is nearly one-hot on the rows the student learns from."""
+
+
+def check_teacher_proba(proba, n_samples, n_classes, *, name="teacher_proba"):
+    """Validate a teacher probability matrix and return it as float64.
+
+    Raises ValueError naming ``name`` when the matrix has the wrong shape,
+    holds NaN, inf or negative entries, or has rows that do not sum to 1
+    within :data:`ROW_SUM_ATOL`. Rows are renormalised to sum exactly to 1
+    (a copy; the input is never modified).
+    """
+    try:
+        proba = np.asarray(proba, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be a numeric array of shape (n_samples, n_classes) = "
+            f"({n_samples}, {n_classes}); got an object that cannot be "
+            f"converted to floats: {exc}"
+        ) from None
+    if proba.shape != (n_samples, n_classes):
+        raise ValueError(
+            f"{name} must have shape (n_samples, n_classes) = ({n_samples}, "
+            f"{n_classes}) with columns in classes_ order; got shape "
+            f"{proba.shape}."
+        )
+    if not np.all(np.isfinite(proba)):
+        bad = int(np.sum(~np.isfinite(proba)))
+        raise ValueError(
+            f"{name} must hold finite probabilities; got {bad} NaN or infinite entries."
+        )
+    if np.any(proba < 0):
+        raise ValueError(
+            f"{name} must be non-negative; got a minimum of {proba.min():.3g}."
+        )
+    sums = proba.sum(axis=1)
+    worst = np.max(np.abs(sums - 1.0)) if len(sums) else 0.0
+    if worst > ROW_SUM_ATOL:
+        raise ValueError(
+            f"Each row of {name} must sum to 1 (absolute tolerance "
+            f"{ROW_SUM_ATOL}); the worst row sums to "
+            f"{sums[np.argmax(np.abs(sums - 1.0))]:.6g}."
+        )
+    return proba / sums[:, None]
+
+
+def align_columns(proba, teacher_classes, classes):
+    """Reorder the teacher's columns to ``classes`` by label.
+
+    Raises ValueError when the teacher's classes differ from ``classes``.
+    """
+    teacher_classes = np.asarray(teacher_classes)
+    if len(teacher_classes) != len(classes) or set(teacher_classes.tolist()) != set(
+        np.asarray(classes).tolist()
+    ):
+        raise ValueError(
+            "The teacher's classes_ must be the classes of y: the teacher "
+            f"predicts {teacher_classes.tolist()!r}, y holds "
+            f"{np.asarray(classes).tolist()!r}."
+        )
+    order = np.argsort(teacher_classes, kind="stable")
+    position = order[np.searchsorted(teacher_classes, classes, sorter=order)]
+    return proba[:, position]
+
+
+def is_frozen(teacher):
+    return isinstance(teacher, FrozenEstimator)
+
+
+def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
+    """Fit (or reuse a frozen) teacher and return its training probabilities.
+
+    Parameters
+    ----------
+    teacher : estimator with ``predict_proba``
+        Unfitted estimators are cloned and fitted; a ``FrozenEstimator`` is
+        used as it is.
+    X, y : training data as given to ``fit``.
+    classes : ndarray
+        The estimator's ``classes_``; columns are returned in this order.
+    cv : None, int or CV splitter
+        None: the fitted teacher predicts its own training rows. Otherwise
+        the probabilities are out-of-fold (``cross_val_predict``) and the
+        teacher is also fitted on all rows.
+    fit_params : dict, default=None
+        Passed to the teacher's ``fit``.
+
+    Returns
+    -------
+    teacher_ : fitted estimator
+    proba : ndarray of shape (n_samples, n_classes), float64
+    """
+    fit_params = fit_params or {}
+    if is_frozen(teacher):
+        check_is_fitted(teacher)
+        fitted = teacher
+    else:
+        fitted = clone(teacher).fit(X, y, **fit_params)
+    if cv is None:
+        teacher_classes = getattr(fitted, "classes_", None)
+        if teacher_classes is None:
+            raise TypeError(
+                "teacher must expose classes_ once fitted, as scikit-learn "
+                f"classifiers do; {type(fitted).__name__} has none."
+            )
+        proba = check_teacher_proba(
+            fitted.predict_proba(X),
+            len(y),
+            len(teacher_classes),
+            name="teacher.predict_proba(X)",
+        )
+        proba = align_columns(proba, teacher_classes, classes)
+    else:
+        splitter = check_cv(cv, y, classifier=True)
+        proba = cross_val_predict(
+            clone(teacher),
+            X,
+            y,
+            cv=splitter,
+            method="predict_proba",
+            params=fit_params,
+        )
+        proba = check_teacher_proba(
+            proba, len(y), len(classes), name="out-of-fold teacher probabilities"
+        )
+    return fitted, proba
+
+
+def log_soften_numpy(proba, temperature):
+    """``log softmax(log(proba) / T)`` in float64; zeros stay ``-inf``."""
+    with np.errstate(divide="ignore"):
+        log_q = np.log(proba)
+    return log_softmax(log_q / temperature, axis=1)

@@ -1,0 +1,406 @@
+"""Behaviour of DistilledClassifier as a scikit-learn estimator."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_iris, make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch.callbacks import Callback
+from torch import nn
+
+from sklearn_kd import DistilledClassifier
+
+FAST = dict(max_epochs=15, hidden_layer_sizes=(16,), lr=1e-2, random_state=0)
+
+# The honest exceptions to scikit-learn's common checks.
+EXPECTED_FAILED_CHECKS = {
+    # Mini-batch stochastic training: repeating a row changes the number and
+    # composition of batches, so sample_weight=2 cannot equal a duplicated row
+    # bit for bit (MLPClassifier and SGDClassifier are exempt for the same
+    # reason).
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch training is not invariant to repeating rows"
+    ),
+}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS
+
+
+@parametrize_with_checks(
+    [DistilledClassifier(LogisticRegression(), **FAST)],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=240,
+        n_features=8,
+        n_informative=5,
+        n_classes=3,
+        random_state=0,
+    )
+    return X, y
+
+
+#: predict_proba calls per CountingTeacher key; module-level because clone
+#: and joblib copy the estimators.
+CALLS = {}
+
+
+class CountingTeacher(LogisticRegression):
+    """A teacher that records the size of each predict_proba call."""
+
+    def __init__(self, key="default", C=1.0):
+        super().__init__(C=C)
+        self.key = key
+
+    def predict_proba(self, X):
+        CALLS.setdefault(self.key, []).append(len(X))
+        return super().predict_proba(X)
+
+
+class EpochCounter(Callback):
+    def initialize(self):
+        self.epochs_ = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+
+
+def test_fit_predict_shapes_and_attributes(data):
+    X, y = data
+    clf = DistilledClassifier(LogisticRegression(), temperature=2.0, **FAST)
+    clf.fit(X, y)
+    assert clf.predict(X).shape == (len(X),)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert proba.dtype == np.float64
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.n_features_in_ == X.shape[1]
+    assert isinstance(clf.teacher_, LogisticRegression)
+    assert clf.student_.module_ is not None
+    assert len(clf.history_) == clf.n_iter_ <= FAST["max_epochs"]
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X), np.log(proba), rtol=1e-6, atol=1e-9
+    )
+
+
+def test_teacher_called_once_per_fit(data):
+    X, y = data
+    counter = EpochCounter()
+    clf = DistilledClassifier(
+        CountingTeacher(key="once"),
+        callbacks=[counter],
+        n_iter_no_change=None,
+        **FAST,
+    )
+    clf.fit(X, y)
+    assert CALLS["once"] == [len(X)]
+    assert clf.n_iter_ == FAST["max_epochs"]
+    # user callbacks run, on a copy: the object passed in is left untouched
+    assert clf.student_.callbacks_[-1][1].epochs_ == FAST["max_epochs"]
+    assert not hasattr(counter, "epochs_")
+
+
+def test_teacher_cv_is_out_of_fold(data):
+    X, y = data
+    teacher = CountingTeacher(key="oof")
+    clf = DistilledClassifier(teacher, teacher_cv=3, alpha=1.0, **FAST).fit(X, y)
+    # three fold models predict their held-out rows, once each
+    assert CALLS["oof"] == [80, 80, 80]
+    # the fitted teacher_ is refitted on all rows
+    assert isinstance(clf.teacher_, CountingTeacher)
+    expected = cross_val_predict(
+        LogisticRegression(), X, y, cv=3, method="predict_proba"
+    )
+    in_sample = clf.teacher_.predict_proba(X)
+    assert not np.allclose(expected, in_sample)
+
+
+def test_teacher_proba_matches_teacher(data):
+    """A precomputed matrix gives the same student as the teacher itself."""
+    X, y = data
+    teacher = LogisticRegression().fit(X, y)
+    a = DistilledClassifier(FrozenEstimator(teacher), **FAST).fit(X, y)
+    b = DistilledClassifier(**FAST).fit(X, y, teacher_proba=teacher.predict_proba(X))
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.teacher_.estimator is teacher
+    assert b.teacher_ is None
+
+
+def test_teacher_columns_aligned_by_label(data):
+    """A teacher trained with its classes in another order is realigned."""
+    X, y = data
+    labels = np.array(["c", "a", "b"])[y]
+
+    class Reversed(LogisticRegression):
+        def fit(self, X, y):
+            super().fit(X, y)
+            order = np.arange(len(self.classes_))[::-1]
+            self.classes_ = self.classes_[order]
+            self.coef_ = self.coef_[order]
+            self.intercept_ = self.intercept_[order]
+            return self
+
+    teacher = FrozenEstimator(Reversed().fit(X, labels))
+    assert list(teacher.classes_) == ["c", "b", "a"]
+    plain = LogisticRegression().fit(X, labels)
+    a = DistilledClassifier(teacher, **FAST).fit(X, labels)
+    b = DistilledClassifier(**FAST).fit(X, labels, teacher_proba=plain.predict_proba(X))
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-5)
+    assert set(a.predict(X)) <= {"a", "b", "c"}
+
+
+def test_teacher_with_other_classes_is_an_error(data):
+    X, y = data
+    teacher = FrozenEstimator(LogisticRegression().fit(X, y + 1))
+    with pytest.raises(ValueError, match="teacher's classes_ must be the classes"):
+        DistilledClassifier(teacher, **FAST).fit(X, y)
+
+
+def test_string_labels_and_pandas(data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    labels = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+    clf = DistilledClassifier(RandomForestClassifier(10, random_state=0), **FAST)
+    clf.fit(df, labels)
+    assert list(clf.feature_names_in_) == list(df.columns)
+    pred = clf.predict(df)
+    assert pred.dtype == labels.dtype
+    assert set(pred) <= set(labels)
+    assert clf.score(df, labels) > 0.5
+
+
+def test_in_pipeline(data):
+    X, y = data
+    pipe = make_pipeline(
+        StandardScaler(), DistilledClassifier(LogisticRegression(), **FAST)
+    )
+    pipe.fit(X, y)
+    assert pipe.score(X, y) > 0.7
+
+
+def test_frozen_pipeline_teacher_on_raw_features(data):
+    """A teacher pipeline expecting raw features; the student copes alone."""
+    X, y = data
+    X_raw = X * np.array([1e3, 1e-3, 1, 1, 1, 1e2, 1, 1]) + 50
+    teacher = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_raw, y)
+    clf = DistilledClassifier(FrozenEstimator(teacher), **FAST).fit(X_raw, y)
+    agreement = np.mean(clf.predict(X_raw) == teacher.predict(X_raw))
+    assert agreement > 0.8
+
+
+@pytest.mark.parametrize("use_proba", [False, True])
+def test_grid_search_over_temperature_and_alpha(data, use_proba):
+    X, y = data
+    teacher = LogisticRegression().fit(X, y)
+    grid = {"temperature": [0.5, 4.0], "alpha": [0.0, 0.9]}
+    if use_proba:
+        est, fit_params = (
+            DistilledClassifier(**FAST),
+            {"teacher_proba": teacher.predict_proba(X)},
+        )
+    else:
+        est, fit_params = DistilledClassifier(FrozenEstimator(teacher), **FAST), {}
+    search = GridSearchCV(est, grid, cv=3).fit(X, y, **fit_params)
+    assert search.best_params_.keys() == grid.keys()
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert len(search.cv_results_["params"]) == 4
+
+
+def test_grid_search_slices_teacher_proba(data):
+    """Each fold's student sees exactly its rows of teacher_proba."""
+    X, y = data
+    teacher = LogisticRegression().fit(X, y)
+    proba = teacher.predict_proba(X)
+    seen = []
+
+    class Recording(DistilledClassifier):
+        def fit(self, X, y, teacher_proba=None, **kw):
+            seen.append((len(X), None if teacher_proba is None else len(teacher_proba)))
+            return super().fit(X, y, teacher_proba=teacher_proba, **kw)
+
+    GridSearchCV(Recording(**FAST), {"alpha": [0.5]}, cv=3, refit=False).fit(
+        X, y, teacher_proba=proba
+    )
+    assert seen == [(160, 160)] * 3
+
+
+def test_pickle_round_trip(data):
+    X, y = data
+    clf = DistilledClassifier(LogisticRegression(), **FAST).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(clf.predict_proba(X), restored.predict_proba(X))
+
+
+def test_same_random_state_same_predictions(data):
+    X, y = data
+    est = DistilledClassifier(LogisticRegression(), early_stopping=True, **FAST)
+    a = clone(est).fit(X, y).predict_proba(X)
+    b = clone(est).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    c = clone(est).set_params(random_state=1).fit(X, y).predict_proba(X)
+    assert not np.array_equal(a, c)
+
+
+def test_global_torch_rng_untouched(data):
+    X, y = data
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    DistilledClassifier(LogisticRegression(), **FAST).fit(X, y)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_alpha_zero_needs_no_teacher(data):
+    X, y = data
+    clf = DistilledClassifier(alpha=0.0, **FAST).fit(X, y)
+    assert clf.teacher_ is None
+    assert clf.score(X, y) > 0.7
+
+
+def test_alpha_zero_ignores_teacher_targets(data):
+    """alpha=0 is plain cross-entropy: the teacher cannot change the student."""
+    X, y = data
+    teacher = LogisticRegression().fit(X, y)
+    noisy = np.random.default_rng(0).dirichlet(np.ones(3), size=len(y))
+    a = DistilledClassifier(alpha=0.0, **FAST).fit(X, y, teacher_proba=noisy)
+    b = DistilledClassifier(FrozenEstimator(teacher), alpha=0.0, **FAST).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_missing_teacher_is_an_error(data):
+    X, y = data
+    with pytest.raises(ValueError, match="needs a teacher"):
+        DistilledClassifier(**FAST).fit(X, y)
+
+
+def test_both_teacher_and_proba_is_an_error(data):
+    X, y = data
+    proba = np.full((len(y), 3), 1 / 3)
+    with pytest.raises(ValueError, match="either a teacher or teacher_proba"):
+        DistilledClassifier(LogisticRegression(), **FAST).fit(X, y, teacher_proba=proba)
+
+
+def test_frozen_teacher_with_teacher_cv_is_an_error(data):
+    X, y = data
+    teacher = FrozenEstimator(LogisticRegression().fit(X, y))
+    with pytest.raises(ValueError, match="teacher_cv needs a teacher"):
+        DistilledClassifier(teacher, teacher_cv=3, **FAST).fit(X, y)
+
+
+class TinyNet(nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+@pytest.mark.parametrize("module", [TinyNet, TinyNet(8, 3)])
+def test_custom_module(data, module):
+    X, y = data
+    X = StandardScaler().fit_transform(X)
+    clf = DistilledClassifier(LogisticRegression(), module=module, **FAST).fit(X, y)
+    assert isinstance(clf.student_.module_, TinyNet)
+    assert clf.score(X, y) > 0.6
+    if isinstance(module, nn.Module):
+        # the user's instance is copied, not trained in place
+        assert clf.student_.module_ is not module
+
+
+def test_module_class_must_be_a_torch_module(data):
+    X, y = data
+    with pytest.raises(TypeError, match="module must be a subclass"):
+        DistilledClassifier(LogisticRegression(), module=dict, **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw", torch.optim.RMSprop])
+def test_optimizers(data, optimizer):
+    X, y = data
+    clf = DistilledClassifier(LogisticRegression(), optimizer=optimizer, **FAST)
+    clf.fit(X, y)
+    assert np.isfinite(clf.history_[-1, "train_loss"])
+
+
+def test_self_distillation(data):
+    X, y = data
+    clf = DistilledClassifier("self", alpha=0.8, temperature=2.0, **FAST).fit(X, y)
+    assert isinstance(clf.teacher_, DistilledClassifier)
+    assert clf.teacher_.alpha == 0.0
+    assert clf.teacher_.hidden_layer_sizes == clf.hidden_layer_sizes
+    agreement = np.mean(clf.predict(X) == clf.teacher_.predict(X))
+    assert agreement > 0.7
+
+
+def test_early_stopping_holds_out_a_validation_split(data):
+    X, y = data
+    clf = DistilledClassifier(
+        LogisticRegression(), early_stopping=True, n_iter_no_change=2, **FAST
+    ).fit(X, y)
+    assert "valid_loss" in clf.history_[-1]
+    assert clf.history_[-1, "valid_loss"] >= min(clf.history_[:, "valid_loss"])
+
+
+@pytest.mark.parametrize("loss", ["kd", "dkd", "label_smoothing"])
+def test_loss_family_through_estimator(data, loss):
+    X, y = data
+    clf = DistilledClassifier(LogisticRegression(), loss=loss, temperature=3.0, **FAST)
+    clf.fit(X, y)
+    assert clf.score(X, y) > 0.6
+
+
+def test_sample_weight_changes_the_student(data):
+    X, y = data
+    w = np.where(y == 0, 5.0, 1.0)
+    a = DistilledClassifier(LogisticRegression(), **FAST).fit(X, y)
+    b = DistilledClassifier(LogisticRegression(), **FAST).fit(X, y, sample_weight=w)
+    assert b.predict_proba(X)[:, 0].mean() > a.predict_proba(X)[:, 0].mean()
+
+
+def test_memory_caches_teacher(tmp_path, data):
+    X, y = data
+    est = DistilledClassifier(
+        CountingTeacher(key="memory"), memory=str(tmp_path), **FAST
+    )
+    clone(est).fit(X, y)
+    clone(est).set_params(temperature=3.0, alpha=0.2).fit(X, y)
+    assert CALLS["memory"] == [len(X)]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu_closely(data):
+    X, y = data
+    cpu = DistilledClassifier(LogisticRegression(), **FAST).fit(X, y)
+    gpu = clone(cpu).set_params(device="cuda").fit(X, y)
+    assert gpu.student_.device == "cuda"
+    assert np.mean(cpu.predict(X) == gpu.predict(X)) > 0.9
+
+
+def test_real_dataset_smoke():
+    X, y = load_iris(return_X_y=True)
+    clf = DistilledClassifier(
+        RandomForestClassifier(20, random_state=0),
+        teacher_cv=3,
+        temperature=2.0,
+        **FAST,
+    ).fit(X, y)
+    assert clf.score(X, y) > 0.8
