@@ -14,6 +14,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -27,8 +33,11 @@ from torch import nn
 
 from ._net import (
     FEATURES,
+    REST_LOG,
     SAMPLE_WEIGHT,
     TEACHER,
+    TOPK_INDEX,
+    TOPK_LOG,
     DistillationNet,
     FiniteLossGuard,
 )
@@ -39,6 +48,7 @@ from ._teacher import (
     fit_teacher_proba,
     is_frozen,
     log_soften_numpy,
+    top_k_log_targets,
 )
 from .losses import LOSSES, DistillationLoss
 
@@ -181,6 +191,13 @@ default=None
         teacher, data and ``teacher_cv``: a grid search over ``temperature``
         and ``alpha`` then runs the teacher once per fold.
 
+    teacher_top_k : int or None, default=None
+        Keep only each row's ``teacher_top_k`` largest softened teacher
+        probabilities and spread the remaining mass evenly over the other
+        classes. The training targets then take ``2 k + 1`` numbers per row
+        instead of ``n_classes`` (for 1000 classes and ``k = 10``, about 1/40
+        of the memory), which matters on a GPU with many classes.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
         The global torch RNG is left untouched.
@@ -209,6 +226,16 @@ default=None
     teacher_stats_ : Bunch or None
         Summary of the teacher's training targets (see
         :func:`sklearn_kd.diagnostics.teacher_diagnostics`).
+
+    Notes
+    -----
+    On CPU the same ``random_state`` gives bitwise-identical predictions, in
+    one process or across processes. On a GPU, cuDNN/cuBLAS kernels may be
+    non-deterministic, so runs agree only closely; the estimator's
+    ``non_deterministic`` tag is True when ``device`` names a CUDA device.
+    A pickled estimator trained on a GPU loads on a machine without one: its
+    student is mapped to the CPU (skorch warns with a ``DeviceWarning``).
+    For saving without pickle see :mod:`sklearn_kd.persistence`.
 
     See Also
     --------
@@ -263,6 +290,7 @@ default=None
         "callbacks": [None, list],
         "device": [str, torch.device],
         "memory": [None, str, HasMethods(["cache"])],
+        "teacher_top_k": [None, Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -294,6 +322,7 @@ default=None
         callbacks=None,
         device="cpu",
         memory=None,
+        teacher_top_k=None,
         random_state=None,
         verbose=0,
     ):
@@ -321,6 +350,7 @@ default=None
         self.callbacks = callbacks
         self.device = device
         self.memory = memory
+        self.teacher_top_k = teacher_top_k
         self.random_state = random_state
         self.verbose = verbose
 
@@ -342,10 +372,16 @@ default=None
             (sorted labels), each row summing to 1 within 1e-4. Only with
             ``teacher=None``. Sliced per fold by ``GridSearchCV``.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of each row in the student's loss; also passed to the
-            teacher's ``fit`` when it accepts ``sample_weight``.
+            Weights of each row in the student's loss (each row's loss is
+            multiplied by its weight before the batch mean). Without metadata
+            routing it is also passed to the teacher's ``fit`` when that
+            accepts ``sample_weight``; with routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``) the teacher
+            receives it only if it asked for it with
+            ``teacher.set_fit_request(sample_weight=True)``.
         **fit_params : dict
-            Passed to the teacher's ``fit``.
+            Passed to the teacher's ``fit`` (through metadata routing when
+            enabled).
 
         Returns
         -------
@@ -356,6 +392,7 @@ default=None
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
         )
+        _check_float32_range(X)
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
@@ -365,18 +402,25 @@ default=None
                 f"class: {self.classes_.tolist()!r}."
             )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         device = self._check_device()
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
         log_q_T = self._teacher_targets(
-            X_teacher, X, y, y_idx, teacher_proba, sample_weight, fit_params, rng
+            X_teacher,
+            y,
+            y_idx,
+            teacher_proba,
+            self._teacher_fit_params(sample_weight, fit_params),
+            rng,
         )
         self.student_ = self._build_student(X, y_idx, n_classes, device, seed)
         inputs = {FEATURES: X}
         if log_q_T is not None:
-            inputs[TEACHER] = log_q_T
+            inputs.update(self._compress_targets(log_q_T))
         if sample_weight is not None:
             inputs[SAMPLE_WEIGHT] = sample_weight
         with torch.random.fork_rng(devices=self._rng_devices(device)):
@@ -385,6 +429,13 @@ default=None
         self.history_ = self.student_.history
         self.n_iter_ = len(self.history_)
         return self
+
+    def _compress_targets(self, log_q_T):
+        k = self.teacher_top_k
+        if k is None or k >= log_q_T.shape[1]:
+            return {TEACHER: log_q_T.astype(np.float32)}
+        top_log, top_index, rest_log = top_k_log_targets(log_q_T, k)
+        return {TOPK_LOG: top_log, TOPK_INDEX: top_index, REST_LOG: rest_log}
 
     def _check_device(self):
         try:
@@ -411,9 +462,9 @@ default=None
         return self.alpha > 0 and self.loss != "label_smoothing"
 
     def _teacher_targets(
-        self, X_teacher, X, y, y_idx, teacher_proba, sample_weight, fit_params, rng
+        self, X_teacher, y, y_idx, teacher_proba, teacher_fit_params, rng
     ):
-        """Teacher probabilities -> knowledge level -> log q_T (float32)."""
+        """Teacher probabilities -> knowledge level -> log q_T (float64)."""
         n_classes = len(self.classes_)
         self.teacher_ = None
         self.knowledge_params_ = None
@@ -426,7 +477,7 @@ default=None
         if teacher_proba is not None:
             proba = check_teacher_proba(teacher_proba, len(y), n_classes)
         elif self.teacher is not None:
-            proba = self._run_teacher(X_teacher, y, sample_weight, fit_params, rng)
+            proba = self._run_teacher(X_teacher, y, teacher_fit_params, rng)
         elif self._needs_teacher():
             raise ValueError(
                 "DistilledClassifier needs a teacher: pass teacher=<estimator> "
@@ -454,7 +505,7 @@ default=None
         self._warn_if_overconfident()
         if not self._needs_teacher():
             return None
-        return log_q_T.astype(np.float32)
+        return log_q_T
 
     def _warn_if_overconfident(self):
         from .diagnostics import is_overconfident
@@ -463,7 +514,7 @@ default=None
             warnings.warn(
                 "The teacher is nearly one-hot on the training rows (mean "
                 "non-target mass "
-                f"{self.teacher_stats_.non_target_mass_mean:.2g}): it passes on "
+                f"{self.teacher_stats_.mean_non_target_mass:.2g}): it passes on "
                 "little beyond the hard labels. Use teacher_cv for out-of-fold "
                 "probabilities, a higher temperature, or an early-stopped "
                 "teacher.",
@@ -471,7 +522,49 @@ default=None
                 stacklevel=4,
             )
 
-    def _run_teacher(self, X, y, sample_weight, fit_params, rng):
+    def _teacher_fit_params(self, sample_weight, fit_params):
+        """The metadata the teacher's ``fit`` receives."""
+        if _routing_enabled():
+            routed = process_routing(
+                self, "fit", sample_weight=sample_weight, **fit_params
+            )
+            return dict(routed.teacher.fit) if "teacher" in routed else {}
+        if fit_params and (self.teacher is None or isinstance(self.teacher, str)):
+            raise TypeError(
+                "Extra fit parameters are passed to the teacher's fit, but "
+                f"teacher={self.teacher!r} has none to receive them; got "
+                f"{sorted(fit_params)!r}."
+            )
+        fit_params = dict(fit_params)
+        if (
+            sample_weight is not None
+            and self.teacher is not None
+            and not isinstance(self.teacher, str)
+            and _accepts_sample_weight(self.teacher)
+        ):
+            fit_params["sample_weight"] = sample_weight
+        return fit_params
+
+    def get_metadata_routing(self):
+        """Metadata routing of this estimator.
+
+        ``sample_weight`` and ``teacher_proba`` are consumed by the student;
+        the teacher's ``fit`` receives what it requested.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`.
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        if self.teacher is not None and not isinstance(self.teacher, str):
+            router.add(
+                teacher=self.teacher,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        return router
+
+    def _run_teacher(self, X, y, fit_params, rng):
         teacher = self.teacher
         if isinstance(teacher, str):  # "self": born-again distillation
             teacher = clone(self).set_params(
@@ -493,9 +586,6 @@ default=None
                     f"teacher_cv={self.teacher_cv!r}."
                 )
             self._check_teacher_cv(y)
-        fit_params = dict(fit_params)
-        if sample_weight is not None and _accepts_sample_weight(teacher):
-            fit_params["sample_weight"] = sample_weight
         run = fit_teacher_proba
         if self.memory is not None:
             run = check_memory(self.memory).cache(fit_teacher_proba)
@@ -578,11 +668,12 @@ default=None
 
     def _make_module(self, X, n_features, n_classes):
         if self.module is None:
+            hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
             mean, scale = standardisation_statistics(X)
             return MLPStudent(
                 n_features,
                 n_classes,
-                hidden_layer_sizes=tuple(int(h) for h in self.hidden_layer_sizes),
+                hidden_layer_sizes=hidden_layer_sizes,
                 activation=self.activation,
                 mean=mean,
                 scale=scale,
@@ -609,8 +700,18 @@ default=None
     def _logits(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        _check_float32_range(X)
         logits = self.student_.forward(X.astype(np.float32, copy=False), device="cpu")
-        return logits.detach().numpy().astype(np.float64)
+        logits = logits.detach().numpy().astype(np.float64)
+        bad = ~np.isfinite(logits).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                "The student's logits must be finite to give probabilities; got "
+                f"non-finite logits for {int(bad.sum())} of {len(X)} rows of X. "
+                "X lies far outside the range seen in fit (it overflows float32 "
+                "inside the network), or fit diverged (lower lr)."
+            )
+        return logits
 
     def predict_proba(self, X):
         """Class probabilities of the student (softmax at T = 1).
@@ -650,6 +751,30 @@ default=None
         tags = super().__sklearn_tags__()
         tags.non_deterministic = str(self.device).startswith("cuda")
         return tags
+
+
+def _check_float32_range(X):
+    """The student computes in float32: refuse X that would overflow it."""
+    limit = np.finfo(np.float32).max
+    biggest = float(np.max(np.abs(X))) if X.size else 0.0
+    if biggest > limit:
+        raise ValueError(
+            "X must hold values within float32 range (|x| <= "
+            f"{limit:.4g}) because the student computes in float32; got a "
+            f"largest absolute value of {biggest:.4g}."
+        )
+
+
+def _check_hidden_layer_sizes(hidden_layer_sizes):
+    sizes = np.asarray(hidden_layer_sizes, dtype=object).ravel().tolist()
+    if not all(
+        isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be a sequence of positive integers (one "
+            f"width per hidden layer, () for none); got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(h) for h in sizes)
 
 
 def _silent(*args, **kwargs):

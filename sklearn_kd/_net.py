@@ -23,6 +23,11 @@ from skorch.callbacks import Callback
 FEATURES = "X"
 TEACHER = "teacher"
 SAMPLE_WEIGHT = "sample_weight"
+# A top-k compressed teacher: the k largest log q_T per row, their class
+# indices, and the log of the probability shared by every other class.
+TOPK_LOG = "teacher_topk_log"
+TOPK_INDEX = "teacher_topk_index"
+REST_LOG = "teacher_rest_log"
 
 #: Rows per forward pass when not training (prediction and validation).
 INFERENCE_BATCH_SIZE = 8192
@@ -117,13 +122,14 @@ class DistillationNet(NeuralNet):
             X = {FEATURES: X}
         tensors = {}
         for key, value in X.items():
+            dtype = torch.long if key == TOPK_INDEX else torch.float32
             if not torch.is_tensor(value):
-                value = np.asarray(value, dtype=np.float32)
+                value = np.asarray(
+                    value, dtype=np.int64 if key == TOPK_INDEX else np.float32
+                )
                 if not value.flags.writeable:  # torch refuses read-only memory
                     value = value.copy()
-            tensors[key] = torch.as_tensor(
-                value, dtype=torch.float32, device=self.device
-            )
+            tensors[key] = torch.as_tensor(value, dtype=dtype, device=self.device)
         y_t = None
         if y is not None:
             y_t = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
@@ -162,5 +168,15 @@ class DistillationNet(NeuralNet):
         teacher = weights = None
         if isinstance(X, dict):
             teacher = X.get(TEACHER)
+            if teacher is None and TOPK_LOG in X:
+                teacher = densify_top_k(
+                    X[TOPK_LOG], X[TOPK_INDEX], X[REST_LOG], y_pred.shape[-1]
+                )
             weights = X.get(SAMPLE_WEIGHT)
         return self.criterion_(y_pred, teacher, y_true, sample_weight=weights)
+
+
+def densify_top_k(top_log, top_index, rest_log, n_classes):
+    """Rebuild a batch's ``log q_T`` from its top-k compression."""
+    dense = rest_log[:, None].expand(-1, n_classes).clone()
+    return dense.scatter_(1, top_index, top_log)

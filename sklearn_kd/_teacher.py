@@ -152,3 +152,31 @@ def log_soften_numpy(proba, temperature):
     with np.errstate(divide="ignore"):
         log_q = np.log(proba)
     return log_softmax(log_q / temperature, axis=1)
+
+
+def top_k_log_targets(log_q_T, k):
+    """Compress softened targets to each row's ``k`` largest probabilities.
+
+    The other ``n_classes - k`` classes share the remaining mass evenly, so
+    rows still sum to 1. Storage drops from ``n_classes`` to ``2 k + 1``
+    numbers per row.
+
+    Returns
+    -------
+    top_log : ndarray of shape (n_samples, k), float32
+    top_index : ndarray of shape (n_samples, k), int64
+    rest_log : ndarray of shape (n_samples,), float32
+        ``log`` of the probability of each class outside the top k
+        (``-inf`` when the top k hold all the mass).
+    """
+    n_classes = log_q_T.shape[1]
+    top_index = np.argpartition(-log_q_T, k - 1, axis=1)[:, :k]
+    top_log = np.take_along_axis(log_q_T, top_index, axis=1)
+    rest = np.clip(1.0 - np.exp(top_log).sum(axis=1), 0.0, None) / (n_classes - k)
+    with np.errstate(divide="ignore"):
+        rest_log = np.log(rest)
+    return (
+        top_log.astype(np.float32),
+        top_index.astype(np.int64),
+        rest_log.astype(np.float32),
+    )

@@ -404,3 +404,23 @@ def test_real_dataset_smoke():
         **FAST,
     ).fit(X, y)
     assert clf.score(X, y) > 0.8
+
+
+def test_teacher_top_k_equals_dense_with_the_same_targets():
+    """Top-k targets give the student that dense top-k probabilities give."""
+    X, y = make_classification(
+        n_samples=200, n_features=10, n_informative=8, n_classes=6, random_state=0
+    )
+    proba = LogisticRegression().fit(X, y).predict_proba(X)
+    k = 2
+    top = np.argsort(-proba, axis=1)[:, :k]
+    compressed = np.zeros_like(proba)
+    kept = np.take_along_axis(proba, top, axis=1)
+    compressed[:] = ((1 - kept.sum(axis=1)) / (6 - k))[:, None]
+    np.put_along_axis(compressed, top, kept, axis=1)
+    a = DistilledClassifier(teacher_top_k=k, **FAST).fit(X, y, teacher_proba=proba)
+    b = DistilledClassifier(**FAST).fit(X, y, teacher_proba=compressed)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-5)
+    c = DistilledClassifier(teacher_top_k=6, **FAST).fit(X, y, teacher_proba=proba)
+    d = DistilledClassifier(**FAST).fit(X, y, teacher_proba=proba)
+    np.testing.assert_array_equal(c.predict_proba(X), d.predict_proba(X))
