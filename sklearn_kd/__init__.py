@@ -1,15 +1,32 @@
 """sklearn_kd: knowledge distillation for scikit-learn."""
 
-from . import losses
+from . import datasets, diagnostics, knowledge, losses, teachers
 from ._distilled import DistilledClassifier
 from ._student import MLPStudent
 from ._teacher import OverconfidentTeacherWarning
 from ._version import __version__
+from .datasets import make_difficulty_classification, make_hierarchical_classification
+from .teachers import (
+    LabelSmoothedTeacher,
+    NoisyTeacher,
+    OracleTeacher,
+    TemperatureScaledTeacher,
+)
 
 __all__ = [
     "DistilledClassifier",
+    "LabelSmoothedTeacher",
     "MLPStudent",
+    "NoisyTeacher",
+    "OracleTeacher",
     "OverconfidentTeacherWarning",
+    "TemperatureScaledTeacher",
+    "datasets",
+    "diagnostics",
+    "knowledge",
     "losses",
+    "make_difficulty_classification",
+    "make_hierarchical_classification",
+    "teachers",
     "__version__",
 ]

@@ -224,8 +224,12 @@ default=None
     knowledge_params_ : Bunch or None
         Constants of the knowledge level estimated on the training rows.
     teacher_stats_ : Bunch or None
-        Summary of the teacher's training targets (see
-        :func:`sklearn_kd.diagnostics.teacher_diagnostics`).
+        Summary of the teacher's targets on the training rows, softened at
+        ``temperature`` (true-class confidence, non-target mass, the E4
+        instance weight; see
+        :func:`sklearn_kd.diagnostics.teacher_diagnostics`). A warning
+        (:class:`~sklearn_kd.OverconfidentTeacherWarning`) is raised when
+        they are nearly one-hot.
 
     Notes
     -----
@@ -492,6 +496,10 @@ default=None
 
         log_q_T = log_soften_numpy(proba, self.temperature)
         q_T = np.exp(log_q_T)
+        self.teacher_stats_ = teacher_diagnostics(q_T, y_idx, alpha=self.alpha).summary
+        if not self._needs_teacher():
+            return None
+        self._warn_if_overconfident()
         if self.knowledge != "full":
             from .knowledge import apply_knowledge, fit_knowledge
 
@@ -499,12 +507,6 @@ default=None
             q_T = apply_knowledge(q_T, y_idx, self.knowledge, self.knowledge_params_)
             with np.errstate(divide="ignore"):
                 log_q_T = np.log(q_T)
-        self.teacher_stats_ = teacher_diagnostics(
-            proba, y_idx, alpha=self.alpha
-        ).summary
-        self._warn_if_overconfident()
-        if not self._needs_teacher():
-            return None
         return log_q_T
 
     def _warn_if_overconfident(self):
@@ -755,7 +757,7 @@ default=None
 
 def _check_float32_range(X):
     """The student computes in float32: refuse X that would overflow it."""
-    limit = np.finfo(np.float32).max
+    limit = float(np.finfo(np.float32).max)
     biggest = float(np.max(np.abs(X))) if X.size else 0.0
     if biggest > limit:
         raise ValueError(

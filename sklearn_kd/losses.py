@@ -45,9 +45,9 @@ def _check_temperature(temperature):
         raise ValueError(f"temperature must be a float > 0, got {temperature!r}.")
 
 
-def _check_alpha(alpha):
+def _check_alpha(alpha, name="alpha"):
     if not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"alpha must be a float in [0, 1], got {alpha!r}.")
+        raise ValueError(f"{name} must be a float in [0, 1], got {alpha!r}.")
 
 
 def log_soften(proba, temperature):
@@ -415,7 +415,7 @@ def label_smoothing_loss(student_logits, y, *, epsilon, sample_weight=None):
     >>> label_smoothing_loss(torch.zeros(1, 4), torch.tensor([1]), epsilon=0.1)
     tensor(1.3863)
     """
-    _check_alpha(epsilon)
+    _check_alpha(epsilon, "epsilon")
     per_sample = F.cross_entropy(
         student_logits, y, reduction="none", label_smoothing=float(epsilon)
     )

@@ -1,0 +1,508 @@
+"""Synthetic classification data with a known Bayes posterior.
+
+The generators dial two things a distilled teacher can pass on: how related
+the classes are (``class_similarity``, the cosine between class centres of the
+same super-class) and how hard each instance is (a per-row noise scale, and an
+optional pull toward a sibling class). Because every row comes from a known
+isotropic Gaussian mixture, the exact Bayes posterior of each row is returned
+with ``return_oracle=True`` and an exact oracle teacher is
+:meth:`sklearn_kd.teachers.OracleTeacher.from_generator`.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
+
+from .teachers import _check_probability_vector, _log_posterior
+
+__all__ = ["make_difficulty_classification", "make_hierarchical_classification"]
+
+
+def _orthonormal_directions(rng, n_directions, n_drawn, n_features):
+    """Rows ``0..n_directions-1`` of a random orthonormal set in ``R^n_features``.
+
+    ``n_drawn`` Gaussian rows are always drawn (so the stream does not depend
+    on ``n_directions``) and the first ``n_directions`` are orthonormalised by
+    QR with the signs fixed: the first ``j`` directions do not depend on how
+    many follow them.
+    """
+    gaussian = rng.standard_normal((n_drawn, n_features))
+    q, r = np.linalg.qr(gaussian[:n_directions].T)
+    signs = np.sign(np.diag(r))
+    signs[signs == 0] = 1.0
+    return (q * signs).T
+
+
+def _generate(
+    n_samples,
+    n_features,
+    *,
+    n_superclasses,
+    n_subclasses,
+    class_similarity,
+    class_sep,
+    hard_fraction,
+    easy_noise,
+    hard_noise,
+    sibling_pull,
+    priors,
+    random_state,
+    return_oracle,
+):
+    """The generative process, on validated parameters."""
+    n_classes = n_superclasses * n_subclasses
+    rng = check_random_state(random_state)
+    geometry_seed, sample_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+
+    # 1-2. Geometry: K sub-class directions xi_k, then S super-class
+    # directions mu_s, all orthonormal; w_k = r (sqrt(rho) mu_s + sqrt(1-rho) xi_k).
+    n_directions = n_classes + n_superclasses
+    if n_directions > n_features:  # only allowed when class_similarity == 0
+        n_directions = n_classes
+    directions = _orthonormal_directions(
+        np.random.RandomState(geometry_seed),
+        n_directions,
+        n_classes + n_superclasses,
+        n_features,
+    )
+    subclass_directions = directions[:n_classes]
+    superclass_directions = directions[n_classes:] if n_directions > n_classes else None
+    superclass = np.repeat(np.arange(n_superclasses), n_subclasses)
+    centers = np.sqrt(1.0 - class_similarity) * subclass_directions
+    if class_similarity > 0:
+        centers = (
+            centers + np.sqrt(class_similarity) * superclass_directions[superclass]
+        )
+    centers = class_sep * centers
+
+    # 3-6. Rows: label, difficulty, sibling and Gaussian noise, drawn from a
+    # stream of their own so that the geometry parameters do not change them.
+    rows = np.random.RandomState(sample_seed)
+    y = rows.choice(n_classes, size=n_samples, p=priors).astype(np.int64)
+    hard = rows.uniform(size=n_samples) < hard_fraction
+    if n_subclasses > 1:
+        offset = rows.randint(n_subclasses - 1, size=n_samples)
+        position = y % n_subclasses
+        sibling = y - position + (position + 1 + offset) % n_subclasses
+    else:
+        sibling = np.full(n_samples, -1, dtype=np.int64)
+    noise = rows.standard_normal((n_samples, n_features))
+
+    noise_scale = np.where(hard, hard_noise, easy_noise).astype(np.float64)
+    means = centers[y]
+    if sibling_pull > 0:
+        means = (1.0 - sibling_pull) * means + sibling_pull * centers[sibling]
+    else:
+        sibling = np.full(n_samples, -1, dtype=np.int64)
+    X = means + noise_scale[:, None] * noise
+
+    if not return_oracle:
+        return X, y
+    with np.errstate(divide="ignore"):
+        log_priors = np.log(priors)
+    oracle_proba = np.exp(
+        _log_posterior(
+            X,
+            centers,
+            noise_scale[:, None],
+            log_priors=log_priors,
+            superclass=superclass,
+            sibling_pull=sibling_pull,
+        )
+    )
+    info = Bunch(
+        oracle_proba=oracle_proba,
+        class_centers=centers,
+        superclass=superclass,
+        noise_scale=noise_scale,
+        hard=hard,
+        noise_levels=np.array([easy_noise, hard_noise], dtype=np.float64),
+        noise_level_weights=np.array([1.0 - hard_fraction, hard_fraction]),
+        sibling=sibling.astype(np.int64),
+        sibling_pull=float(sibling_pull),
+        priors=priors,
+        class_similarity=float(class_similarity),
+        class_sep=float(class_sep),
+        superclass_directions=superclass_directions,
+        subclass_directions=subclass_directions,
+    )
+    return X, y, info
+
+
+def _check_priors(weights, n_classes):
+    if weights is None:
+        return np.full(n_classes, 1.0 / n_classes)
+    return _check_probability_vector(weights, name="weights", length=n_classes)
+
+
+_DIFFICULTY_CONSTRAINTS = {
+    "class_sep": [Interval(Real, 0, None, closed="neither")],
+    "hard_fraction": [Interval(Real, 0, 1, closed="both")],
+    "easy_noise": [Interval(Real, 0, None, closed="neither")],
+    "hard_noise": [Interval(Real, 0, None, closed="neither")],
+    "weights": ["array-like", None],
+    "random_state": ["random_state"],
+    "return_oracle": ["boolean"],
+}
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "n_superclasses": [Interval(Integral, 1, None, closed="left")],
+        "n_subclasses": [Interval(Integral, 1, None, closed="left")],
+        "class_similarity": [Interval(Real, 0, 1, closed="left")],
+        "sibling_pull": [Interval(Real, 0, 1, closed="left")],
+        **_DIFFICULTY_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_hierarchical_classification(
+    n_samples=1000,
+    n_features=20,
+    *,
+    n_superclasses=3,
+    n_subclasses=3,
+    class_similarity=0.5,
+    class_sep=3.0,
+    hard_fraction=0.3,
+    easy_noise=1.0,
+    hard_noise=2.5,
+    sibling_pull=0.0,
+    weights=None,
+    random_state=None,
+    return_oracle=False,
+):
+    """Generate classes grouped in super-classes, with easy and hard rows.
+
+    There are ``K = n_superclasses * n_subclasses`` classes; class ``k``
+    belongs to super-class ``k // n_subclasses``. The data are drawn as
+    follows (``S = n_superclasses``, ``d = n_features``, ``r = class_sep``,
+    ``rho = class_similarity``):
+
+    1. Orthonormal directions are drawn at random (QR of a Gaussian matrix): one
+       ``xi_k`` per class and one ``mu_s`` per super-class, all mutually
+       orthogonal.
+    2. Class ``k`` of super-class ``s`` has centre
+       ``w_k = r * (sqrt(rho) * mu_s + sqrt(1 - rho) * xi_k)``. All centres have
+       norm ``r``; the cosine between two centres is ``rho`` inside a
+       super-class and ``0`` across super-classes, so ``rho`` dials how
+       related the classes are (``rho = 0``: all classes equidistant).
+    3. Each row's class ``y_i`` is drawn with probabilities ``weights``.
+    4. Each row is hard with probability ``hard_fraction``, independently of
+       its class; its noise scale is ``sigma_i = hard_noise`` if hard and
+       ``easy_noise`` otherwise.
+    5. With ``sibling_pull = lam > 0``, each row draws a sibling ``j_i``
+       uniformly among the other ``n_subclasses - 1`` classes of its
+       super-class and its mean moves to ``(1 - lam) w_y + lam w_j``;
+       otherwise its mean is ``w_y``.
+    6. ``x_i = mean_i + sigma_i * e_i`` with ``e_i ~ N(0, I_d)``.
+
+    The exact Bayes posterior of each row given ``x_i`` and its noise scale
+    ``sigma_i`` is ``p(k | x, sigma) ∝ pi_k * mean_j N(x; m_kj, sigma^2 I)``,
+    the mean over ``k``'s siblings ``j`` of Gaussian densities at
+    ``m_kj = (1 - lam) w_k + lam w_j`` (a single density at ``w_k`` when
+    ``lam = 0``, where it reduces to
+    ``softmax_k(w_k . x / sigma^2 + log pi_k)``, centres having equal norms).
+    The pull is part of the model, so the posterior stays exact. It is
+    computed in float64 with ``logsumexp`` and returned with
+    ``return_oracle=True``. Hard rows have a larger ``sigma_i`` and hence, on
+    average, a lower posterior probability of their true class; raising
+    ``hard_fraction``, ``hard_noise`` or ``sibling_pull`` lowers the mean
+    true-class probability, raising ``class_sep`` or lowering ``rho`` raises
+    it.
+
+    Given ``random_state``, the geometry and the rows are drawn from two
+    separate streams: changing ``class_similarity``, ``class_sep``,
+    ``easy_noise``, ``hard_noise`` or ``sibling_pull`` keeps the labels, the
+    hard/easy draws, the siblings and the Gaussian noise ``e_i`` and moves only
+    the rows' means and scales, which makes comparisons across settings
+    paired. For fresh rows around the same centres, generate more rows at once
+    and split them.
+
+    Read more in the :ref:`User Guide <synthetic_data>`.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        The number of rows.
+
+    n_features : int, default=20
+        The number of features. Must be at least
+        ``n_superclasses + n_superclasses * n_subclasses`` (the number of
+        orthonormal directions) when ``class_similarity > 0``, and at least
+        ``n_superclasses * n_subclasses`` when ``class_similarity == 0``.
+
+    n_superclasses : int, default=3
+        The number of super-classes ``S``.
+
+    n_subclasses : int, default=3
+        The number of classes in each super-class.
+
+    class_similarity : float, default=0.5
+        The cosine ``rho`` in ``[0, 1)`` between the centres of two classes of
+        the same super-class.
+
+    class_sep : float, default=3.0
+        The norm ``r > 0`` of every class centre, in units of the per-feature
+        noise scale. Distances between centres are ``r * sqrt(2 (1 - rho))``
+        inside a super-class and ``r * sqrt(2)`` across.
+
+    hard_fraction : float, default=0.3
+        The probability in ``[0, 1]`` that a row is hard.
+
+    easy_noise : float, default=1.0
+        The noise scale ``sigma > 0`` of easy rows.
+
+    hard_noise : float, default=2.5
+        The noise scale ``sigma > 0`` of hard rows.
+
+    sibling_pull : float, default=0.0
+        The fraction ``lam`` in ``[0, 1)`` of the way from a row's class
+        centre toward the centre of a random sibling class at which its mean
+        lies. Requires ``n_subclasses >= 2`` when positive. At ``lam = 0.5``
+        with two sub-classes, sibling classes generate identical distributions.
+
+    weights : array-like of shape (n_superclasses * n_subclasses,), default=None
+        The class priors ``pi_k``, non-negative and normalised to sum to 1.
+        ``None`` means equal priors.
+
+    random_state : int, RandomState instance or None, default=None
+        Determines the directions and the rows. Pass an int for reproducible
+        output across multiple function calls.
+        See :term:`Glossary <random_state>`.
+
+    return_oracle : bool, default=False
+        If True, also return a :class:`~sklearn.utils.Bunch` describing the
+        model and the exact posterior of every row.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        The rows, float64.
+
+    y : ndarray of shape (n_samples,)
+        The class of each row, int64 in ``[0, n_superclasses * n_subclasses)``.
+
+    info : :class:`~sklearn.utils.Bunch`
+        Only when ``return_oracle=True``; ``K = n_superclasses * n_subclasses``.
+
+        oracle_proba : ndarray of shape (n_samples, K)
+            Exact posterior ``p(k | x_i, sigma_i)`` of each row.
+        class_centers : ndarray of shape (K, n_features)
+            The centres ``w_k``.
+        superclass : ndarray of shape (K,)
+            The super-class of each class, ``k // n_subclasses``.
+        noise_scale : ndarray of shape (n_samples,)
+            The noise scale ``sigma_i`` of each row.
+        hard : ndarray of shape (n_samples,)
+            Boolean mask of the hard rows.
+        noise_levels, noise_level_weights : ndarray of shape (2,)
+            ``[easy_noise, hard_noise]`` and their probabilities
+            ``[1 - hard_fraction, hard_fraction]``.
+        sibling : ndarray of shape (n_samples,)
+            The class each row was pulled toward, ``-1`` when
+            ``sibling_pull == 0``.
+        sibling_pull, class_similarity, class_sep : float
+            The parameters of the same names.
+        priors : ndarray of shape (K,)
+            The normalised class priors.
+        superclass_directions : ndarray of shape (n_superclasses, n_features) \
+or None
+            The ``mu_s``; None when ``class_similarity == 0`` and there are too
+            few features to hold them.
+        subclass_directions : ndarray of shape (K, n_features)
+            The ``xi_k``.
+
+    See Also
+    --------
+    make_difficulty_classification : Equidistant classes, only instance
+        difficulty varies.
+    sklearn_kd.teachers.OracleTeacher : The exact posterior as a classifier.
+    sklearn.datasets.make_classification : Hypercube clusters without a
+        known posterior.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.datasets import make_hierarchical_classification
+    >>> X, y, info = make_hierarchical_classification(
+    ...     n_samples=500, class_similarity=0.6, random_state=0, return_oracle=True)
+    >>> X.shape, X.dtype, y.dtype, info.oracle_proba.shape
+    ((500, 20), dtype('float64'), dtype('int64'), (500, 9))
+    >>> w = info.class_centers / np.linalg.norm(info.class_centers, axis=1,
+    ...                                         keepdims=True)
+    >>> cosine = w @ w.T
+    >>> round(float(cosine[0, 1]), 6), round(float(cosine[0, 3]), 6)
+    (0.6, 0.0)
+    >>> confidence = info.oracle_proba[np.arange(len(y)), y]
+    >>> bool(confidence[info.hard].mean() < confidence[~info.hard].mean())
+    True
+    """
+    n_classes = n_superclasses * n_subclasses
+    needed = n_classes + n_superclasses if class_similarity > 0 else n_classes
+    if needed > n_features:
+        if class_similarity > 0:
+            rule = (
+                "class_similarity > 0 needs n_superclasses + n_superclasses * "
+                f"n_subclasses = {n_superclasses} + {n_classes} = {needed} "
+                "orthonormal directions"
+            )
+        else:
+            rule = (
+                "class_similarity == 0 needs n_superclasses * n_subclasses = "
+                f"{needed} orthonormal directions"
+            )
+        raise ValueError(
+            f"n_features is too small: {rule}, so n_features must be >= "
+            f"{needed}; got n_features={n_features}."
+        )
+    if sibling_pull > 0 and n_subclasses < 2:
+        raise ValueError(
+            "sibling_pull > 0 needs a sibling class to pull toward, so "
+            f"n_subclasses must be >= 2; got sibling_pull={sibling_pull} and "
+            f"n_subclasses={n_subclasses}."
+        )
+    return _generate(
+        n_samples,
+        n_features,
+        n_superclasses=n_superclasses,
+        n_subclasses=n_subclasses,
+        class_similarity=class_similarity,
+        class_sep=class_sep,
+        hard_fraction=hard_fraction,
+        easy_noise=easy_noise,
+        hard_noise=hard_noise,
+        sibling_pull=sibling_pull,
+        priors=_check_priors(weights, n_classes),
+        random_state=random_state,
+        return_oracle=return_oracle,
+    )
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "n_classes": [Interval(Integral, 1, None, closed="left")],
+        **_DIFFICULTY_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_difficulty_classification(
+    n_samples=1000,
+    n_features=20,
+    *,
+    n_classes=5,
+    class_sep=3.0,
+    hard_fraction=0.3,
+    easy_noise=1.0,
+    hard_noise=2.5,
+    weights=None,
+    random_state=None,
+    return_oracle=False,
+):
+    """Generate equidistant classes where only instance difficulty varies.
+
+    The flat special case of :func:`make_hierarchical_classification`: each
+    class is its own super-class and the class similarity is 0, so the
+    ``n_classes`` centres ``w_k = class_sep * xi_k`` are orthogonal, have
+    norm ``class_sep`` and are all ``class_sep * sqrt(2)`` apart: there are no
+    class relationships for a teacher to pass on. Each row's class is drawn
+    with probabilities ``weights``; each row is hard with probability
+    ``hard_fraction`` and gets noise scale ``hard_noise`` if hard and
+    ``easy_noise`` otherwise; ``x_i = w_{y_i} + sigma_i * e_i`` with
+    ``e_i ~ N(0, I)``. The exact posterior is
+    ``softmax_k(w_k . x_i / sigma_i^2 + log pi_k)``.
+
+    Read more in the :ref:`User Guide <synthetic_data>`.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        The number of rows.
+
+    n_features : int, default=20
+        The number of features, at least ``n_classes``.
+
+    n_classes : int, default=5
+        The number of classes.
+
+    class_sep : float, default=3.0
+        The norm ``r > 0`` of every class centre.
+
+    hard_fraction : float, default=0.3
+        The probability in ``[0, 1]`` that a row is hard.
+
+    easy_noise : float, default=1.0
+        The noise scale ``sigma > 0`` of easy rows.
+
+    hard_noise : float, default=2.5
+        The noise scale ``sigma > 0`` of hard rows.
+
+    weights : array-like of shape (n_classes,), default=None
+        The class priors, non-negative and normalised to sum to 1. ``None``
+        means equal priors.
+
+    random_state : int, RandomState instance or None, default=None
+        Determines the directions and the rows. Pass an int for reproducible
+        output across multiple function calls.
+        See :term:`Glossary <random_state>`.
+
+    return_oracle : bool, default=False
+        If True, also return the :class:`~sklearn.utils.Bunch` described in
+        :func:`make_hierarchical_classification` (with ``superclass`` equal to
+        ``np.arange(n_classes)``).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        The rows, float64.
+
+    y : ndarray of shape (n_samples,)
+        The class of each row, int64 in ``[0, n_classes)``.
+
+    info : :class:`~sklearn.utils.Bunch`
+        Only when ``return_oracle=True``: the exact posterior ``oracle_proba``
+        and the model, as in :func:`make_hierarchical_classification`.
+
+    See Also
+    --------
+    make_hierarchical_classification : Classes related through super-classes.
+
+    Examples
+    --------
+    >>> from sklearn_kd.datasets import make_difficulty_classification
+    >>> X, y, info = make_difficulty_classification(
+    ...     n_samples=300, n_classes=4, hard_fraction=0.5, random_state=0,
+    ...     return_oracle=True)
+    >>> X.shape, info.oracle_proba.shape, sorted(set(y.tolist()))
+    ((300, 20), (300, 4), [0, 1, 2, 3])
+    >>> sorted(set(info.noise_scale.tolist()))
+    [1.0, 2.5]
+    """
+    if n_classes > n_features:
+        raise ValueError(
+            "n_features is too small: n_classes orthogonal class centres need "
+            f"n_features >= n_classes = {n_classes}; got n_features={n_features}."
+        )
+    return _generate(
+        n_samples,
+        n_features,
+        n_superclasses=n_classes,
+        n_subclasses=1,
+        class_similarity=0.0,
+        class_sep=class_sep,
+        hard_fraction=hard_fraction,
+        easy_noise=easy_noise,
+        hard_noise=hard_noise,
+        sibling_pull=0.0,
+        priors=_check_priors(weights, n_classes),
+        random_state=random_state,
+        return_oracle=return_oracle,
+    )

@@ -1,0 +1,559 @@
+"""Teachers that keep only part of a teacher's knowledge.
+
+Write one (already softened) teacher row as ``q = [q_c, (1 - q_c) * r]``:
+``q_c`` is the confidence on the true class ``c`` and ``r`` the *shape* of the
+remaining mass over the other ``K - 1`` classes. Following Tang et al.
+("Understanding and Improving Knowledge Distillation", 2020), each knowledge
+level is a teacher that keeps part of that information:
+
+============  ==================================  ==================================
+level         ``q_c``                             ``r`` (non-target shape)
+============  ==================================  ==================================
+``universe``  one constant (training-set mean)    uniform: label smoothing
+``domain``    one constant                        class-level mean of ``r``
+``instance``  per example                         uniform ("partial teacher")
+``full``      per example                         per example: the teacher itself
+============  ==================================  ==================================
+
+All functions work on plain NumPy arrays in float64: ``proba`` of shape
+``(n_samples, n_classes)`` whose rows are probability distributions and ``y``
+of shape ``(n_samples,)`` holding integer class indices in ``[0, n_classes)``.
+Rows must be non-negative and sum to one within :data:`ROW_SUM_ATOL`. Inputs
+are never modified.
+
+The usual workflow estimates the constants on the training rows once, then
+builds the teacher of a level::
+
+    params = fit_knowledge(q_T, y, n_classes)
+    teacher = apply_knowledge(q_T, y, "domain", params)
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import Bunch, check_array
+
+__all__ = [
+    "KNOWLEDGE_LEVELS",
+    "ROW_SUM_ATOL",
+    "apply_knowledge",
+    "compose_teacher",
+    "domain_teacher",
+    "fit_knowledge",
+    "instance_teacher",
+    "non_target_shape",
+    "true_class_confidence",
+    "universe_teacher",
+]
+
+KNOWLEDGE_LEVELS = ("full", "universe", "domain", "instance")
+
+#: Largest accepted ``|row sum - 1|`` for probability rows and shapes. Loose
+#: enough for float32 ``predict_proba`` output, tight enough to catch logits
+#: or unnormalised scores passed by mistake.
+ROW_SUM_ATOL = 1e-5
+
+
+# --------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------
+def _check_distributions(array, name, *, n_columns=None):
+    """Validated float64 2-D array, possibly ``array`` itself: never write to it."""
+    if np.ndim(array) != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_classes), got "
+            f"an array with {np.ndim(array)} dimension(s)."
+        )
+    array = check_array(
+        array,
+        dtype=np.float64,
+        ensure_2d=True,
+        ensure_all_finite=True,
+        input_name=name,
+    )
+    if n_columns is not None and array.shape[1] != n_columns:
+        raise ValueError(
+            f"{name} must have {n_columns} columns (one per class), got shape "
+            f"{array.shape}."
+        )
+    if array.shape[1] < 2:
+        raise ValueError(
+            f"{name} must have at least 2 columns (classes), got shape {array.shape}."
+        )
+    if np.any(array < 0):
+        row = int(np.flatnonzero((array < 0).any(axis=1))[0])
+        raise ValueError(
+            f"{name} must have non-negative entries, got a minimum of "
+            f"{array.min()!r} (row {row})."
+        )
+    deviation = np.abs(array.sum(axis=1) - 1.0)
+    if np.any(deviation > ROW_SUM_ATOL):
+        row = int(np.argmax(deviation))
+        raise ValueError(
+            f"Each row of {name} must sum to 1 within {ROW_SUM_ATOL:g}, got a "
+            f"row summing to {array[row].sum()!r} (row {row})."
+        )
+    return array
+
+
+def _check_labels(y, n_samples, n_classes):
+    """1-D int64 array of class indices in ``[0, n_classes)``."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n_samples:
+        raise ValueError(
+            f"y must be a 1-D array of {n_samples} class indices (one per row "
+            f"of proba), got shape {y.shape}."
+        )
+    if y.dtype.kind not in "iu":
+        if y.dtype.kind == "b" or not np.issubdtype(y.dtype, np.number):
+            raise ValueError(
+                f"y must hold integer class indices in [0, {n_classes}), got "
+                f"dtype {y.dtype}."
+            )
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise ValueError(
+                f"y must hold integer class indices in [0, {n_classes}), got "
+                f"non-integer values of dtype {y.dtype}."
+            )
+    if n_samples and (y.min() < 0 or y.max() >= n_classes):
+        bad = y[(y < 0) | (y >= n_classes)][0].item()
+        raise ValueError(
+            f"y must hold class indices in [0, {n_classes}) (one per column of "
+            f"proba), got {bad!r}."
+        )
+    return y.astype(np.int64)
+
+
+def _check_confidence_scalar(confidence):
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, Real)
+        or not 0.0 <= float(confidence) <= 1.0
+    ):
+        raise ValueError(
+            f"confidence must be a float in [0, 1] or None, got {confidence!r}."
+        )
+    return float(confidence)
+
+
+def _check_class_shapes(class_shapes, n_classes):
+    class_shapes = _check_distributions(
+        class_shapes, "class_shapes", n_columns=n_classes
+    )
+    if class_shapes.shape[0] != n_classes:
+        raise ValueError(
+            f"class_shapes must have shape ({n_classes}, {n_classes}), got "
+            f"{class_shapes.shape}."
+        )
+    diagonal = np.diag(class_shapes)
+    if np.any(diagonal > ROW_SUM_ATOL):
+        raise ValueError(
+            "class_shapes must be zero on the diagonal (row c is the shape "
+            f"over the classes other than c), got a largest diagonal entry of "
+            f"{diagonal.max()!r}."
+        )
+    return class_shapes
+
+
+def _uniform_shape(y, n_classes):
+    shape = np.full((y.shape[0], n_classes), 1.0 / (n_classes - 1))
+    shape[np.arange(y.shape[0]), y] = 0.0
+    return shape
+
+
+def _confidence(proba, y):
+    return proba[np.arange(proba.shape[0]), y]
+
+
+def _shape(proba, y):
+    n_samples, n_classes = proba.shape
+    rest = proba.copy()
+    rest[np.arange(n_samples), y] = 0.0
+    mass = rest.sum(axis=1, keepdims=True)
+    has_mass = mass[:, 0] > 0
+    shape = _uniform_shape(y, n_classes)
+    shape[has_mass] = rest[has_mass] / mass[has_mass]
+    return shape
+
+
+def _compose(confidence, shape, y):
+    proba = (1.0 - confidence)[:, None] * shape
+    proba[np.arange(y.shape[0]), y] = confidence
+    return proba
+
+
+def _class_shapes(shape, y, n_classes):
+    class_shapes = np.full((n_classes, n_classes), 1.0 / (n_classes - 1))
+    np.fill_diagonal(class_shapes, 0.0)
+    counts = np.bincount(y, minlength=n_classes)
+    sums = np.zeros((n_classes, n_classes))
+    np.add.at(sums, y, shape)
+    seen = counts > 0
+    class_shapes[seen] = sums[seen] / counts[seen, None]
+    return class_shapes, counts
+
+
+def _check_input(proba, y):
+    proba = _check_distributions(proba, "proba")
+    y = _check_labels(y, proba.shape[0], proba.shape[1])
+    return proba, y
+
+
+# --------------------------------------------------------------------------
+# decomposition
+# --------------------------------------------------------------------------
+def true_class_confidence(proba, y):
+    """Probability each row assigns to its true class, ``q_c``.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Probability rows (non-negative, summing to one).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+
+    Returns
+    -------
+    confidence : ndarray of shape (n_samples,)
+        ``proba[i, y[i]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import true_class_confidence
+    >>> proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+    >>> true_class_confidence(proba, [0, 1])
+    array([0.7, 0.3])
+    """
+    proba, y = _check_input(proba, y)
+    return _confidence(proba, y).copy()
+
+
+def non_target_shape(proba, y):
+    """Shape ``r`` of each row's mass over its non-target classes.
+
+    ``r_k = q_k / sum_{j != c} q_j`` for ``k != c`` and ``r_c = 0``, so every
+    row sums to one. A row with no mass outside its true class (a one-hot
+    row) gets the uniform shape ``1 / (n_classes - 1)`` over the other
+    classes.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Probability rows (non-negative, summing to one).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+
+    Returns
+    -------
+    shape : ndarray of shape (n_samples, n_classes)
+        Zero at the true class; rows sum to one.
+
+    See Also
+    --------
+    compose_teacher : Inverse operation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import non_target_shape
+    >>> proba = np.array([[0.6, 0.3, 0.1], [0.0, 1.0, 0.0]])
+    >>> non_target_shape(proba, [0, 1])
+    array([[0.  , 0.75, 0.25],
+           [0.5 , 0.  , 0.5 ]])
+    """
+    proba, y = _check_input(proba, y)
+    return _shape(proba, y)
+
+
+def compose_teacher(confidence, shape, y):
+    """Build teacher rows ``[q_c, (1 - q_c) * r]`` from their two parts.
+
+    Inverse of :func:`true_class_confidence` and :func:`non_target_shape`:
+    ``compose_teacher(true_class_confidence(q, y), non_target_shape(q, y), y)``
+    returns ``q`` up to rounding.
+
+    Parameters
+    ----------
+    confidence : array-like of shape (n_samples,)
+        True-class confidence ``q_c`` of each row, in ``[0, 1]``.
+    shape : array-like of shape (n_samples, n_classes)
+        Non-target shape ``r`` of each row: non-negative, zero at the true
+        class (within :data:`ROW_SUM_ATOL`), rows summing to one.
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+        Teacher rows; they sum to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import compose_teacher
+    >>> shape = np.array([[0.0, 0.75, 0.25]])
+    >>> compose_teacher([0.6], shape, [0])
+    array([[0.6, 0.3, 0.1]])
+    """
+    shape = _check_distributions(shape, "shape")
+    n_samples, n_classes = shape.shape
+    y = _check_labels(y, n_samples, n_classes)
+    confidence = np.asarray(confidence, dtype=np.float64)
+    if confidence.shape != (n_samples,):
+        raise ValueError(
+            f"confidence must have shape ({n_samples},) (one value per row of "
+            f"shape), got {confidence.shape}."
+        )
+    if not np.all((confidence >= 0) & (confidence <= 1)):
+        raise ValueError(
+            "confidence must hold values in [0, 1], got values in "
+            f"[{np.nanmin(confidence)!r}, {np.nanmax(confidence)!r}]."
+        )
+    at_target = _confidence(shape, y)
+    if np.any(at_target > ROW_SUM_ATOL):
+        raise ValueError(
+            "shape must be zero at the true class of each row, got "
+            f"{at_target.max()!r} at row {int(np.argmax(at_target))}."
+        )
+    return _compose(confidence, shape, y)
+
+
+# --------------------------------------------------------------------------
+# knowledge levels
+# --------------------------------------------------------------------------
+def universe_teacher(proba, y, *, confidence=None):
+    """Universe knowledge: one constant ``q_c``, uniform rest (label smoothing).
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Teacher probability rows (already softened if a temperature is used).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    confidence : float in [0, 1], default=None
+        The constant true-class confidence; ``None`` uses the mean of ``q_c``
+        over the rows of ``proba``.
+
+    Returns
+    -------
+    teacher : ndarray of shape (n_samples, n_classes)
+        ``confidence`` on the true class, ``(1 - confidence) / (K - 1)`` on
+        every other class. At ``T = 1`` distilling from it is label smoothing
+        with ``eps = alpha * K * (1 - confidence) / (K - 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import universe_teacher
+    >>> proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+    >>> universe_teacher(proba, [0, 1])
+    array([[0.75 , 0.125, 0.125],
+           [0.125, 0.75 , 0.125]])
+    """
+    proba, y = _check_input(proba, y)
+    if confidence is None:
+        confidence = float(_confidence(proba, y).mean())
+    confidence = _check_confidence_scalar(confidence)
+    constant = np.full(y.shape[0], confidence)
+    return _compose(constant, _uniform_shape(y, proba.shape[1]), y)
+
+
+def domain_teacher(proba, y, *, confidence=None, class_shapes=None):
+    """Domain knowledge: one constant ``q_c``, class-level non-target shape.
+
+    Every row of true class ``c`` becomes ``[q, (1 - q) * R[c]]`` where ``q``
+    is a constant and ``R[c]`` the mean non-target shape of the rows of class
+    ``c``: class relationships are kept, instance-level information dropped.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Teacher probability rows (already softened if a temperature is used).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    confidence : float in [0, 1], default=None
+        The constant true-class confidence; ``None`` uses the mean of ``q_c``
+        over the rows of ``proba``.
+    class_shapes : array-like of shape (n_classes, n_classes), default=None
+        Row ``c`` is the non-target shape of class ``c``: zero on the
+        diagonal, rows summing to one. ``None`` estimates it from ``proba``
+        (see :func:`fit_knowledge`; a class without rows gets the uniform
+        shape).
+
+    Returns
+    -------
+    teacher : ndarray of shape (n_samples, n_classes)
+        Rows sum to one; rows of the same true class are identical.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import domain_teacher
+    >>> proba = np.array([[0.8, 0.2, 0.0], [0.6, 0.2, 0.2], [0.1, 0.9, 0.0]])
+    >>> np.round(domain_teacher(proba, [0, 0, 1]), 4)
+    array([[0.7667, 0.175 , 0.0583],
+           [0.7667, 0.175 , 0.0583],
+           [0.2333, 0.7667, 0.    ]])
+    """
+    proba, y = _check_input(proba, y)
+    n_classes = proba.shape[1]
+    if confidence is None:
+        confidence = float(_confidence(proba, y).mean())
+    confidence = _check_confidence_scalar(confidence)
+    if class_shapes is None:
+        class_shapes, _ = _class_shapes(_shape(proba, y), y, n_classes)
+    else:
+        class_shapes = _check_class_shapes(class_shapes, n_classes)
+    shape = class_shapes[y].copy()
+    constant = np.full(y.shape[0], confidence)
+    return _compose(constant, shape, y)
+
+
+def instance_teacher(proba, y):
+    """Instance knowledge: per-row ``q_c``, uniform rest ("partial teacher").
+
+    Keeps how confident the teacher is on each example's true class and
+    spreads the remaining ``1 - q_c`` evenly over the other ``K - 1``
+    classes. At ``T = 1`` it gives the same true-class gradient as the full
+    teacher (identity E6).
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Teacher probability rows (already softened if a temperature is used).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+
+    Returns
+    -------
+    teacher : ndarray of shape (n_samples, n_classes)
+        Rows sum to one; ``teacher[i, y[i]] == proba[i, y[i]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import instance_teacher
+    >>> proba = np.array([[0.6, 0.4, 0.0], [0.2, 0.2, 0.6]])
+    >>> instance_teacher(proba, [0, 1])
+    array([[0.6, 0.2, 0.2],
+           [0.4, 0.2, 0.4]])
+    """
+    proba, y = _check_input(proba, y)
+    return _compose(_confidence(proba, y), _uniform_shape(y, proba.shape[1]), y)
+
+
+def fit_knowledge(proba, y, n_classes=None):
+    """Estimate the constants of the knowledge levels on training rows.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Teacher probability rows on the training set (already softened if a
+        temperature is used).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    n_classes : int, default=None
+        Number of classes; must equal ``proba.shape[1]`` when given.
+
+    Returns
+    -------
+    params : :class:`~sklearn.utils.Bunch`
+        ``confidence`` (float): mean true-class confidence ``q_c``;
+        ``class_shapes`` (ndarray of shape (n_classes, n_classes)): row ``c``
+        is the mean non-target shape of the rows of class ``c`` (uniform over
+        the other classes when class ``c`` has no rows), zero on the
+        diagonal; ``class_counts`` (ndarray of shape (n_classes,)): rows per
+        class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import fit_knowledge
+    >>> proba = np.array([[0.8, 0.2, 0.0], [0.6, 0.2, 0.2], [0.1, 0.9, 0.0]])
+    >>> params = fit_knowledge(proba, [0, 0, 1], 3)
+    >>> round(params.confidence, 4)
+    0.7667
+    >>> np.round(params.class_shapes, 2)
+    array([[0.  , 0.75, 0.25],
+           [1.  , 0.  , 0.  ],
+           [0.5 , 0.5 , 0.  ]])
+    """
+    proba, y = _check_input(proba, y)
+    n_found = proba.shape[1]
+    if n_classes is not None and (
+        isinstance(n_classes, bool)
+        or not isinstance(n_classes, Integral)
+        or n_classes != n_found
+    ):
+        raise ValueError(
+            f"n_classes must be None or equal to the number of columns of "
+            f"proba ({n_found}), got {n_classes!r}."
+        )
+    if proba.shape[0] == 0:
+        raise ValueError("proba must have at least one row to fit, got 0.")
+    class_shapes, counts = _class_shapes(_shape(proba, y), y, n_found)
+    return Bunch(
+        confidence=float(_confidence(proba, y).mean()),
+        class_shapes=class_shapes,
+        class_counts=counts,
+    )
+
+
+def apply_knowledge(proba, y, level, params=None):
+    """Build the teacher that keeps one level of knowledge.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Teacher probability rows (already softened if a temperature is used).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    level : {"full", "universe", "domain", "instance"}
+        ``"full"`` returns a copy of ``proba``; see :data:`KNOWLEDGE_LEVELS`
+        and the module docstring for the others.
+    params : Bunch, default=None
+        Output of :func:`fit_knowledge` (keys ``confidence`` and
+        ``class_shapes``). ``None`` estimates them from ``proba`` and ``y``.
+
+    Returns
+    -------
+    teacher : ndarray of shape (n_samples, n_classes)
+        Rows sum to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
+    >>> proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+    >>> params = fit_knowledge(proba, [0, 1], 3)
+    >>> apply_knowledge(proba, [0, 1], "universe", params)
+    array([[0.75 , 0.125, 0.125],
+           [0.125, 0.75 , 0.125]])
+    >>> apply_knowledge(proba, [0, 1], "instance")
+    array([[0.7 , 0.15, 0.15],
+           [0.1 , 0.8 , 0.1 ]])
+    """
+    if not isinstance(level, str) or level not in KNOWLEDGE_LEVELS:
+        raise ValueError(f"level must be one of {KNOWLEDGE_LEVELS}, got {level!r}.")
+    proba, y = _check_input(proba, y)
+    if level == "full":
+        return proba.copy()
+    if level == "instance":
+        return instance_teacher(proba, y)
+    confidence = class_shapes = None
+    if params is not None:
+        try:
+            confidence = params["confidence"]
+            class_shapes = params["class_shapes"]
+        except (KeyError, TypeError, IndexError):
+            raise ValueError(
+                "params must be None or the Bunch returned by fit_knowledge "
+                "(with keys 'confidence' and 'class_shapes'), got "
+                f"{type(params).__name__}."
+            ) from None
+    if level == "universe":
+        return universe_teacher(proba, y, confidence=confidence)
+    return domain_teacher(proba, y, confidence=confidence, class_shapes=class_shapes)

@@ -1,0 +1,391 @@
+"""Tests for the synthetic generators with a known Bayes posterior."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal, norm
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_kd.datasets import (
+    make_difficulty_classification,
+    make_hierarchical_classification,
+)
+from sklearn_kd.teachers import OracleTeacher
+
+# One-sided z quantile for the statistical bounds: a false alarm once in
+# about 10^4 runs, each bound being deterministic given its seed anyway.
+Z = norm.ppf(1 - 1e-4)
+
+
+def _cosine(centers):
+    unit = centers / np.linalg.norm(centers, axis=1, keepdims=True)
+    return unit @ unit.T
+
+
+def _true_class_confidence(info, y):
+    return info.oracle_proba[np.arange(len(y)), y]
+
+
+@st.composite
+def hierarchy(draw):
+    n_superclasses = draw(st.integers(1, 4))
+    n_subclasses = draw(st.integers(1, 4))
+    rho = draw(st.floats(0.0, 1.0, exclude_max=True))
+    n_classes = n_superclasses * n_subclasses
+    needed = n_classes + (n_superclasses if rho > 0 else 0)
+    n_features = needed + draw(st.integers(0, 5))
+    class_sep = draw(st.floats(0.1, 10.0))
+    return dict(
+        n_superclasses=n_superclasses,
+        n_subclasses=n_subclasses,
+        class_similarity=rho,
+        n_features=n_features,
+        class_sep=class_sep,
+    )
+
+
+@given(params=hierarchy(), seed=st.integers(0, 2**31 - 2))
+def test_centre_cosine_is_rho_inside_and_zero_across(params, seed):
+    _, _, info = make_hierarchical_classification(
+        n_samples=1, random_state=seed, return_oracle=True, **params
+    )
+    centers = info.class_centers
+    n_classes = params["n_superclasses"] * params["n_subclasses"]
+    assert centers.shape == (n_classes, params["n_features"])
+    np.testing.assert_allclose(
+        np.linalg.norm(centers, axis=1), params["class_sep"], rtol=1e-12
+    )
+    cosine = _cosine(centers)
+    same = info.superclass[:, None] == info.superclass[None, :]
+    off_diagonal = ~np.eye(n_classes, dtype=bool)
+    np.testing.assert_allclose(
+        cosine[same & off_diagonal], params["class_similarity"], atol=1e-10
+    )
+    np.testing.assert_allclose(cosine[~same], 0.0, atol=1e-10)
+    np.testing.assert_array_equal(
+        info.superclass, np.arange(n_classes) // params["n_subclasses"]
+    )
+
+
+@pytest.mark.parametrize("return_oracle", [False, True])
+def test_shapes_and_dtypes(return_oracle):
+    out = make_hierarchical_classification(
+        n_samples=123,
+        n_features=15,
+        n_superclasses=2,
+        n_subclasses=4,
+        sibling_pull=0.2,
+        random_state=0,
+        return_oracle=return_oracle,
+    )
+    assert len(out) == (3 if return_oracle else 2)
+    X, y = out[:2]
+    assert X.shape == (123, 15) and X.dtype == np.float64
+    assert y.shape == (123,) and y.dtype == np.int64
+    assert y.min() >= 0 and y.max() < 8
+    if return_oracle:
+        info = out[2]
+        assert info.oracle_proba.shape == (123, 8)
+        assert info.oracle_proba.dtype == np.float64
+        assert info.class_centers.shape == (8, 15)
+        assert info.superclass.shape == (8,)
+        assert info.noise_scale.shape == (123,)
+        assert info.hard.shape == (123,) and info.hard.dtype == bool
+        assert info.priors.shape == (8,)
+        assert info.superclass_directions.shape == (2, 15)
+        assert info.subclass_directions.shape == (8, 15)
+        # Each row is pulled toward another class of its own super-class.
+        assert np.all(info.sibling != y)
+        np.testing.assert_array_equal(info.superclass[info.sibling], y // 4)
+
+
+def test_flat_generator_shapes_and_geometry():
+    X, y, info = make_difficulty_classification(
+        n_samples=50, n_features=6, n_classes=6, random_state=1, return_oracle=True
+    )
+    assert X.shape == (50, 6) and X.dtype == np.float64 and y.dtype == np.int64
+    np.testing.assert_array_equal(info.superclass, np.arange(6))
+    np.testing.assert_allclose(_cosine(info.class_centers), np.eye(6), atol=1e-10)
+    assert np.all(info.sibling == -1)
+    np.testing.assert_allclose(info.oracle_proba.sum(axis=1), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make", [make_hierarchical_classification, make_difficulty_classification]
+)
+def test_same_seed_same_data_different_seed_different_data(make):
+    first = make(n_samples=200, random_state=3, return_oracle=True)
+    again = make(n_samples=200, random_state=3, return_oracle=True)
+    other = make(n_samples=200, random_state=4, return_oracle=True)
+    np.testing.assert_array_equal(first[0], again[0])
+    np.testing.assert_array_equal(first[1], again[1])
+    for key in ("oracle_proba", "class_centers", "noise_scale", "hard"):
+        np.testing.assert_array_equal(first[2][key], again[2][key])
+    assert not np.array_equal(first[0], other[0])
+    assert not np.array_equal(first[1], other[1])
+    assert not np.allclose(first[2].class_centers, other[2].class_centers)
+
+
+def test_random_state_instance_is_accepted():
+    X1, y1 = make_hierarchical_classification(
+        n_samples=20, random_state=np.random.RandomState(5)
+    )
+    X2, y2 = make_hierarchical_classification(n_samples=20, random_state=5)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(y1, y2)
+
+
+def test_geometry_parameters_keep_the_rows_paired():
+    """Changing rho, class_sep, the noise levels or the pull keeps the labels,
+    the difficulty draws, the siblings and the Gaussian noise."""
+    base = dict(n_samples=300, random_state=7, return_oracle=True)
+    settings = [
+        dict(class_similarity=0.0),
+        dict(class_similarity=0.8, class_sep=5.0),
+        dict(class_similarity=0.3, easy_noise=0.5, hard_noise=4.0),
+        dict(class_similarity=0.3, sibling_pull=0.4),
+    ]
+    noises = []
+    for setting in settings:
+        X, y, info = make_hierarchical_classification(**base, **setting)
+        means = info.class_centers[y]
+        if info.sibling_pull > 0:
+            means = (1 - info.sibling_pull) * means + info.sibling_pull * (
+                info.class_centers[info.sibling]
+            )
+        noises.append((y, info.hard, (X - means) / info.noise_scale[:, None]))
+    for y, hard, noise in noises[1:]:
+        np.testing.assert_array_equal(y, noises[0][0])
+        np.testing.assert_array_equal(hard, noises[0][1])
+        np.testing.assert_allclose(noise, noises[0][2], atol=1e-9)
+    # The sub-class directions do not depend on rho either.
+    infos = [
+        make_hierarchical_classification(**base, class_similarity=rho)[2]
+        for rho in (0.0, 0.5)
+    ]
+    np.testing.assert_array_equal(
+        infos[0].subclass_directions, infos[1].subclass_directions
+    )
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        (dict(class_similarity=1.0), InvalidParameterError, "class_similarity"),
+        (dict(class_similarity=-0.1), InvalidParameterError, "class_similarity"),
+        (dict(sibling_pull=1.0), InvalidParameterError, "sibling_pull"),
+        (dict(class_sep=0.0), InvalidParameterError, "class_sep"),
+        (dict(hard_fraction=1.5), InvalidParameterError, "hard_fraction"),
+        (dict(easy_noise=0.0), InvalidParameterError, "easy_noise"),
+        (dict(hard_noise=-1.0), InvalidParameterError, "hard_noise"),
+        (dict(n_superclasses=0), InvalidParameterError, "n_superclasses"),
+        (dict(n_subclasses=2.5), InvalidParameterError, "n_subclasses"),
+        (dict(n_samples=0), InvalidParameterError, "n_samples"),
+        (dict(random_state="zero"), InvalidParameterError, "random_state"),
+        (dict(return_oracle="yes"), InvalidParameterError, "return_oracle"),
+        (
+            dict(n_features=11, class_similarity=0.5),
+            ValueError,
+            r"n_features must be >= 12; got n_features=11",
+        ),
+        (
+            dict(n_features=8, class_similarity=0.0),
+            ValueError,
+            r"class_similarity == 0 needs .* n_features must be >= 9",
+        ),
+        (
+            dict(n_subclasses=1, sibling_pull=0.2),
+            ValueError,
+            r"n_subclasses must be >= 2; got sibling_pull=0.2",
+        ),
+        (dict(weights=[1.0, 2.0]), ValueError, r"weights must have length 9"),
+        (dict(weights=[-1.0] + [1.0] * 8), ValueError, r"weights must hold"),
+        (dict(weights=[np.nan] * 9), ValueError, r"weights must hold"),
+        (dict(weights=[0.0] * 9), ValueError, r"weights must have a positive sum"),
+        (dict(weights=np.ones((3, 3))), ValueError, r"weights must be a 1-D"),
+    ],
+)
+def test_invalid_settings_are_clear_errors(params, error, match):
+    with pytest.raises(error, match=match):
+        make_hierarchical_classification(**{"n_samples": 5, **params})
+
+
+def test_flat_generator_too_many_classes():
+    with pytest.raises(ValueError, match=r"n_features >= n_classes = 7; got n_f"):
+        make_difficulty_classification(n_features=6, n_classes=7)
+
+
+def test_rho_zero_needs_only_one_direction_per_class():
+    _, _, info = make_hierarchical_classification(
+        n_samples=2,
+        n_features=9,
+        class_similarity=0.0,
+        random_state=0,
+        return_oracle=True,
+    )
+    assert info.superclass_directions is None
+    np.testing.assert_allclose(_cosine(info.class_centers), np.eye(9), atol=1e-10)
+
+
+@pytest.mark.parametrize("sibling_pull", [0.0, 0.35])
+def test_oracle_proba_matches_independent_mixture_density(sibling_pull):
+    """The posterior equals Bayes' rule on scipy's Gaussian densities."""
+    X, y, info = make_hierarchical_classification(
+        n_samples=40,
+        n_features=7,
+        n_superclasses=2,
+        n_subclasses=2,
+        class_similarity=0.4,
+        sibling_pull=sibling_pull,
+        weights=[0.1, 0.2, 0.3, 0.4],
+        random_state=11,
+        return_oracle=True,
+    )
+    w = info.class_centers
+    siblings = {0: [1], 1: [0], 2: [3], 3: [2]}
+    for i in range(len(y)):
+        cov = info.noise_scale[i] ** 2 * np.eye(7)
+        log_joint = []
+        for k in range(4):
+            means = (
+                [(1 - sibling_pull) * w[k] + sibling_pull * w[j] for j in siblings[k]]
+                if sibling_pull
+                else [w[k]]
+            )
+            dens = [multivariate_normal(m, cov).logpdf(X[i]) for m in means]
+            log_joint.append(
+                np.log(info.priors[k]) + logsumexp(dens) - np.log(len(dens))
+            )
+        expected = np.exp(np.array(log_joint) - logsumexp(log_joint))
+        np.testing.assert_allclose(info.oracle_proba[i], expected, rtol=1e-9)
+
+
+def test_oracle_rows_sum_to_one_and_zero_prior_classes_never_appear():
+    X, y, info = make_hierarchical_classification(
+        n_samples=2000,
+        sibling_pull=0.3,
+        weights=[0, 1, 1, 1, 1, 1, 1, 1, 2],
+        random_state=0,
+        return_oracle=True,
+    )
+    proba = info.oracle_proba
+    assert np.all(np.isfinite(proba)) and np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert not np.any(y == 0)
+    np.testing.assert_array_equal(proba[:, 0], 0.0)
+    np.testing.assert_allclose(info.priors, np.r_[0, [1] * 7, 2] / 9)
+
+
+def test_class_frequencies_follow_weights():
+    weights = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9]) / 45
+    _, y = make_hierarchical_classification(
+        n_samples=20000, weights=weights, random_state=2
+    )
+    freq = np.bincount(y, minlength=9) / len(y)
+    bound = Z * np.sqrt(weights * (1 - weights) / len(y))
+    assert np.all(np.abs(freq - weights) <= bound)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(sibling_pull=0.3, class_similarity=0.8), dict(hard_fraction=0.7)],
+)
+def test_oracle_is_calibrated(params):
+    """An exact posterior is calibrated: in every confidence bin the accuracy
+    matches the mean confidence up to sampling error."""
+    _, y, info = make_hierarchical_classification(
+        n_samples=20000, random_state=5, return_oracle=True, **params
+    )
+    proba = info.oracle_proba
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y
+    bins = np.digitize(confidence, np.linspace(0, 1, 11)[1:-1])
+    for b in np.unique(bins):
+        rows = bins == b
+        if rows.sum() < 100:
+            continue
+        mean_conf = confidence[rows].mean()
+        se = np.sqrt(mean_conf * (1 - mean_conf) / rows.sum())
+        assert abs(correct[rows].mean() - mean_conf) <= Z * se + 1e-12
+    # Law of total probability: column means estimate the class frequencies.
+    freq = np.bincount(y, minlength=proba.shape[1]) / len(y)
+    se = np.sqrt(freq * (1 - freq) / len(y))
+    assert np.all(np.abs(proba.mean(axis=0) - freq) <= Z * se)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(hard_fraction=0.0, class_similarity=0.5),
+        dict(hard_fraction=0.4, class_similarity=0.7, sibling_pull=0.25),
+    ],
+)
+def test_a_trained_classifier_does_not_beat_the_oracle(params):
+    """Logistic regression on 20 000 rows, scored on 20 000 fresh rows around
+    the same centres, is not more accurate than the Bayes oracle beyond a
+    one-sided paired normal bound."""
+    X, y, info = make_hierarchical_classification(
+        n_samples=40000, random_state=0, return_oracle=True, **params
+    )
+    train, test = slice(0, 20000), slice(20000, None)
+    model = LogisticRegression(max_iter=2000).fit(X[train], y[train])
+    model_correct = model.predict(X[test]) == y[test]
+    oracles = {
+        "known sigma": info.oracle_proba[test].argmax(axis=1),
+        "x only": OracleTeacher.from_generator(info).predict(X[test]),
+    }
+    for predicted in oracles.values():
+        diff = model_correct.astype(float) - (predicted == y[test])
+        bound = Z * diff.std(ddof=1) / np.sqrt(diff.size)
+        assert diff.mean() <= bound
+
+
+def _mean_confidence(**params):
+    _, y, info = make_hierarchical_classification(
+        n_samples=4000, random_state=9, return_oracle=True, **params
+    )
+    return _true_class_confidence(info, y).mean()
+
+
+@pytest.mark.parametrize(
+    "name, values",
+    [
+        ("hard_fraction", [0.0, 0.3, 0.6, 1.0]),
+        ("hard_noise", [1.0, 2.0, 3.0, 5.0]),
+        ("sibling_pull", [0.0, 0.2, 0.4]),
+        ("class_similarity", [0.0, 0.4, 0.8]),
+    ],
+)
+def test_harder_settings_lower_the_true_class_confidence(name, values):
+    means = [_mean_confidence(**{name: v}) for v in values]
+    assert np.all(np.diff(means) < 0), means
+
+
+def test_larger_class_sep_raises_the_true_class_confidence():
+    means = [_mean_confidence(class_sep=r) for r in (1.0, 2.0, 4.0)]
+    assert np.all(np.diff(means) > 0), means
+
+
+@pytest.mark.parametrize("sibling_pull", [0.0, 0.3])
+def test_hard_rows_are_less_confident_than_easy_rows(sibling_pull):
+    _, y, info = make_hierarchical_classification(
+        n_samples=4000, sibling_pull=sibling_pull, random_state=1, return_oracle=True
+    )
+    confidence = _true_class_confidence(info, y)
+    hard, easy = confidence[info.hard], confidence[~info.hard]
+    se = np.sqrt(hard.var() / hard.size + easy.var() / easy.size)
+    assert easy.mean() - hard.mean() > Z * se
+    np.testing.assert_array_equal(info.noise_scale[info.hard], 2.5)
+    np.testing.assert_array_equal(info.noise_scale[~info.hard], 1.0)
+
+
+def test_hard_fraction_is_the_probability_of_a_hard_row():
+    _, _, info = make_hierarchical_classification(
+        n_samples=20000, hard_fraction=0.25, random_state=3, return_oracle=True
+    )
+    assert abs(info.hard.mean() - 0.25) <= Z * np.sqrt(0.25 * 0.75 / 20000)
+    np.testing.assert_allclose(info.noise_level_weights, [0.75, 0.25])
+    np.testing.assert_allclose(info.noise_levels, [1.0, 2.5])

@@ -1,0 +1,378 @@
+"""Tests of sklearn_kd.knowledge (knowledge levels) and sklearn_kd.diagnostics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import strategies as kst
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.utils import Bunch
+
+from sklearn_kd.diagnostics import (
+    OVERCONFIDENCE_THRESHOLD,
+    QUANTILES,
+    is_overconfident,
+    teacher_diagnostics,
+)
+from sklearn_kd.knowledge import (
+    KNOWLEDGE_LEVELS,
+    ROW_SUM_ATOL,
+    apply_knowledge,
+    compose_teacher,
+    domain_teacher,
+    fit_knowledge,
+    instance_teacher,
+    non_target_shape,
+    true_class_confidence,
+    universe_teacher,
+)
+from sklearn_kd.losses import distillation_loss, label_smoothing_loss
+
+ATOL = 1e-12  # sums of at most 50 float64 probabilities
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
+def teachers():
+    return kst.shapes().flatmap(kst.teacher_and_labels)
+
+
+def off_target(y, K):
+    return ~np.eye(K, dtype=bool)[y]
+
+
+def true_entries(a, y):
+    return a[np.arange(len(y)), y]
+
+
+# --------------------------------------------------------------------------
+# decomposition
+# --------------------------------------------------------------------------
+@given(batch=teachers())
+def test_decomposition_round_trips(batch):
+    q, y = batch
+    n, K = q.shape
+    confidence = true_class_confidence(q, y)
+    shape = non_target_shape(q, y)
+    assert_array_equal(confidence, true_entries(q, y))
+    assert_array_equal(true_entries(shape, y), 0.0)
+    assert_allclose(shape.sum(axis=1), 1.0, atol=ATOL)
+    assert np.all(shape >= 0)
+    no_rest = np.where(off_target(y, K), q, 0.0).sum(axis=1) == 0
+    assert_allclose(shape[no_rest][off_target(y, K)[no_rest]], 1.0 / (K - 1))
+    assert_allclose(compose_teacher(confidence, shape, y), q, rtol=1e-9, atol=ATOL)
+
+
+# --------------------------------------------------------------------------
+# knowledge levels
+# --------------------------------------------------------------------------
+@given(batch=teachers(), level=st.sampled_from(KNOWLEDGE_LEVELS))
+def test_every_level_gives_probability_rows(batch, level):
+    q, y = batch
+    q_before, y_before = q.copy(), y.copy()
+    q.setflags(write=False)
+    y.setflags(write=False)
+    teacher = apply_knowledge(q, y, level)
+    assert teacher.shape == q.shape
+    assert teacher.dtype == np.float64
+    assert np.all(teacher >= 0)
+    assert_allclose(teacher.sum(axis=1), 1.0, atol=ATOL)
+    # inputs are not modified, and the output is never the input
+    assert_array_equal(q, q_before)
+    assert_array_equal(y, y_before)
+    assert not np.shares_memory(teacher, q)
+
+
+@given(batch=teachers())
+def test_full_is_the_identity(batch):
+    q, y = batch
+    assert_array_equal(apply_knowledge(q, y, "full"), q)
+
+
+@given(batch=teachers())
+def test_universe_has_one_confidence_and_uniform_rest(batch):
+    q, y = batch
+    n, K = q.shape
+    teacher = apply_knowledge(q, y, "universe")
+    q_bar = true_entries(q, y).mean()
+    assert_allclose(true_entries(teacher, y), q_bar, rtol=1e-12, atol=ATOL)
+    assert_allclose(teacher[off_target(y, K)], (1 - q_bar) / (K - 1), atol=ATOL)
+    assert_array_equal(teacher, universe_teacher(q, y))
+
+
+@given(batch=teachers())
+def test_instance_keeps_each_true_class_confidence_exactly(batch):
+    q, y = batch
+    n, K = q.shape
+    teacher = apply_knowledge(q, y, "instance")
+    assert_array_equal(true_entries(teacher, y), true_entries(q, y))
+    rest = (1 - true_entries(q, y))[:, None] / (K - 1)
+    assert_allclose(
+        teacher[off_target(y, K)], np.broadcast_to(rest, (n, K))[off_target(y, K)]
+    )
+    assert_array_equal(teacher, instance_teacher(q, y))
+
+
+@given(batch=teachers())
+def test_domain_gives_identical_rows_within_a_class(batch):
+    q, y = batch
+    n, K = q.shape
+    teacher = apply_knowledge(q, y, "domain")
+    q_bar = true_entries(q, y).mean()
+    assert_allclose(true_entries(teacher, y), q_bar, rtol=1e-12, atol=ATOL)
+    for c in np.unique(y):
+        rows = teacher[y == c]
+        assert_array_equal(rows, np.broadcast_to(rows[0], rows.shape))
+        # reference: mean over the class rows of the renormalised rest
+        rest = q[y == c].copy()
+        rest[:, c] = 0.0
+        mass = rest.sum(axis=1, keepdims=True)
+        shapes = np.where(mass > 0, rest / np.where(mass > 0, mass, 1.0), 1.0 / (K - 1))
+        shapes[:, c] = 0.0
+        assert_allclose(
+            rows[0],
+            (1 - q_bar) * shapes.mean(axis=0) + q_bar * (np.arange(K) == c),
+            rtol=1e-9,
+            atol=ATOL,
+        )
+    assert_array_equal(teacher, domain_teacher(q, y))
+
+
+@given(batch=teachers())
+def test_fit_knowledge_estimates_training_constants(batch):
+    q, y = batch
+    n, K = q.shape
+    params = fit_knowledge(q, y, K)
+    assert set(params) >= {"confidence", "class_shapes"}
+    assert isinstance(params.confidence, float)
+    assert_allclose(params.confidence, true_entries(q, y).mean(), rtol=1e-12)
+    assert params.class_shapes.shape == (K, K)
+    assert_array_equal(np.diag(params.class_shapes), 0.0)
+    assert_allclose(params.class_shapes.sum(axis=1), 1.0, atol=ATOL)
+    assert_array_equal(params.class_counts, np.bincount(y, minlength=K))
+    unseen = params.class_counts == 0
+    assert_allclose(params.class_shapes[unseen].sum(axis=1), 1.0)
+    assert np.all(params.class_shapes[unseen][~np.eye(K, dtype=bool)[unseen]] > 0)
+    for level in KNOWLEDGE_LEVELS:
+        assert_array_equal(
+            apply_knowledge(q, y, level, params), apply_knowledge(q, y, level)
+        )
+
+
+def test_apply_knowledge_uses_given_params_not_the_new_rows():
+    train = np.array([[0.8, 0.2, 0.0], [0.6, 0.1, 0.3], [0.1, 0.7, 0.2]])
+    params = fit_knowledge(train, [0, 0, 1], 3)
+    other = np.array([[0.2, 0.4, 0.4], [0.3, 0.3, 0.4]])
+    universe = apply_knowledge(other, [0, 1], "universe", params)
+    assert_allclose(universe[:, [0, 1]].diagonal(), params.confidence)
+    domain = apply_knowledge(other, [0, 1], "domain", params)
+    assert_allclose(domain[0], [0.7, 0.3 * 0.625, 0.3 * 0.375])
+    assert_allclose(domain[1], [0.1, 0.7, 0.2])
+
+
+def test_explicit_confidence_and_class_shapes():
+    q = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
+    y = np.array([0, 2])
+    assert_allclose(
+        universe_teacher(q, y, confidence=0.9),
+        [[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]],
+    )
+    shapes = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5], [0.25, 0.75, 0.0]])
+    assert_allclose(
+        domain_teacher(q, y, confidence=0.6, class_shapes=shapes),
+        [[0.6, 0.4, 0.0], [0.1, 0.3, 0.6]],
+    )
+
+
+def test_lists_are_accepted():
+    teacher = apply_knowledge([[0.5, 0.5], [0.1, 0.9]], [0, 1], "instance")
+    assert_allclose(teacher, [[0.5, 0.5], [0.1, 0.9]])
+
+
+@given(batch=kst.kd_batches(max_abs_logit=5.0), alpha=kst.alphas())
+def test_universe_teacher_at_T1_is_label_smoothing(batch, alpha):
+    # KD gradient at T = 1: p - [(1 - alpha) y + alpha q]. With the universe
+    # teacher the target is 1 - alpha (1 - qbar) on c and
+    # alpha (1 - qbar) / (K - 1) elsewhere; label smoothing's is
+    # 1 - eps (K - 1) / K and eps / K. They match for
+    # eps = alpha K (1 - qbar) / (K - 1), which is <= alpha when y is the
+    # teacher's argmax (qbar >= 1 / K).
+    z, q, _ = batch
+    y = np.argmax(q, axis=1)
+    n, K = q.shape
+    teacher = apply_knowledge(q, y, "universe", fit_knowledge(q, y, K))
+    q_bar = true_entries(q, y).mean()
+    eps = alpha * K * (1 - q_bar) / (K - 1)
+    assert eps <= alpha + 1e-12
+    eps = min(eps, 1.0)
+
+    z_kd = torch.tensor(z, requires_grad=True)
+    distillation_loss(
+        z_kd, torch.tensor(teacher), torch.as_tensor(y), temperature=1.0, alpha=alpha
+    ).backward()
+    z_ls = torch.tensor(z, requires_grad=True)
+    label_smoothing_loss(z_ls, torch.as_tensor(y), epsilon=eps).backward()
+    assert_allclose(z_kd.grad.numpy(), z_ls.grad.numpy(), rtol=1e-7, atol=1e-9)
+
+
+# --------------------------------------------------------------------------
+# errors
+# --------------------------------------------------------------------------
+GOOD_Q = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+GOOD_Y = np.array([0, 1])
+
+
+@pytest.mark.parametrize(
+    "proba, y, match",
+    [
+        (GOOD_Q, [0], r"y must be a 1-D array of 2 class indices.*got shape \(1,\)"),
+        (GOOD_Q, [[0, 1]], r"y must be a 1-D array"),
+        (GOOD_Q, [0, 3], r"y must hold class indices in \[0, 3\).*got 3"),
+        (GOOD_Q, [-1, 0], r"y must hold class indices in \[0, 3\).*got -1"),
+        (GOOD_Q, [0.5, 1.0], r"y must hold integer class indices.*non-integer"),
+        (GOOD_Q, ["a", "b"], r"y must hold integer class indices"),
+        (GOOD_Q[0], [0], r"proba"),
+        (GOOD_Q[:, :1] / GOOD_Q[:, :1], GOOD_Y, r"proba must have at least 2"),
+        (GOOD_Q * 2, GOOD_Y, r"Each row of proba must sum to 1 within 1e-05"),
+        ([[1.2, -0.2], [0.5, 0.5]], GOOD_Y, r"proba must have non-negative"),
+        ([[np.nan, 1.0], [0.5, 0.5]], GOOD_Y, r"proba.*NaN"),
+    ],
+)
+@pytest.mark.parametrize(
+    "func",
+    [
+        true_class_confidence,
+        non_target_shape,
+        universe_teacher,
+        domain_teacher,
+        instance_teacher,
+        fit_knowledge,
+        lambda q, y: apply_knowledge(q, y, "domain"),
+        lambda q, y: apply_knowledge(q, y, "full"),
+        teacher_diagnostics,
+    ],
+)
+def test_invalid_inputs_raise_naming_the_parameter(func, proba, y, match):
+    with pytest.raises(ValueError, match=match):
+        func(proba, y)
+
+
+def test_row_sum_tolerance_is_documented_value():
+    nearly = GOOD_Q + np.array([[ROW_SUM_ATOL / 2, 0, 0], [0, 0, 0]])
+    apply_knowledge(nearly, GOOD_Y, "instance")
+    with pytest.raises(ValueError, match="sum to 1"):
+        apply_knowledge(GOOD_Q + 2 * ROW_SUM_ATOL, GOOD_Y, "instance")
+
+
+def test_unknown_level_raises():
+    with pytest.raises(ValueError, match=r"level must be one of .*'full'.*got 'all'"):
+        apply_knowledge(GOOD_Q, GOOD_Y, "all")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"confidence": 1.5}, r"confidence must be a float in \[0, 1\].*1\.5"),
+        ({"confidence": "high"}, r"confidence must be a float"),
+        ({"class_shapes": np.eye(3)}, r"class_shapes must be zero on the diagonal"),
+        ({"class_shapes": np.ones((2, 2)) / 2}, r"class_shapes must have 3 columns"),
+        ({"class_shapes": np.full((2, 3), 1 / 3)}, r"class_shapes must have shape"),
+    ],
+)
+def test_invalid_domain_parameters_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        domain_teacher(GOOD_Q, GOOD_Y, **kwargs)
+
+
+def test_invalid_params_and_n_classes_raise():
+    with pytest.raises(ValueError, match=r"n_classes must be None or equal to.*3"):
+        fit_knowledge(GOOD_Q, GOOD_Y, 4)
+    with pytest.raises(ValueError, match="params must be None or the Bunch"):
+        apply_knowledge(GOOD_Q, GOOD_Y, "universe", {"confidence": 0.5})
+    bad = Bunch(confidence=0.5, class_shapes=np.full((4, 4), 1 / 3))
+    with pytest.raises(ValueError, match="class_shapes"):
+        apply_knowledge(GOOD_Q, GOOD_Y, "domain", bad)
+
+
+def test_compose_teacher_validates():
+    shape = np.array([[0.0, 0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"confidence must have shape \(1,\)"):
+        compose_teacher([0.5, 0.5], shape, [0])
+    with pytest.raises(ValueError, match=r"confidence must hold values in \[0, 1\]"):
+        compose_teacher([1.5], shape, [0])
+    with pytest.raises(ValueError, match="shape must be zero at the true class"):
+        compose_teacher([0.5], shape, [1])
+
+
+# --------------------------------------------------------------------------
+# diagnostics
+# --------------------------------------------------------------------------
+@given(batch=teachers(), alpha=kst.alphas())
+def test_teacher_diagnostics_per_row_values(batch, alpha):
+    q, y = batch
+    n, K = q.shape
+    q_before = q.copy()
+    diag = teacher_diagnostics(q, y, alpha=alpha)
+    assert_array_equal(q, q_before)
+    q_c = true_entries(q, y)
+    assert_array_equal(diag.confidence, q_c)
+    assert_allclose(diag.non_target_mass, 1 - q_c)
+    # uniform initial student: p_c = 1 / K
+    assert_allclose(diag.weight, 1 - alpha * K * (1 - q_c) / (K - 1), atol=ATOL)
+    assert_array_equal(diag.correct, np.argmax(q, axis=1) == y)
+    s = diag.summary
+    assert s.weight_at == "uniform"
+    assert (s.n_samples, s.n_classes, s.alpha) == (n, K, alpha)
+    assert_allclose(s.accuracy, diag.correct.mean())
+    assert_allclose(s.mean_non_target_mass, np.mean(1 - q_c))
+    assert_allclose(s.mean_confidence, np.mean(q_c))
+    assert_allclose(s.mean_weight, diag.weight.mean())
+    assert_allclose(s.quantiles, QUANTILES)
+    assert_allclose(s.confidence_quantiles, np.quantile(q_c, QUANTILES))
+    assert np.all(np.diff(s.weight_quantiles) >= 0)
+
+
+def test_teacher_diagnostics_at_student_proba():
+    q = np.array([[0.9, 0.1, 0.0], [0.3, 0.3, 0.4], [0.2, 0.8, 0.0]])
+    p = np.array([[0.5, 0.25, 0.25], [1.0, 0.0, 0.0], [0.2, 0.4, 0.4]])
+    diag = teacher_diagnostics(q, [0, 0, 1], alpha=0.5, student_proba=p)
+    assert_allclose(diag.weight, [1 - 0.5 * 0.1 / 0.5, np.nan, 1 - 0.5 * 0.2 / 0.6])
+    assert diag.summary.weight_at == "student"
+    assert_allclose(diag.summary.mean_weight, np.nanmean(diag.weight))
+    with pytest.raises(ValueError, match=r"student_proba must have shape"):
+        teacher_diagnostics(q, [0, 0, 1], student_proba=p[:2])
+    with pytest.raises(ValueError, match=r"student_proba must have 3 columns"):
+        teacher_diagnostics(q, [0, 0, 1], student_proba=p[:, :2])
+    with pytest.raises(ValueError, match=r"alpha must be a float in \[0, 1\]"):
+        teacher_diagnostics(q, [0, 0, 1], alpha=2.0)
+
+
+def test_weight_is_one_for_a_one_hot_teacher():
+    q = np.eye(4)[[0, 1, 2, 3, 0]]
+    diag = teacher_diagnostics(q, [0, 1, 2, 3, 0], alpha=0.9)
+    assert_allclose(diag.weight, 1.0)
+    assert is_overconfident(diag.summary)
+    assert is_overconfident(diag)
+
+
+def test_is_overconfident_threshold():
+    assert OVERCONFIDENCE_THRESHOLD == 0.01
+    q = np.array([[0.995, 0.005], [0.004, 0.996]])
+    summary = teacher_diagnostics(q, [0, 1]).summary
+    assert is_overconfident(summary)
+    assert not is_overconfident(summary, threshold=0.004)
+    soft = teacher_diagnostics(np.array([[0.6, 0.4], [0.3, 0.7]]), [0, 1]).summary
+    assert not is_overconfident(soft)
+    with pytest.raises(ValueError, match=r"threshold must be a float in \[0, 1\]"):
+        is_overconfident(summary, threshold=-1)
+    with pytest.raises(ValueError, match="summary must be the summary Bunch"):
+        is_overconfident({"accuracy": 1.0})

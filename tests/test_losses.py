@@ -1,0 +1,271 @@
+"""Tests of sklearn_kd.losses against float64 references written here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import strategies as kst
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose
+from scipy.special import log_softmax, xlogy
+
+from sklearn_kd.losses import (
+    LOSSES,
+    DistillationLoss,
+    decoupled_kd_loss,
+    decoupled_kd_terms,
+    distillation_loss,
+    label_smoothing_loss,
+    log_soften,
+    soften,
+)
+
+RTOL, ATOL = 1e-7, 1e-9
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
+def t64(a):
+    return torch.tensor(np.asarray(a), dtype=torch.float64)
+
+
+def np_kd_per_sample(z, q, y, T, alpha, scale_t2=True):
+    """(1 - alpha) CE + alpha T^2 KL(q_T || p_T), per sample, in NumPy."""
+    rows = np.arange(len(y))
+    ce = -log_softmax(z, axis=1)[rows, y]
+    with np.errstate(divide="ignore"):
+        log_q_T = log_softmax(np.log(q) / T, axis=1)
+    q_T = np.exp(log_q_T)
+    kl = xlogy(q_T, q_T).sum(axis=1) - (q_T * log_softmax(z / T, axis=1)).sum(axis=1)
+    return (1 - alpha) * ce + alpha * (T**2 if scale_t2 else 1.0) * kl
+
+
+def weights(n):
+    return arrays(np.float64, (n,), elements=st.floats(0.0, 10.0))
+
+
+def batches_with_weights():
+    return kst.kd_batches().flatmap(
+        lambda b: st.tuples(st.just(b), weights(b[0].shape[0]))
+    )
+
+
+@given(
+    data=batches_with_weights(),
+    T=kst.temperatures(),
+    alpha=kst.alphas(),
+    scale_t2=st.booleans(),
+    weighted=st.booleans(),
+)
+def test_distillation_loss_matches_reference(data, T, alpha, scale_t2, weighted):
+    (z, q, y), w = data
+    per_sample = np_kd_per_sample(z, q, y, T, alpha, scale_t2)
+    expected = np.mean(per_sample * w) if weighted else np.mean(per_sample)
+    loss = distillation_loss(
+        t64(z),
+        t64(q),
+        torch.as_tensor(y),
+        temperature=T,
+        alpha=alpha,
+        scale_t2=scale_t2,
+        sample_weight=t64(w) if weighted else None,
+    )
+    assert loss.dtype == torch.float64
+    assert_allclose(loss.item(), expected, rtol=RTOL, atol=ATOL)
+
+
+@given(batch=kst.kd_batches(), T=kst.temperatures())
+def test_alpha_zero_is_cross_entropy(batch, T):
+    z, q, y = batch
+    z1 = t64(z).requires_grad_(True)
+    z2 = t64(z).requires_grad_(True)
+    loss = distillation_loss(z1, t64(q), torch.as_tensor(y), temperature=T, alpha=0.0)
+    ref = F.cross_entropy(z2, torch.as_tensor(y))
+    loss.backward()
+    ref.backward()
+    assert_allclose(loss.item(), ref.item(), rtol=1e-12, atol=1e-12)
+    assert_allclose(z1.grad.numpy(), z2.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("T", [0.05, 1.0, 20.0, 100.0])
+@pytest.mark.parametrize("scale_t2", [True, False])
+def test_zero_probability_gives_finite_loss(T, scale_t2):
+    q = np.array([[0.0, 0.9, 0.1, 0.0], [1.0, 0.0, 0.0, 0.0]])
+    z = np.array([[50.0, -50.0, 0.0, 3.0], [0.0, 0.0, 0.0, 0.0]])
+    y = np.array([0, 3])
+    z_t = t64(z).requires_grad_(True)
+    loss = distillation_loss(
+        z_t, t64(q), torch.as_tensor(y), temperature=T, alpha=0.5, scale_t2=scale_t2
+    )
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert torch.all(torch.isfinite(z_t.grad))
+    expected = np.mean(np_kd_per_sample(z, q, y, T, 0.5, scale_t2))
+    assert_allclose(loss.item(), expected, rtol=RTOL, atol=ATOL)
+
+
+def test_log_soften_keeps_zeros_as_minus_infinity():
+    log_q = log_soften(t64([[0.5, 0.5, 0.0]]), 20.0)
+    assert log_q[0, 2].item() == -np.inf
+    assert_allclose(log_q[0, :2].numpy(), np.log(0.5))
+
+
+@given(data=batches_with_weights(), alpha=kst.alphas())
+def test_sample_weight_multiplies_each_sample(data, alpha):
+    (z, q, y), w = data
+    y_t = torch.as_tensor(y)
+    per_sample = torch.stack(
+        [
+            distillation_loss(
+                t64(z[i : i + 1]), t64(q[i : i + 1]), y_t[i : i + 1], alpha=alpha
+            )
+            for i in range(len(y))
+        ]
+    )
+    weighted = distillation_loss(t64(z), t64(q), y_t, alpha=alpha, sample_weight=w)
+    assert_allclose(
+        weighted.item(), (per_sample.numpy() * w).mean(), rtol=RTOL, atol=ATOL
+    )
+    ones = distillation_loss(
+        t64(z), t64(q), y_t, alpha=alpha, sample_weight=np.ones(len(y))
+    )
+    assert_allclose(
+        ones.item(),
+        distillation_loss(t64(z), t64(q), y_t, alpha=alpha).item(),
+        rtol=1e-12,
+    )
+
+
+def _function_loss(name, z, q, y, T, alpha, tckd_w, nckd_w, w):
+    if name == "kd":
+        return distillation_loss(z, q, y, temperature=T, alpha=alpha, sample_weight=w)
+    if name == "dkd":
+        return decoupled_kd_loss(
+            z,
+            q,
+            y,
+            temperature=T,
+            alpha=alpha,
+            tckd_weight=tckd_w,
+            nckd_weight=nckd_w,
+            sample_weight=w,
+        )
+    return label_smoothing_loss(z, y, epsilon=alpha, sample_weight=w)
+
+
+@given(
+    data=batches_with_weights(),
+    name=st.sampled_from(LOSSES),
+    T=kst.temperatures(),
+    alpha=kst.alphas(),
+    tckd_w=st.floats(0.0, 10.0),
+    nckd_w=st.floats(0.0, 10.0),
+    log_softened=st.booleans(),
+)
+def test_module_agrees_with_functions(
+    data, name, T, alpha, tckd_w, nckd_w, log_softened
+):
+    (z, q, y), w = data
+    criterion = DistillationLoss(
+        loss=name,
+        temperature=T,
+        alpha=alpha,
+        tckd_weight=tckd_w,
+        nckd_weight=nckd_w,
+        teacher_is_log_softened=log_softened,
+    )
+    teacher = log_soften(t64(q), T) if log_softened else t64(q)
+    z1 = t64(z).requires_grad_(True)
+    z2 = t64(z).requires_grad_(True)
+    y_t = torch.as_tensor(y)
+    got = criterion(z1, teacher, y_t, sample_weight=t64(w))
+    expected = _function_loss(name, z2, t64(q), y_t, T, alpha, tckd_w, nckd_w, t64(w))
+    got.backward()
+    expected.backward()
+    assert_allclose(got.item(), expected.item(), rtol=1e-12, atol=1e-12)
+    assert_allclose(z1.grad.numpy(), z2.grad.numpy(), rtol=1e-12, atol=1e-12)
+    per_sample = criterion.per_sample(t64(z), teacher, y_t)
+    assert per_sample.shape == (len(y),)
+    assert_allclose(
+        (per_sample.detach().numpy() * w).mean(), got.item(), rtol=1e-12, atol=1e-12
+    )
+
+
+@given(batch=kst.kd_batches(), T=kst.temperatures(), alpha=kst.alphas())
+def test_dkd_is_weighted_sum_of_terms(batch, T, alpha):
+    z, q, y = batch
+    y_t = torch.as_tensor(y)
+    tckd, nckd = decoupled_kd_terms(t64(z), log_soften(t64(q), T), y_t, temperature=T)
+    ce = -log_softmax(z, axis=1)[np.arange(len(y)), y]
+    expected = np.mean(
+        (1 - alpha) * ce + alpha * T**2 * (2.0 * tckd.numpy() + 8.0 * nckd.numpy())
+    )
+    loss = decoupled_kd_loss(
+        t64(z),
+        t64(q),
+        y_t,
+        temperature=T,
+        alpha=alpha,
+        tckd_weight=2.0,
+        nckd_weight=8.0,
+    )
+    assert_allclose(loss.item(), expected, rtol=RTOL, atol=ATOL)
+
+
+def test_soften_matches_power_example():
+    q_T = soften(t64([[0.8, 0.2, 0.0]]), 2.0).numpy()
+    assert_allclose(q_T, [[2 / 3, 1 / 3, 0.0]], rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# errors
+# --------------------------------------------------------------------------
+Z = torch.zeros(1, 3, dtype=torch.float64)
+Q = torch.tensor([[0.5, 0.25, 0.25]], dtype=torch.float64)
+Y = torch.tensor([0])
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.0, float("nan")])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: distillation_loss(Z, Q, Y, temperature=T),
+        lambda T: decoupled_kd_loss(Z, Q, Y, temperature=T),
+        lambda T: log_soften(Q, T),
+        lambda T: soften(Q, T),
+        lambda T: DistillationLoss(temperature=T),
+    ],
+)
+def test_bad_temperature_raises(call, temperature):
+    with pytest.raises(ValueError, match=r"temperature must be a float > 0, got"):
+        call(temperature)
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 1.5, float("nan")])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda a: distillation_loss(Z, Q, Y, alpha=a), "alpha"),
+        (lambda a: decoupled_kd_loss(Z, Q, Y, alpha=a), "alpha"),
+        (lambda a: DistillationLoss(alpha=a), "alpha"),
+        (lambda a: label_smoothing_loss(Z, Y, epsilon=a), "epsilon"),
+    ],
+)
+def test_bad_alpha_raises(call, name, alpha):
+    with pytest.raises(ValueError, match=rf"{name} must be a float in \[0, 1\], got"):
+        call(alpha)
+
+
+def test_unknown_loss_name_raises():
+    with pytest.raises(ValueError, match=r"loss must be one of .*'kd'.*got 'mse'"):
+        DistillationLoss(loss="mse")
