@@ -31,6 +31,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch import nn
 
+from ._doc_links import DocLinkMixin
 from ._net import (
     FEATURES,
     REST_LOG,
@@ -69,7 +70,7 @@ def _check_class(value, base, name):
         )
 
 
-class DistilledClassifier(ClassifierMixin, BaseEstimator):
+class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """Distil a teacher's ``predict_proba`` into a PyTorch student network.
 
     The student, a small neural network trained by skorch, minimises

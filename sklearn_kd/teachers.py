@@ -37,6 +37,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ._doc_links import DocLinkMixin
 from ._teacher import log_soften_numpy
 
 __all__ = [
@@ -172,7 +173,7 @@ def _check_proba(proba, name):
 # ---------------------------------------------------------------------------
 
 
-class OracleTeacher(ClassifierMixin, BaseEstimator):
+class OracleTeacher(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """Exact Bayes posterior of an isotropic Gaussian class model.
 
     Class ``k`` generates ``x = m_k + s * e`` with ``e ~ N(0, I)``, where the
@@ -521,7 +522,9 @@ class OracleTeacher(ClassifierMixin, BaseEstimator):
 # ---------------------------------------------------------------------------
 
 
-class _ProbaTransformTeacher(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class _ProbaTransformTeacher(
+    DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
     """Fit or reuse ``estimator`` and transform its ``predict_proba``."""
 
     _parameter_constraints: dict = {

@@ -424,3 +424,23 @@ def test_teacher_top_k_equals_dense_with_the_same_targets():
     c = DistilledClassifier(teacher_top_k=6, **FAST).fit(X, y, teacher_proba=proba)
     d = DistilledClassifier(**FAST).fit(X, y, teacher_proba=proba)
     np.testing.assert_array_equal(c.predict_proba(X), d.predict_proba(X))
+
+
+def test_html_repr_links_to_the_api_reference():
+    from sklearn_kd import TemperatureScaledTeacher
+
+    link = DistilledClassifier()._get_doc_link()
+    assert link.endswith("/generated/sklearn_kd.DistilledClassifier.html")
+    teacher = TemperatureScaledTeacher(LogisticRegression())
+    assert teacher._get_doc_link().endswith("sklearn_kd.TemperatureScaledTeacher.html")
+    assert "sklearn_kd.DistilledClassifier.html" in DistilledClassifier()._repr_html_()
+
+
+def test_memory_runs_the_teacher_once_per_fold_in_a_grid_search(tmp_path, data):
+    """3 folds x 6 (temperature, alpha) candidates: 3 teacher runs, not 18."""
+    X, y = data
+    est = DistilledClassifier(CountingTeacher(key="grid"), memory=str(tmp_path), **FAST)
+    grid = {"temperature": [0.5, 1.0, 4.0], "alpha": [0.3, 0.9]}
+    GridSearchCV(est, grid, cv=3, refit=False).fit(X, y)
+    assert len(CALLS["grid"]) == 3
+    assert CALLS["grid"] == [160, 160, 160]  # each fold's training rows
