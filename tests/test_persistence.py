@@ -1,0 +1,390 @@
+"""Reproducibility, pickling, device portability and safe persistence."""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from skorch.exceptions import DeviceWarning
+from torch import nn
+
+from sklearn_kd import DistilledClassifier
+from sklearn_kd.persistence import META_NAME, WEIGHTS_NAME, load, save
+
+TINY = dict(max_epochs=5, hidden_layer_sizes=(8,), lr=1e-2, random_state=0)
+needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=150, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return DistilledClassifier(LogisticRegression(), temperature=2.0, **TINY).fit(X, y)
+
+
+# -------------------------------------------------------- reproducibility
+def test_same_random_state_is_bitwise_identical(data):
+    X, y = data
+    est = DistilledClassifier(
+        LogisticRegression(), early_stopping=True, knowledge="domain", **TINY
+    )
+    a = clone(est).fit(X, y).predict_proba(X)
+    b = clone(est).fit(X, y).predict_proba(X)
+    assert a.tobytes() == b.tobytes()
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn_kd import DistilledClassifier
+
+    X, y = make_classification(
+        n_samples=150, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    clf = DistilledClassifier(
+        LogisticRegression(), temperature=2.0, early_stopping=True, max_epochs=5,
+        hidden_layer_sizes=(8,), lr=1e-2, random_state=42,
+    ).fit(X, y)
+    np.save(sys.argv[1], clf.predict_proba(X))
+    """
+)
+
+
+def test_same_random_state_is_bitwise_identical_across_processes(tmp_path):
+    """Two fresh interpreters (different hash seeds) agree bit for bit."""
+    script = tmp_path / "fit.py"
+    script.write_text(SCRIPT)
+    runs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        out = tmp_path / f"proba_{seed}.npy"
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(out)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        runs.append((proc, out))
+    for proc, _ in runs:
+        output, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, output.decode()
+    first, second = (np.load(out) for _, out in runs)
+    assert first.shape == (150, 3)
+    assert first.tobytes() == second.tobytes()
+
+
+@pytest.mark.parametrize(
+    "device, expected",
+    [("cpu", False), ("cuda", True), ("cuda:1", True), (torch.device("cuda"), True)],
+)
+def test_non_deterministic_tag_follows_the_device(device, expected):
+    tags = DistilledClassifier(device=device).__sklearn_tags__()
+    assert tags.non_deterministic is expected
+    assert "non_deterministic" in DistilledClassifier.__doc__
+
+
+# ---------------------------------------------------------------- pickle
+@pytest.mark.parametrize("via", ["pickle", "joblib"])
+def test_pickle_and_joblib_round_trips(fitted, data, tmp_path, via):
+    X, _ = data
+    if via == "pickle":
+        restored = pickle.loads(pickle.dumps(fitted))
+    else:
+        joblib.dump(fitted, tmp_path / "clf.joblib")
+        restored = joblib.load(tmp_path / "clf.joblib")
+    assert restored.predict_proba(X).tobytes() == fitted.predict_proba(X).tobytes()
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    assert len(restored.history_) == len(fitted.history_)
+
+
+def test_pickle_made_for_cuda_loads_on_cpu(fitted, data, monkeypatch):
+    """Simulates a GPU-trained pickle on a CPU machine.
+
+    skorch pickles the student with its ``device``; on unpickling it maps the
+    tensors with ``torch.load(map_location=...)`` and, when CUDA is missing,
+    falls back to the CPU with a DeviceWarning. The estimator predicts on
+    the CPU whatever its student's device, so nothing more is needed.
+    """
+    X, _ = data
+    gpu_like = pickle.loads(pickle.dumps(fitted))
+    gpu_like.device = "cuda"
+    gpu_like.student_.device = "cuda"
+    blob = pickle.dumps(gpu_like)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(DeviceWarning) as record:
+        restored = pickle.loads(blob)
+    assert any("no CUDA devices are available" in str(w.message) for w in record)
+    assert torch.device(restored.student_.device).type == "cpu"
+    assert restored.predict_proba(X).tobytes() == fitted.predict_proba(X).tobytes()
+    # refitting asks for the missing GPU and says so
+    with pytest.raises(ValueError, match="no CUDA GPU is available"):
+        restored.fit(X, fitted.predict(X))
+
+
+@needs_gpu
+def test_gpu_trained_pickle_loads_on_cpu(data, monkeypatch):
+    X, y = data
+    gpu = DistilledClassifier(LogisticRegression(), device="cuda", **TINY).fit(X, y)
+    blob = pickle.dumps(gpu)
+    expected = gpu.predict_proba(X)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(DeviceWarning):
+        restored = pickle.loads(blob)
+    assert next(restored.student_.module_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(restored.predict_proba(X), expected, atol=1e-5)
+
+
+@needs_gpu
+def test_gpu_trained_model_saved_loads_on_cpu(data, tmp_path):
+    X, y = data
+    gpu = DistilledClassifier(LogisticRegression(), device="cuda", **TINY).fit(X, y)
+    restored = load(save(gpu, tmp_path / "gpu.skd"))
+    assert next(restored.student_.module_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(
+        restored.predict_proba(X), gpu.predict_proba(X), atol=1e-5
+    )
+
+
+# ----------------------------------------------------------- persistence
+def _plain_params(est):
+    return {
+        k: v
+        for k, v in est.get_params(deep=False).items()
+        if k not in ("teacher", "module", "callbacks", "optimizer", "memory")
+    }
+
+
+@pytest.mark.parametrize(
+    "labels, options",
+    [
+        ("int", {}),
+        ("str", {"knowledge": "domain", "loss": "dkd", "temperature": 3.0}),
+        ("bool", {"early_stopping": True}),
+        ("object", {"teacher_cv": 3, "activation": "tanh"}),
+    ],
+)
+def test_save_load_predicts_bitwise_identically(data, tmp_path, labels, options):
+    X, y = data
+    if labels == "str":
+        y = np.array(["ant", "bee", "cat"])[y]
+    elif labels == "bool":
+        y = y == 0
+    elif labels == "object":
+        y = np.array(["x", 3, 2.5], dtype=object)[y]
+        y = np.array([str(v) for v in y], dtype=object)
+    clf = DistilledClassifier(LogisticRegression(), **options, **TINY).fit(X, y)
+    restored = load(save(clf, tmp_path / "clf.skd"))
+
+    assert restored.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
+    assert restored.predict(X).dtype == clf.predict(X).dtype
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    assert restored.score(X, y) == clf.score(X, y)
+    assert restored.classes_.dtype == clf.classes_.dtype
+    np.testing.assert_array_equal(restored.classes_, clf.classes_)
+    assert restored.n_features_in_ == clf.n_features_in_
+    assert restored.n_iter_ == clf.n_iter_
+    np.testing.assert_array_equal(
+        restored.history_[:, "train_loss"], clf.history_[:, "train_loss"]
+    )
+    assert _plain_params(restored) == _plain_params(clf)
+    assert restored.teacher is None and restored.teacher_ is None
+    assert restored.teacher_stats_.keys() == clf.teacher_stats_.keys()
+    np.testing.assert_array_equal(
+        restored.teacher_stats_.confidence_quantiles,
+        clf.teacher_stats_.confidence_quantiles,
+    )
+    if clf.knowledge_params_ is not None:
+        np.testing.assert_array_equal(
+            restored.knowledge_params_.class_shapes, clf.knowledge_params_.class_shapes
+        )
+
+
+def test_save_load_keeps_feature_names(data, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = DistilledClassifier(alpha=0.0, **TINY).fit(df, y)
+    restored = load(save(clf, tmp_path / "clf.skd"))
+    np.testing.assert_array_equal(restored.feature_names_in_, clf.feature_names_in_)
+    assert restored.predict_proba(df).tobytes() == clf.predict_proba(df).tobytes()
+    with pytest.raises(ValueError, match="feature names should match"):
+        restored.predict(df.rename(columns={"f0": "zz"}))
+
+
+def test_saved_file_is_json_and_tensors(fitted, tmp_path):
+    path = save(fitted, tmp_path / "clf.skd")
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == sorted([META_NAME, WEIGHTS_NAME])
+        meta = json.loads(archive.read(META_NAME))
+    assert meta["student"] == {
+        "class": "sklearn_kd.MLPStudent",
+        "hidden_layer_sizes": [8],
+        "activation": "relu",
+    }
+    assert "teacher" in meta["params_not_saved"]
+    assert meta["params"]["hidden_layer_sizes"] == {"tuple": [8]}
+
+
+def test_saved_cuda_estimator_loads_on_cpu(fitted, data, tmp_path):
+    """The weights are always mapped to the CPU; ``device`` stays a param."""
+    X, _ = data
+    gpu_like = pickle.loads(pickle.dumps(fitted))
+    gpu_like.device = "cuda"
+    restored = load(save(gpu_like, tmp_path / "clf.skd"))
+    assert restored.device == "cuda"
+    assert torch.device(restored.student_.device).type == "cpu"
+    assert restored.predict_proba(X).tobytes() == fitted.predict_proba(X).tobytes()
+
+
+class TinyNet(nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+class OtherNet(TinyNet):
+    def __init__(self, n_features, n_classes):
+        super().__init__(n_features, n_classes)
+        self.extra = nn.Linear(2, 2)
+
+
+def test_custom_module_must_be_passed_explicitly(data, tmp_path):
+    X, y = data
+    clf = DistilledClassifier(LogisticRegression(), module=TinyNet, **TINY).fit(X, y)
+    path = save(clf, tmp_path / "custom.skd")
+    with pytest.raises(ValueError, match=r"custom student module '.*TinyNet'.*pass"):
+        load(path)
+    restored = load(path, module=TinyNet)
+    assert restored.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
+    assert restored.module is TinyNet
+    assert isinstance(restored.student_.module_, TinyNet)
+    from_instance = load(path, module=TinyNet(6, 3))
+    np.testing.assert_array_equal(from_instance.predict(X), clf.predict(X))
+    with pytest.raises(ValueError, match="do not fit the student module OtherNet"):
+        load(path, module=OtherNet)
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
+        load(path, module="TinyNet")
+
+
+def test_default_student_refuses_a_module(fitted, tmp_path):
+    path = save(fitted, tmp_path / "clf.skd")
+    with pytest.raises(ValueError, match="module must be None"):
+        load(path, module=TinyNet)
+
+
+def test_save_needs_a_fitted_distilled_classifier(tmp_path):
+    with pytest.raises(NotFittedError):
+        save(DistilledClassifier(), tmp_path / "x.skd")
+    with pytest.raises(TypeError, match="estimator must be a DistilledClassifier"):
+        save(LogisticRegression(), tmp_path / "x.skd")
+
+
+# ------------------------------------------------------- tampered files
+EXECUTED = []
+
+
+def _payload():
+    EXECUTED.append(True)
+    return {}
+
+
+class Exploit:
+    """Unpickling this calls ``_payload``: what an attacker's file would do."""
+
+    def __reduce__(self):
+        return (_payload, ())
+
+
+def _rewrite(path, out, replace=None, extra=None):
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, (replace or {}).get(name, src.read(name)))
+        for name, payload in (extra or {}).items():
+            dst.writestr(name, payload)
+    return out
+
+
+def test_pickle_file_is_refused(fitted, tmp_path):
+    path = tmp_path / "clf.pkl"
+    path.write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(ValueError, match="is not a zip archive"):
+        load(path)
+    assert not EXECUTED
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
+def test_pickle_inside_weights_is_refused(fitted, tmp_path):
+    path = save(fitted, tmp_path / "clf.skd")
+    for payload in (pickle.dumps(Exploit()), _torch_saved(Exploit())):
+        bad = _rewrite(path, tmp_path / "bad.skd", replace={WEIGHTS_NAME: payload})
+        with pytest.raises(
+            ValueError, match=r"torch.load\(weights_only=True\) refuses"
+        ):
+            load(bad)
+    assert not EXECUTED
+
+
+def _torch_saved(obj):
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def test_extra_member_is_refused(fitted, tmp_path):
+    path = save(fitted, tmp_path / "clf.skd")
+    bad = _rewrite(
+        path, tmp_path / "bad.skd", extra={"payload.pkl": pickle.dumps(Exploit())}
+    )
+    with pytest.raises(ValueError, match=r"holds the members \[.*'payload.pkl'"):
+        load(bad)
+    assert not EXECUTED
+
+
+def test_tampered_metadata_is_refused(fitted, tmp_path):
+    path = save(fitted, tmp_path / "clf.skd")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read(META_NAME))
+    for key, value in [
+        ("params", {"no_such_param": 1}),
+        ("classes_", {"dtype": "|V8", "values": [1]}),
+        ("student", {"class": "sklearn_kd.MLPStudent", "activation": "rm -rf"}),
+    ]:
+        tampered = dict(meta, **{key: value})
+        bad = _rewrite(
+            path, tmp_path / "bad.skd", replace={META_NAME: json.dumps(tampered)}
+        )
+        with pytest.raises(ValueError, match="has invalid metadata"):
+            load(bad)
+    bad = _rewrite(
+        path,
+        tmp_path / "bad.skd",
+        replace={META_NAME: json.dumps(dict(meta, format_version=99))},
+    )
+    with pytest.raises(ValueError, match="format_version 99"):
+        load(bad)
