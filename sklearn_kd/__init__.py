@@ -1,6 +1,6 @@
 """sklearn_kd: knowledge distillation for scikit-learn."""
 
-from . import datasets, diagnostics, knowledge, losses, persistence, teachers
+from . import datasets, diagnostics, knowledge, losses, metrics, persistence, teachers
 from ._distilled import DistilledClassifier
 from ._student import MLPStudent
 from ._teacher import OverconfidentTeacherWarning
@@ -25,6 +25,7 @@ __all__ = [
     "diagnostics",
     "knowledge",
     "losses",
+    "metrics",
     "persistence",
     "make_difficulty_classification",
     "make_hierarchical_classification",

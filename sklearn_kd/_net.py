@@ -93,6 +93,17 @@ class IndexBatches:
         return next(iter(self.dataset.tensors.values())).device
 
 
+#: Optimisers whose ``step`` needs no closure: training steps skip skorch's
+#: closure round trip for them.
+CLOSURE_FREE_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
+
+
+def _implements(callback, method_name):
+    """Whether ``callback`` overrides the no-op hook ``method_name``."""
+    method = getattr(type(callback), method_name, None)
+    return method is not None and method is not getattr(Callback, method_name, None)
+
+
 class FiniteLossGuard(Callback):
     """Stop a diverging run with a clear error instead of NaN weights."""
 
@@ -158,6 +169,50 @@ class DistillationNet(NeuralNet):
         if not training:
             batch_size = max(batch_size, INFERENCE_BATCH_SIZE)
         return IndexBatches(base, indices, max(1, min(batch_size, n)), training)
+
+    # -- per-batch overhead -------------------------------------------------
+    # skorch calls every callback's hook for every batch and routes each step
+    # through an optimizer closure. Both are kept where they matter (a
+    # callback that implements the hook, an optimizer that needs a closure)
+    # and skipped otherwise; results are identical.
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        self._hooked_callbacks = {}
+        return self
+
+    def notify(self, method_name, **cb_kwargs):
+        getattr(self, method_name)(self, **cb_kwargs)
+        hooked = self.__dict__.get("_hooked_callbacks")
+        if hooked is None:
+            hooked = self._hooked_callbacks = {}
+        callbacks = hooked.get(method_name)
+        if callbacks is None:
+            callbacks = hooked[method_name] = [
+                cb for _, cb in self.callbacks_ if _implements(cb, method_name)
+            ]
+        for cb in callbacks:
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self._lean_step = self._lean_step_possible()
+
+    def train_step(self, batch, **fit_params):
+        if not self.__dict__.get("_lean_step", False):
+            return super().train_step(batch, **fit_params)
+        self._zero_grad_optimizer(set_to_none=True)
+        step = self.train_step_single(batch, **fit_params)
+        self._step_optimizer(None)
+        return step
+
+    def _lean_step_possible(self):
+        """No closure needed: known optimisers, no on_grad_computed hook."""
+        return isinstance(
+            self.optimizer_, CLOSURE_FREE_OPTIMIZERS
+        ) and not any(
+            _implements(cb, "on_grad_computed") for _, cb in self.callbacks_
+        )
 
     def infer(self, x, **fit_params):
         if isinstance(x, dict):

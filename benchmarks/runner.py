@@ -1,0 +1,194 @@
+"""Run the experiments, with a cache, and assemble every number."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import time
+from pathlib import Path
+
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from . import speed
+from .cache import JsonCache, canonical
+from .experiments import EXPERIMENTS, PREDICTIONS
+from .profiles import get_profile
+from .stats import combine_verdicts, loglog_slope
+from .tasks import THREADS, run_task
+
+EXPERIMENT_NAMES = [e.name for e in EXPERIMENTS] + ["speed"]
+
+
+def _execute(index, spec):
+    start = time.perf_counter()
+    result = run_task(spec)
+    return index, result, time.perf_counter() - start
+
+
+def versions():
+    import importlib.metadata as md
+    import sys
+
+    out = {"python": sys.version.split()[0]}
+    for package in ["sklearn_kd", "numpy", "scipy", "torch", "scikit-learn",
+                    "skorch", "joblib", "matplotlib"]:
+        try:
+            out[package] = md.version(package.replace("sklearn_kd", "sklearn-kd"))
+        except md.PackageNotFoundError:
+            out[package] = "unknown"
+    return out
+
+
+def machine(device):
+    info = dict(platform=platform.platform(), processor=platform.processor(),
+                cpu_count=os.cpu_count(), worker_threads=THREADS, device=device)
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        info["memory_gb"] = round(pages / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        pass
+    if device.startswith("cuda"):
+        import torch
+
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def run_experiment(experiment, P, cache, *, jobs, progress=True):
+    """Results ``R[label]`` (one dict per seed) of one experiment."""
+    specs = experiment.specs(P)
+    seeds = list(range(P["seeds"]))
+    keys = [(label, seed, {**spec, "seed": seed})
+            for seed in seeds for label, spec in specs.items()]
+    results = {}
+    todo = []
+    for i, (_, _, key) in enumerate(keys):
+        hit = cache.get(key)
+        if hit is None:
+            todo.append(i)
+        else:
+            results[i] = hit
+    runs_bar = tqdm(total=len(keys), desc=f"{experiment.name} runs",
+                    initial=len(keys) - len(todo), disable=not progress, leave=False)
+    seeds_bar = tqdm(total=len(seeds), desc=f"{experiment.name} seeds",
+                     disable=not progress)
+    remaining = {s: sum(1 for i in todo if keys[i][1] == s) for s in seeds}
+    seeds_bar.update(sum(1 for s in seeds if remaining[s] == 0))
+    # Identical configurations (shared by several labels) run once.
+    first = {}
+    for i in todo:
+        first.setdefault(canonical(keys[i][2]), []).append(i)
+    if todo:
+        parallel = Parallel(n_jobs=min(jobs, len(first)),
+                            return_as="generator_unordered")
+        for i, result, seconds in parallel(
+            delayed(_execute)(same[0], keys[same[0]][2]) for same in first.values()
+        ):
+            result = {**result, "seconds": seconds}
+            cache.set(keys[i][2], result)
+            for j in first[canonical(keys[i][2])]:
+                results[j] = result
+                runs_bar.update()
+                remaining[keys[j][1]] -= 1
+                if remaining[keys[j][1]] == 0:
+                    seeds_bar.update()
+    runs_bar.close()
+    seeds_bar.close()
+    R = {label: [] for label in specs}
+    for i, (label, _, _) in enumerate(keys):
+        R[label].append(results[i])
+    return R
+
+
+def run_speed(P, cache, *, device, progress=True):
+    configs = list(speed.configurations(P, device, THREADS))
+    rows = []
+    for cfg in tqdm(configs, desc="speed configurations", disable=not progress):
+        result = cache.get(cfg)
+        if result is None:
+            result = speed.run_configuration(cfg, P["speed"]["memory_fraction"])
+            if "skipped" not in result or "needs about" in result["skipped"]:
+                cache.set(cfg, result)
+        rows.append({**cfg, **result})
+    return analyse_speed(rows)
+
+
+def analyse_speed(rows):
+    done = [r for r in rows if "skipped" not in r]
+    ratios = []
+    by = {(r["n_classes"], r["n_samples"], r["method"]): r for r in done}
+    for (k, n, method), r in sorted(by.items()):
+        plain = by.get((k, n, "plain_torch"))
+        if method == "distilled" and plain:
+            ratios.append(dict(n_classes=k, n_samples=n,
+                               time_ratio=r["seconds"] / plain["seconds"],
+                               distilled_rows_per_second=r["rows_per_second"],
+                               plain_rows_per_second=plain["rows_per_second"]))
+    slopes = []
+    for k in sorted({r["n_classes"] for r in done}):
+        for method in dict.fromkeys(r["method"] for r in done):
+            pts = sorted((r["n_samples"], r["seconds"]) for r in done
+                         if r["n_classes"] == k and r["method"] == method)
+            if len(pts) >= 2:
+                fit = loglog_slope([p[0] for p in pts], [p[1] for p in pts])
+                slopes.append(dict(n_classes=k, method=method, **fit))
+    return dict(rows=rows, ratios=ratios, slopes=slopes)
+
+
+def run(profile="quick", output="benchmark-results", *, only=None, device="cpu",
+        seeds=None, jobs=None, progress=True):
+    """Run the benchmarks into ``output``; returns the results dict.
+
+    ``only`` is a list of experiment names (see :data:`EXPERIMENT_NAMES`).
+    """
+    from .report import write_report
+
+    started = time.perf_counter()
+    P = get_profile(profile, seeds=seeds)
+    only = list(only or EXPERIMENT_NAMES)
+    unknown = sorted(set(only) - set(EXPERIMENT_NAMES))
+    if unknown:
+        raise ValueError(f"--only must name experiments among {EXPERIMENT_NAMES}; "
+                         f"got {unknown}.")
+    jobs = jobs or P["jobs"]
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = JsonCache(out / "cache")
+    results = dict(
+        profile=P, seeds=list(range(P["seeds"])), device=device,
+        versions=versions(), machine=machine(device),
+        started=datetime.datetime.now().isoformat(timespec="seconds"),
+        experiments={}, predictions={},
+    )
+    analyses = {}
+    for experiment in EXPERIMENTS:
+        if experiment.name not in only:
+            continue
+        t0 = time.perf_counter()
+        R = run_experiment(experiment, P, cache, jobs=jobs, progress=progress)
+        analysis = experiment.analyse(R, P)
+        analyses[experiment.name] = analysis
+        results["experiments"][experiment.name] = dict(
+            title=experiment.title, runs=R, tables=analysis["tables"],
+            comparisons=analysis["comparisons"], extra=analysis.get("extra", {}),
+            wall_seconds=time.perf_counter() - t0,
+        )
+    for pid, statement in PREDICTIONS.items():
+        comps = [c for a in analyses.values() for c in a["comparisons"]
+                 if c["prediction"] == pid]
+        results["predictions"][pid] = dict(
+            statement=statement,
+            verdict=combine_verdicts(c["verdict"] for c in comps) if comps
+            else "not run",
+            comparisons=comps,
+        )
+    if "speed" in only:
+        t0 = time.perf_counter()
+        results["speed"] = run_speed(P, cache, device=device, progress=progress)
+        results["speed"]["wall_seconds"] = time.perf_counter() - t0
+    results["cache"] = dict(hits=cache.hits, misses=cache.misses)
+    results["wall_seconds"] = time.perf_counter() - started
+    write_report(results, analyses, out)
+    return results

@@ -1,0 +1,435 @@
+"""Metrics of distillation: fidelity to the teacher and calibration.
+
+Accuracy says how well a student predicts the labels; fidelity says how well
+it copies its teacher (Stanton et al., 2021): the share of rows on which the
+two agree (:func:`agreement`) and the mean Kullback-Leibler divergence from
+the teacher's probabilities to the student's
+(:func:`teacher_kl_divergence`). :func:`expected_calibration_error` measures
+how far the student's confidence is from its accuracy.
+
+Each metric is a stateless function of arrays. The ``*_score`` functions
+have scikit-learn's scorer signature ``scorer(estimator, X, y=None)`` and
+follow its convention that greater is better (hence the ``neg_`` prefix of
+the losses), so they can be passed as ``scoring`` to
+:class:`~sklearn.model_selection.GridSearchCV` or
+:func:`~sklearn.model_selection.cross_validate`; :data:`SCORERS` lists them
+by name.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import rel_entr
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = [
+    "SCORERS",
+    "agreement",
+    "expected_calibration_error",
+    "neg_expected_calibration_error_score",
+    "neg_teacher_kl_divergence_score",
+    "teacher_agreement_score",
+    "teacher_kl_divergence",
+]
+
+#: Absolute tolerance on the row sums of probability matrices.
+ROW_SUM_ATOL = 1e-4
+
+_STRATEGIES = ("uniform", "quantile")
+
+
+# ---------------------------------------------------------------- checks
+def _check_weights(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.ones(n_samples)
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},); got {weights.shape}."
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if weights.sum() <= 0:
+        raise ValueError("sample_weight must have a positive sum; got 0.")
+    return weights
+
+
+def _check_proba(proba, name, *, n_columns=None):
+    """A 2-D float64 matrix of probability rows, each summing to 1."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2 or proba.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 2-D array of shape (n_samples, "
+            f"n_classes); got shape {proba.shape}."
+        )
+    if n_columns is not None and proba.shape[1] != n_columns:
+        raise ValueError(
+            f"{name} must have {n_columns} columns (one per class); got "
+            f"{proba.shape[1]}."
+        )
+    if not np.all(np.isfinite(proba)) or np.any(proba < 0):
+        raise ValueError(f"{name} must hold finite, non-negative probabilities.")
+    sums = proba.sum(axis=1)
+    if np.max(np.abs(sums - 1.0)) > ROW_SUM_ATOL:
+        raise ValueError(
+            f"Each row of {name} must sum to 1 (absolute tolerance "
+            f"{ROW_SUM_ATOL}); the worst row sums to "
+            f"{sums[np.argmax(np.abs(sums - 1.0))]:.6g}."
+        )
+    return proba
+
+
+def _fitted_teacher(estimator):
+    check_is_fitted(estimator)
+    teacher = getattr(estimator, "teacher_", None)
+    if teacher is None:
+        raise ValueError(
+            "This scorer compares an estimator with its fitted teacher_, but "
+            f"{type(estimator).__name__} has teacher_=None (it was fitted with "
+            "teacher_proba or without a teacher). Use agreement() or "
+            "teacher_kl_divergence() on the arrays instead."
+        )
+    return teacher
+
+
+# --------------------------------------------------------------- metrics
+def agreement(y_pred, teacher_pred, *, sample_weight=None):
+    """Share of rows on which the student predicts the teacher's label.
+
+    Parameters
+    ----------
+    y_pred : array-like of shape (n_samples,)
+        Labels predicted by the student.
+    teacher_pred : array-like of shape (n_samples,)
+        Labels predicted by the teacher on the same rows.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    score : float
+        Weighted fraction of equal predictions, in [0, 1]; 1 is a perfect copy.
+
+    See Also
+    --------
+    teacher_agreement_score : The same, as a scorer of a fitted estimator.
+    teacher_kl_divergence : Fidelity of the probabilities, not the labels.
+
+    Examples
+    --------
+    >>> from sklearn_kd.metrics import agreement
+    >>> agreement([0, 1, 2, 2], [0, 1, 1, 2])
+    0.75
+    """
+    y_pred = np.asarray(y_pred)
+    teacher_pred = np.asarray(teacher_pred)
+    if y_pred.ndim != 1 or y_pred.shape != teacher_pred.shape or not len(y_pred):
+        raise ValueError(
+            "y_pred and teacher_pred must be non-empty 1-D arrays of the same "
+            f"length; got shapes {y_pred.shape} and {teacher_pred.shape}."
+        )
+    weights = _check_weights(sample_weight, len(y_pred))
+    return float(np.average(y_pred == teacher_pred, weights=weights))
+
+
+def teacher_kl_divergence(teacher_proba, student_proba, *, sample_weight=None):
+    """Mean Kullback-Leibler divergence ``KL(teacher || student)``.
+
+    For each row, ``KL(q || p) = sum_k q_k log(q_k / p_k)`` with the teacher
+    ``q`` and the student ``p``, in nats; the rows are averaged (weighted by
+    ``sample_weight``). A class the teacher rules out (``q_k = 0``)
+    contributes exactly 0, whatever ``p_k``: zeros of the teacher never give
+    NaN. A class the student rules out while the teacher does not
+    (``p_k = 0 < q_k``) makes the divergence infinite, as it is.
+
+    Parameters
+    ----------
+    teacher_proba : array-like of shape (n_samples, n_classes)
+        Teacher probabilities; rows sum to 1.
+    student_proba : array-like of shape (n_samples, n_classes)
+        Student probabilities, columns in the same class order.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    kl : float
+        Non-negative; 0 when the student matches the teacher on every row.
+
+    See Also
+    --------
+    scipy.stats.entropy : ``entropy(q, p)`` is the KL divergence of one row.
+    neg_teacher_kl_divergence_score : The same, as a scorer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.metrics import teacher_kl_divergence
+    >>> q = np.array([[1.0, 0.0], [0.5, 0.5]])
+    >>> p = np.array([[0.5, 0.5], [0.5, 0.5]])
+    >>> round(teacher_kl_divergence(q, p), 4)  # (log 2 + 0) / 2
+    0.3466
+    >>> teacher_kl_divergence(q, q)
+    0.0
+    """
+    q = _check_proba(teacher_proba, "teacher_proba")
+    p = _check_proba(student_proba, "student_proba", n_columns=q.shape[1])
+    if p.shape[0] != q.shape[0]:
+        raise ValueError(
+            "teacher_proba and student_proba must have the same number of rows; "
+            f"got {q.shape[0]} and {p.shape[0]}."
+        )
+    weights = _check_weights(sample_weight, len(q))
+    per_row = rel_entr(q, p).sum(axis=1)
+    return float(max(np.average(per_row, weights=weights), 0.0))
+
+
+def _top_label(y_true, y_prob, labels):
+    """Confidence and correctness of the top label of each row."""
+    y_true = np.asarray(y_true)
+    y_prob = np.asarray(y_prob, dtype=np.float64)
+    if y_true.ndim != 1 or not len(y_true):
+        raise ValueError(
+            f"y_true must be a non-empty 1-D array; got shape {y_true.shape}."
+        )
+    if y_prob.ndim == 1:  # binary: probability of the positive class
+        if np.any((y_prob < 0) | (y_prob > 1)) or not np.all(np.isfinite(y_prob)):
+            raise ValueError("A 1-D y_prob must hold probabilities in [0, 1].")
+        y_prob = np.column_stack([1.0 - y_prob, y_prob])
+    y_prob = _check_proba(y_prob, "y_prob")
+    if y_prob.shape[0] != len(y_true):
+        raise ValueError(
+            f"y_true and y_prob must have the same number of rows; got "
+            f"{len(y_true)} and {y_prob.shape[0]}."
+        )
+    labels = np.unique(y_true) if labels is None else np.asarray(labels)
+    if len(labels) != y_prob.shape[1]:
+        raise ValueError(
+            f"y_prob has {y_prob.shape[1]} columns but there are {len(labels)} "
+            "labels; pass labels=estimator.classes_ when y_true lacks some "
+            "classes."
+        )
+    unknown = ~np.isin(y_true, labels)
+    if np.any(unknown):
+        raise ValueError(
+            f"y_true holds labels not in labels: {np.unique(y_true[unknown])!r}."
+        )
+    top = np.argmax(y_prob, axis=1)
+    confidence = y_prob[np.arange(len(top)), top]
+    correct = (labels[top] == y_true).astype(np.float64)
+    return confidence, correct
+
+
+def expected_calibration_error(
+    y_true, y_prob, *, n_bins=15, strategy="uniform", labels=None, sample_weight=None
+):
+    """Expected calibration error of the top label.
+
+    Each row's confidence is its largest probability,
+    ``conf_i = max_k p_ik``, and the row is correct when that class is its
+    label. The confidences are grouped into ``n_bins`` bins and
+
+    ``ECE = sum_b (n_b / n) * |acc_b - conf_b|``,
+
+    where ``n_b`` is the number (total weight) of rows in bin ``b``,
+    ``acc_b`` their accuracy and ``conf_b`` their mean confidence; empty bins
+    contribute nothing. With ``strategy="uniform"`` the bins have equal width
+    and are closed on the right: ``[0, 1/B], (1/B, 2/B], ..., ((B-1)/B, 1]``.
+    With ``strategy="quantile"`` their edges are quantiles of the
+    confidences, so they hold about equally many rows.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities, columns in ``labels`` order; a 1-D array is
+        the probability of the second (positive) of two labels, as
+        scikit-learn's scorers pass for binary problems.
+    n_bins : int, default=15
+        Number of bins ``B``.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        Equal-width or equal-mass bins.
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column of ``y_prob``; ``None`` means the sorted
+        unique values of ``y_true``, which must then number ``n_classes``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    ece : float
+        In [0, 1]; 0 for a perfectly calibrated predictor (up to sampling
+        noise of order ``sqrt(B / n)``).
+
+    See Also
+    --------
+    sklearn.calibration.calibration_curve : Reliability diagram of a binary
+        classifier.
+    neg_expected_calibration_error_score : The same, as a scorer.
+
+    References
+    ----------
+    Naeini, Cooper, Hauskrecht. Obtaining Well Calibrated Probabilities Using
+    Bayesian Binning, AAAI 2015. Guo, Pleiss, Sun, Weinberger. On Calibration
+    of Modern Neural Networks, ICML 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.metrics import expected_calibration_error
+    >>> y_prob = np.array([[0.9, 0.1], [0.9, 0.1], [0.4, 0.6], [0.4, 0.6]])
+    >>> y_true = np.array([0, 1, 1, 1])
+    >>> # bin (0.8667, 0.9333]: conf 0.9, acc 0.5; bin (0.5333, 0.6]: 0.6, 1.0
+    >>> round(expected_calibration_error(y_true, y_prob), 4)
+    0.4
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, Integral) or n_bins < 1:
+        raise ValueError(f"n_bins must be an integer >= 1; got {n_bins!r}.")
+    if strategy not in _STRATEGIES:
+        raise ValueError(
+            f"strategy must be one of {_STRATEGIES}; got {strategy!r}."
+        )
+    confidence, correct = _top_label(y_true, y_prob, labels)
+    weights = _check_weights(sample_weight, len(confidence))
+    levels = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
+    if strategy == "uniform":
+        inner_edges = levels
+    else:
+        inner_edges = np.quantile(confidence, levels)
+    # side="left": a confidence equal to an edge falls in the bin it closes.
+    bins = np.searchsorted(inner_edges, confidence, side="left")
+    total = np.bincount(bins, weights=weights, minlength=n_bins)
+    conf_sum = np.bincount(bins, weights=weights * confidence, minlength=n_bins)
+    acc_sum = np.bincount(bins, weights=weights * correct, minlength=n_bins)
+    return float(np.sum(np.abs(acc_sum - conf_sum)) / total.sum())
+
+
+# --------------------------------------------------------------- scorers
+def teacher_agreement_score(estimator, X, y=None):
+    """Scorer: agreement of a fitted estimator with its ``teacher_``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``predict`` and ``teacher_``
+        Typically a :class:`~sklearn_kd.DistilledClassifier` fitted with a
+        teacher (not with ``teacher_proba``).
+    X : array-like of shape (n_samples, n_features)
+        Rows to compare the predictions on (a test fold in a search).
+    y : ignored
+        Present for the scorer signature.
+
+    Returns
+    -------
+    score : float
+        ``agreement(estimator.predict(X), estimator.teacher_.predict(X))``;
+        greater is better.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn_kd import DistilledClassifier
+    >>> from sklearn_kd.metrics import teacher_agreement_score
+    >>> X, y = make_classification(n_samples=120, random_state=0)
+    >>> search = GridSearchCV(
+    ...     DistilledClassifier(LogisticRegression(), max_epochs=5,
+    ...                         hidden_layer_sizes=(8,), random_state=0),
+    ...     {"alpha": [0.5, 1.0]}, scoring=teacher_agreement_score, cv=2,
+    ... ).fit(X, y)
+    >>> bool(0.0 <= search.best_score_ <= 1.0)
+    True
+    """
+    teacher = _fitted_teacher(estimator)
+    return agreement(estimator.predict(X), teacher.predict(X))
+
+
+def neg_teacher_kl_divergence_score(estimator, X, y=None):
+    """Scorer: minus the mean ``KL(teacher_ || estimator)`` on ``X``.
+
+    The teacher's columns are aligned to the estimator's ``classes_`` by
+    label.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``predict_proba`` and ``teacher_``
+        Typically a :class:`~sklearn_kd.DistilledClassifier`.
+    X : array-like of shape (n_samples, n_features)
+        Rows to compare the probabilities on.
+    y : ignored
+        Present for the scorer signature.
+
+    Returns
+    -------
+    score : float
+        ``-teacher_kl_divergence(teacher_.predict_proba(X),
+        estimator.predict_proba(X))``; greater (closer to 0) is better.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_kd import DistilledClassifier
+    >>> from sklearn_kd.metrics import neg_teacher_kl_divergence_score
+    >>> X, y = make_classification(n_samples=100, random_state=0)
+    >>> clf = DistilledClassifier(LogisticRegression(), alpha=1.0, max_epochs=5,
+    ...                           hidden_layer_sizes=(8,), random_state=0)
+    >>> neg_teacher_kl_divergence_score(clf.fit(X, y), X) <= 0.0
+    True
+    """
+    teacher = _fitted_teacher(estimator)
+    from ._teacher import align_columns
+
+    student = estimator.predict_proba(X)
+    q = align_columns(teacher.predict_proba(X), teacher.classes_, estimator.classes_)
+    return -teacher_kl_divergence(q, student)
+
+
+def neg_expected_calibration_error_score(estimator, X, y):
+    """Scorer: minus the expected calibration error on ``(X, y)``.
+
+    Uses :func:`expected_calibration_error` with its defaults (15 equal-width
+    bins of top-label confidence) and ``labels=estimator.classes_``, so test
+    folds that lack a class are scored correctly.
+
+    Parameters
+    ----------
+    estimator : fitted classifier with ``predict_proba`` and ``classes_``
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        True labels.
+
+    Returns
+    -------
+    score : float
+        ``-ECE``; greater (closer to 0) is better.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn_kd.metrics import neg_expected_calibration_error_score
+    >>> X, y = make_classification(n_samples=200, random_state=0)
+    >>> scores = cross_val_score(LogisticRegression(), X, y, cv=2,
+    ...                          scoring=neg_expected_calibration_error_score)
+    >>> bool(((scores <= 0) & (scores >= -1)).all())
+    True
+    """
+    check_is_fitted(estimator)
+    return -expected_calibration_error(
+        y, estimator.predict_proba(X), labels=estimator.classes_
+    )
+
+
+#: The scorers of this module by name, for ``scoring=`` of a search, e.g.
+#: ``GridSearchCV(..., scoring={"accuracy": "accuracy", **SCORERS},
+#: refit="accuracy")``.
+SCORERS = {
+    "teacher_agreement": teacher_agreement_score,
+    "neg_teacher_kl_divergence": neg_teacher_kl_divergence_score,
+    "neg_expected_calibration_error": neg_expected_calibration_error_score,
+}

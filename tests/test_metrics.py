@@ -1,0 +1,234 @@
+"""Tests of sklearn_kd.metrics against independent references."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import entropy
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_validate
+
+from sklearn_kd import DistilledClassifier
+from sklearn_kd.metrics import (
+    SCORERS,
+    agreement,
+    expected_calibration_error,
+    neg_expected_calibration_error_score,
+    neg_teacher_kl_divergence_score,
+    teacher_agreement_score,
+    teacher_kl_divergence,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _ece_reference(y_true, y_prob, n_bins):
+    """Loop-based ECE with explicit right-closed equal-width bins."""
+    conf = y_prob.max(axis=1)
+    correct = y_prob.argmax(axis=1) == y_true
+    total = 0.0
+    for b in range(n_bins):
+        lo, hi = b / n_bins, (b + 1) / n_bins
+        mask = (conf > lo) & (conf <= hi) if b else (conf <= hi)
+        if mask.any():
+            total += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
+    return total
+
+
+# ------------------------------------------------------------ agreement
+def test_agreement_hand_computed():
+    assert agreement([0, 1, 2, 2], [0, 1, 1, 2]) == 0.75
+    assert agreement(["a", "b"], ["a", "b"]) == 1.0
+    assert agreement([0, 1], [1, 0]) == 0.0
+
+
+def test_agreement_sample_weight():
+    assert agreement([0, 1], [0, 0], sample_weight=[3, 1]) == 0.75
+
+
+def test_agreement_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="same length"):
+        agreement([0, 1], [0])
+
+
+# ------------------------------------------------------------------ KL
+def test_kl_matches_scipy_entropy():
+    rng = np.random.default_rng(0)
+    q = rng.dirichlet(np.ones(5), size=50)
+    p = rng.dirichlet(np.ones(5), size=50)
+    expected = np.mean([entropy(qi, pi) for qi, pi in zip(q, p)])
+    assert teacher_kl_divergence(q, p) == pytest.approx(expected, rel=1e-12)
+
+
+def test_kl_zero_probability_gives_finite_loss():
+    q = np.array([[1.0, 0.0, 0.0], [0.0, 0.3, 0.7]])
+    p = np.array([[0.5, 0.25, 0.25], [0.2, 0.4, 0.4]])
+    kl = teacher_kl_divergence(q, p)
+    assert np.isfinite(kl)
+    expected = np.mean([entropy(qi, pi) for qi, pi in zip(q, p)])
+    assert kl == pytest.approx(expected)
+
+
+def test_kl_is_zero_for_identical_and_inf_for_student_zero():
+    q = np.array([[0.2, 0.8]])
+    assert teacher_kl_divergence(q, q) == 0.0
+    assert teacher_kl_divergence(q, np.array([[0.0, 1.0]])) == np.inf
+
+
+def test_kl_rejects_non_probabilities():
+    with pytest.raises(ValueError, match="sum to 1"):
+        teacher_kl_divergence([[0.5, 0.6]], [[0.5, 0.5]])
+    with pytest.raises(ValueError, match="columns"):
+        teacher_kl_divergence([[0.5, 0.5]], [[0.2, 0.3, 0.5]])
+
+
+# ----------------------------------------------------------------- ECE
+def test_ece_of_calibrated_predictor_is_near_zero():
+    # Labels drawn from the predicted distribution: calibrated by design.
+    rng = np.random.default_rng(0)
+    y_prob = rng.dirichlet(np.full(4, 0.5), size=200_000)
+    y_true = (rng.random((len(y_prob), 1)) > y_prob.cumsum(axis=1)).sum(axis=1)
+    assert expected_calibration_error(y_true, y_prob, labels=np.arange(4)) < 0.01
+    assert expected_calibration_error(
+        y_true, y_prob, strategy="quantile", labels=np.arange(4)
+    ) < 0.01
+
+
+def test_ece_of_overconfident_predictor():
+    # Always 100 % confident, right half of the time: ECE = 0.5.
+    y_prob = np.tile([1.0, 0.0], (10, 1))
+    y_true = np.array([0, 1] * 5)
+    assert expected_calibration_error(y_true, y_prob) == pytest.approx(0.5)
+
+
+def test_ece_hand_computed_two_bins():
+    y_prob = np.array([[0.9, 0.1], [0.9, 0.1], [0.4, 0.6], [0.4, 0.6]])
+    y_true = np.array([0, 1, 1, 1])
+    # bin of 0.9: acc 0.5, gap 0.4; bin of 0.6: acc 1.0, gap 0.4; weights 1/2.
+    assert expected_calibration_error(y_true, y_prob) == pytest.approx(0.4)
+    # A single bin pools them: |0.75 - 0.75| = 0.
+    assert expected_calibration_error(y_true, y_prob, n_bins=1) == pytest.approx(0.0)
+
+
+def test_ece_matches_loop_reference():
+    rng = np.random.default_rng(1)
+    y_prob = rng.dirichlet(np.ones(3), size=500)
+    y_true = rng.integers(0, 3, size=500)
+    for n_bins in (1, 5, 15):
+        assert expected_calibration_error(
+            y_true, y_prob, n_bins=n_bins
+        ) == pytest.approx(_ece_reference(y_true, y_prob, n_bins), abs=1e-12)
+
+
+def test_ece_edge_confidence_goes_to_bin_it_closes():
+    # 0.6 is the right edge of bin (0.4, 0.6] with 5 bins.
+    y_prob = np.array([[0.6, 0.4], [0.7, 0.3]])
+    y_true = np.array([0, 1])
+    # Separate bins: 0.5 * |1 - 0.6| + 0.5 * |0 - 0.7| = 0.55.
+    assert expected_calibration_error(y_true, y_prob, n_bins=5) == pytest.approx(
+        0.55
+    )
+
+
+def test_ece_binary_one_dimensional_probabilities():
+    p = np.array([0.9, 0.2, 0.6, 0.3])
+    y = np.array([1, 0, 0, 0])
+    two = np.column_stack([1 - p, p])
+    assert expected_calibration_error(y, p) == expected_calibration_error(y, two)
+
+
+def test_ece_labels_and_sample_weight():
+    y_prob = np.array([[0.8, 0.2], [0.8, 0.2]])
+    y_true = np.array(["b", "b"])
+    assert expected_calibration_error(
+        y_true, y_prob, labels=["b", "c"]
+    ) == pytest.approx(0.2)
+    weighted = expected_calibration_error(
+        np.array([0, 1]), y_prob, sample_weight=[3, 1], n_bins=1
+    )
+    assert weighted == pytest.approx(abs(0.75 - 0.8))
+
+
+def test_ece_rejects_bad_arguments():
+    y_prob = np.array([[0.5, 0.5]])
+    with pytest.raises(ValueError, match="n_bins"):
+        expected_calibration_error([0], y_prob, n_bins=0)
+    with pytest.raises(ValueError, match="strategy"):
+        expected_calibration_error([0], y_prob, strategy="kmeans")
+    with pytest.raises(ValueError, match="labels"):
+        expected_calibration_error([0], y_prob)
+
+
+# ------------------------------------------------------------- scorers
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(
+        n_samples=160, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+
+
+def _student(**params):
+    defaults = dict(
+        teacher=LogisticRegression(),
+        max_epochs=5,
+        hidden_layer_sizes=(8,),
+        random_state=0,
+    )
+    return DistilledClassifier(**{**defaults, **params})
+
+
+def test_scorers_match_functions(data):
+    X, y = data
+    clf = _student(alpha=1.0).fit(X, y)
+    assert teacher_agreement_score(clf, X) == agreement(
+        clf.predict(X), clf.teacher_.predict(X)
+    )
+    assert neg_teacher_kl_divergence_score(clf, X) == pytest.approx(
+        -teacher_kl_divergence(clf.teacher_.predict_proba(X), clf.predict_proba(X))
+    )
+    assert neg_expected_calibration_error_score(clf, X, y) == pytest.approx(
+        -expected_calibration_error(y, clf.predict_proba(X))
+    )
+
+
+def test_scorers_inside_grid_search(data):
+    X, y = data
+    search = GridSearchCV(
+        _student(),
+        {"alpha": [0.0, 1.0]},
+        scoring={"accuracy": "accuracy", **SCORERS},
+        refit="teacher_agreement",
+        cv=2,
+    ).fit(X, y)
+    results = search.cv_results_
+    for name in SCORERS:
+        scores = results[f"mean_test_{name}"]
+        assert np.all(np.isfinite(scores))
+    assert np.all(results["mean_test_teacher_agreement"] >= 0)
+    assert np.all(results["mean_test_neg_teacher_kl_divergence"] <= 0)
+    assert np.all(results["mean_test_neg_expected_calibration_error"] <= 0)
+    assert search.best_params_["alpha"] in (0.0, 1.0)
+
+
+def test_ece_scorer_works_on_any_classifier(data):
+    X, y = data
+    scores = cross_validate(
+        LogisticRegression(), X, y, cv=3, scoring=neg_expected_calibration_error_score
+    )["test_score"]
+    assert np.all((scores <= 0) & (scores >= -1))
+
+
+def test_teacher_scorers_need_a_teacher(data):
+    X, y = data
+    proba = LogisticRegression().fit(X, y).predict_proba(X)
+    clf = _student(teacher=None).fit(X, y, teacher_proba=proba)
+    with pytest.raises(ValueError, match="teacher_=None"):
+        teacher_agreement_score(clf, X)
+    with pytest.raises(ValueError, match="teacher_=None"):
+        neg_teacher_kl_divergence_score(clf, X)
