@@ -1,13 +1,11 @@
 """Links from the estimators' HTML representation to the API reference."""
 
+#: scikit-learn fills in the public module (``sklearn_kd`` or
+#: ``sklearn_kd.teachers``) and the class name.
 DOC_LINK_TEMPLATE = (
     "https://sklearn-kd.readthedocs.io/en/latest/generated/"
-    "sklearn_kd.{estimator_name}.html"
+    "{estimator_module}.{estimator_name}.html"
 )
-
-
-def _doc_link_params(estimator):
-    return {"estimator_name": type(estimator).__name__}
 
 
 class DocLinkMixin:
@@ -15,4 +13,3 @@ class DocLinkMixin:
 
     _doc_link_module = "sklearn_kd"
     _doc_link_template = DOC_LINK_TEMPLATE
-    _doc_link_url_param_generator = _doc_link_params

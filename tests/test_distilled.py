@@ -432,7 +432,9 @@ def test_html_repr_links_to_the_api_reference():
     link = DistilledClassifier()._get_doc_link()
     assert link.endswith("/generated/sklearn_kd.DistilledClassifier.html")
     teacher = TemperatureScaledTeacher(LogisticRegression())
-    assert teacher._get_doc_link().endswith("sklearn_kd.TemperatureScaledTeacher.html")
+    assert teacher._get_doc_link().endswith(
+        "/generated/sklearn_kd.teachers.TemperatureScaledTeacher.html"
+    )
     assert "sklearn_kd.DistilledClassifier.html" in DistilledClassifier()._repr_html_()
 
 

@@ -1,0 +1,187 @@
+"""Sphinx configuration for the sklearn_kd documentation.
+
+Build with ``make docs`` (``python -m sphinx -W --keep-going -b html doc
+doc/_build/html``). The build needs no network: intersphinx is off unless
+``SKLEARN_KD_INTERSPHINX=1`` is set in the environment.
+"""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import matplotlib
+
+# Headless plotting for the gallery, before anything imports pyplot.
+matplotlib.use("Agg")
+
+# The gallery trains tiny networks: one OpenMP thread avoids oversubscribing
+# shared build machines. Set before torch and scikit-learn load OpenMP.
+os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("SKLEARN_KD_DOC_THREADS", "1"))
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "sphinxext"))
+
+import sklearn_kd
+
+# -- Project ---------------------------------------------------------------
+project = "sklearn_kd"
+author = "The sklearn_kd developers"
+copyright = "2025, The sklearn_kd developers"
+release = sklearn_kd.__version__
+version = ".".join(release.split(".")[:2])
+
+# -- General ---------------------------------------------------------------
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = [
+    "_build",
+    "Thumbs.db",
+    ".DS_Store",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+    "auto_examples/*.md5",
+    "auto_examples/*.codeobj.json",
+]
+source_suffix = {".rst": "restructuredtext"}
+root_doc = "index"
+default_role = "literal"
+nitpicky = False
+pygments_style = "sphinx"
+
+# -- autodoc / autosummary / numpydoc ---------------------------------------
+autosummary_generate = True
+autosummary_imported_members = False
+# Only members defined by sklearn_kd: the docstrings inherited from
+# scikit-learn and torch reference those projects' own labels and glossary.
+autodoc_default_options = {"members": True}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+# Parameter types become cross-references (resolved when they can be; with
+# nitpicky off the others render as code), which also keeps names such as
+# ``(n_features_in_,)`` from being read as reST link targets.
+numpydoc_xref_param_type = True
+# numpydoc's default aliases point to the Python and NumPy inventories
+# (intersphinx); without them, :term:/:ref: targets would warn, so the
+# builtin names are plain references here.
+numpydoc_xref_aliases = {
+    "array-like": "array-like",
+    "array_like": "array_like",
+    "bool": "bool",
+    "boolean": "bool",
+    "iterable": "iterable",
+    "sequence": "sequence",
+    "generator": "generator",
+    "scalar": "scalar",
+    "None": "None",
+    "True": "True",
+    "False": "False",
+    "list": "list",
+    "tuple": "tuple",
+    "str": "str",
+    "string": "str",
+    "dict": "dict",
+    "float": "float",
+    "int": "int",
+    "callable": "callable",
+    "DistilledClassifier": "sklearn_kd.DistilledClassifier",
+    "MLPStudent": "sklearn_kd.MLPStudent",
+    "Bunch": "sklearn.utils.Bunch",
+}
+# fmt: off
+numpydoc_xref_ignore = {
+    "of", "or", "and", "shape", "default", "optional", "instance", "type",
+    "class", "like", "array-like", "sparse", "matrix", "int", "float", "str",
+    "bool", "dict", "list", "tuple", "None", "True", "False", "ndarray",
+    "callable", "object", "estimator", "function", "path-like", "n_samples",
+    "n_features", "n_classes", "n_levels", "in", "to", "with", "any", "path",
+    "file", "binary", "generator", "cross-validation", "float32", "float64",
+}
+# fmt: on
+
+# -- Optional intersphinx (needs the network, hence off by default) ---------
+if os.environ.get("SKLEARN_KD_INTERSPHINX") == "1":
+    extensions.append("sphinx.ext.intersphinx")
+    intersphinx_mapping = {
+        "python": ("https://docs.python.org/3", None),
+        "numpy": ("https://numpy.org/doc/stable", None),
+        "sklearn": ("https://scikit-learn.org/stable", None),
+        "skorch": ("https://skorch.readthedocs.io/en/stable", None),
+        "torch": ("https://pytorch.org/docs/stable", None),
+    }
+
+# -- sphinx-gallery ---------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    # Run every example, not only the plot_*.py files.
+    "filename_pattern": r"\.py$",
+    "ignore_pattern": r"__init__\.py",
+    "within_subsection_order": "gallery_order.ExampleOrder",
+    # Each example starts with a fresh matplotlib state and one torch /
+    # OpenMP thread (SKLEARN_KD_DOC_THREADS overrides; see gallery_reset.py).
+    "reset_modules": ("matplotlib", "gallery_reset.reset_threads"),
+    "doc_module": ("sklearn_kd",),
+    "backreferences_dir": "generated/backreferences",
+    # Link sklearn_kd names in code cells to the local API pages only; a URL
+    # for another package would make sphinx-gallery download its index.
+    "reference_url": {"sklearn_kd": None},
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "min_reported_time": 0,
+    "abort_on_example_error": False,
+    "plot_gallery": "True",
+}
+
+# -- HTML ------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"sklearn_kd {release}"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+}
+html_sidebars = {"index": [], "install": [], "changelog": []}
+html_show_sourcelink = True
+
+
+# -- Hooks -----------------------------------------------------------------
+_SHAPE_NAME = re.compile(r"\(([A-Za-z]\w*_),\)")
+
+
+def _quote_shape_names(app, what, name, obj, options, lines):
+    """``(n_features_in_,)`` in a type would be read as a reST link target."""
+    lines[:] = [_SHAPE_NAME.sub(r"(``\1``,)", line) for line in lines]
+
+
+def _skip_metadata_requests(app, what, name, obj, skip, options):
+    """Skip the ``set_*_request`` methods scikit-learn generates per class."""
+    if name == "get_metadata_routing" or (
+        name.startswith("set_") and name.endswith("_request")
+    ):
+        return True
+    return None
+
+
+def setup(app):
+    # After numpydoc (priority 500) has turned the docstring into reST.
+    app.connect("autodoc-process-docstring", _quote_shape_names, priority=600)
+    app.connect("autodoc-skip-member", _skip_metadata_requests)
