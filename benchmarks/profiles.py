@@ -77,7 +77,7 @@ _COMMON = dict(
         hidden_layer_sizes=[100],
         batch_size=256,
         cuda_batch_size=4096,
-        epochs={"default": 2, "1000000": 1},
+        epochs={"10000": 10, "default": 2, "1000000": 1},
         methods=["distilled", "plain_torch", "skorch_default", "sklearn_mlp"],
         memory_fraction=0.5,
     ),

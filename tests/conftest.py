@@ -19,10 +19,3 @@ settings.register_profile(
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 )
-
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # One intra-op thread per xdist worker: several workers each spinning
-    # all cores' worth of OpenMP threads slow torch down many times over.
-    import torch
-
-    torch.set_num_threads(1)

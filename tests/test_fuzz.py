@@ -48,14 +48,6 @@ LABELS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # Tiny tensors: threads only add contention on a busy machine.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
 
 # ------------------------------------------------------------- strategies
 MISTAKES = ("nan_in_X", "inf_in_X", "single_class", "bad_teacher_proba", "neg_weight")

@@ -31,15 +31,6 @@ from sklearn_kd.losses import (
 RTOL, ATOL = 1e-7, 1e-9
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # Tiny tensors: OpenMP threads only add contention (10-1000x slower on a
-    # busy 2-core machine). Restored afterwards.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
 
 # --------------------------------------------------------------------------
 # NumPy references and torch plumbing

@@ -34,13 +34,6 @@ from sklearn_kd.losses import distillation_loss, label_smoothing_loss
 ATOL = 1e-12  # sums of at most 50 float64 probabilities
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
 
 def teachers():
     return kst.shapes().flatmap(kst.teacher_and_labels)

@@ -27,13 +27,6 @@ from sklearn_kd.losses import (
 RTOL, ATOL = 1e-7, 1e-9
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
 
 def t64(a):
     return torch.tensor(np.asarray(a), dtype=torch.float64)
