@@ -32,6 +32,26 @@ REST_LOG = "teacher_rest_log"
 #: Rows per forward pass when not training (prediction and validation).
 INFERENCE_BATCH_SIZE = 8192
 
+#: Training tensors go to a GPU once, when they take at most this share of
+#: its free memory; otherwise they stay in host memory and each batch is
+#: copied over.
+DEVICE_MEMORY_FRACTION = 0.5
+
+
+def storage_device(device, n_bytes, training):
+    """Where a dataset's tensors live: on ``device`` when they fit.
+
+    Data for prediction stays in host memory and travels batch by batch, so
+    predicting on many rows never fills the GPU.
+    """
+    device = torch.device(device)
+    if device.type != "cuda":
+        return device
+    if not training:
+        return torch.device("cpu")
+    free, _ = torch.cuda.mem_get_info(device)
+    return device if n_bytes <= DEVICE_MEMORY_FRACTION * free else torch.device("cpu")
+
 
 class TensorDictDataset(torch.utils.data.Dataset):
     """Named tensors of equal length plus the hard labels, held on a device."""
@@ -58,11 +78,12 @@ class IndexBatches:
     contiguous slices in row order.
     """
 
-    def __init__(self, dataset, indices, batch_size, shuffle):
+    def __init__(self, dataset, indices, batch_size, shuffle, device):
         self.dataset = dataset
         self.indices = indices
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.device = torch.device(device)
 
     def __len__(self):
         n = len(self.dataset) if self.indices is None else len(self.indices)
@@ -71,6 +92,13 @@ class IndexBatches:
     def _take(self, idx):
         Xi = {key: value[idx] for key, value in self.dataset.tensors.items()}
         yi = self.dataset.y[idx] if self.dataset.y is not None else None
+        if self._device() != self.device:  # data kept in host memory
+            Xi = {
+                key: value.to(self.device, non_blocking=True)
+                for key, value in Xi.items()
+            }
+            if yi is not None:
+                yi = yi.to(self.device, non_blocking=True)
         return Xi, yi
 
     def __iter__(self):
@@ -129,21 +157,35 @@ class DistillationNet(NeuralNet):
     """
 
     def _to_tensors(self, X, y):
+        """Tensors built once: on the device when they fit, else on the host.
+
+        ``y`` is given when training; prediction data stays on the host.
+        """
         if not isinstance(X, dict):
             X = {FEATURES: X}
-        tensors = {}
+        arrays = {}
         for key, value in X.items():
-            dtype = torch.long if key == TOPK_INDEX else torch.float32
-            if not torch.is_tensor(value):
-                value = np.asarray(
-                    value, dtype=np.int64 if key == TOPK_INDEX else np.float32
-                )
-                if not value.flags.writeable:  # torch refuses read-only memory
-                    value = value.copy()
-            tensors[key] = torch.as_tensor(value, dtype=dtype, device=self.device)
-        y_t = None
-        if y is not None:
-            y_t = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
+            if torch.is_tensor(value):
+                arrays[key] = value
+                continue
+            dtype = np.int64 if key == TOPK_INDEX else np.float32
+            value = np.asarray(value, dtype=dtype)
+            if not value.flags.writeable:  # torch refuses read-only memory
+                value = value.copy()
+            arrays[key] = value
+        y_np = None if y is None else np.asarray(y, dtype=np.int64)
+        n_bytes = sum(int(v.nbytes) for v in arrays.values())
+        n_bytes += 0 if y_np is None else int(y_np.nbytes)
+        device = storage_device(self.device, n_bytes, training=y is not None)
+        tensors = {
+            key: torch.as_tensor(
+                value,
+                dtype=torch.long if key == TOPK_INDEX else torch.float32,
+                device=device,
+            )
+            for key, value in arrays.items()
+        }
+        y_t = None if y_np is None else torch.as_tensor(y_np, device=device)
         return tensors, y_t
 
     def get_dataset(self, X, y=None):
@@ -168,7 +210,9 @@ class DistillationNet(NeuralNet):
         batch_size = self.batch_size if self.batch_size != -1 else n
         if not training:
             batch_size = max(batch_size, INFERENCE_BATCH_SIZE)
-        return IndexBatches(base, indices, max(1, min(batch_size, n)), training)
+        return IndexBatches(
+            base, indices, max(1, min(batch_size, n)), training, self.device
+        )
 
     # -- per-batch overhead -------------------------------------------------
     # skorch calls every callback's hook for every batch and routes each step
@@ -208,9 +252,7 @@ class DistillationNet(NeuralNet):
 
     def _lean_step_possible(self):
         """No closure needed: known optimisers, no on_grad_computed hook."""
-        return isinstance(
-            self.optimizer_, CLOSURE_FREE_OPTIMIZERS
-        ) and not any(
+        return isinstance(self.optimizer_, CLOSURE_FREE_OPTIMIZERS) and not any(
             _implements(cb, "on_grad_computed") for _, cb in self.callbacks_
         )
 
