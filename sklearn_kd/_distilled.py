@@ -49,6 +49,7 @@ from ._teacher import (
     fit_teacher_proba,
     is_frozen,
     log_soften_numpy,
+    soften_targets,
     top_k_log_targets,
 )
 from .losses import LOSSES, DistillationLoss
@@ -414,7 +415,7 @@ default=None
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
-        log_q_T = self._teacher_targets(
+        targets = self._teacher_targets(
             X_teacher,
             y,
             y_idx,
@@ -424,8 +425,8 @@ default=None
         )
         self.student_ = self._build_student(X, y_idx, n_classes, device, seed)
         inputs = {FEATURES: X}
-        if log_q_T is not None:
-            inputs.update(self._compress_targets(log_q_T))
+        if targets is not None:
+            inputs.update(targets)
         if sample_weight is not None:
             inputs[SAMPLE_WEIGHT] = sample_weight
         with torch.random.fork_rng(devices=self._rng_devices(device)):
@@ -435,12 +436,12 @@ default=None
         self.n_iter_ = len(self.history_)
         return self
 
-    def _compress_targets(self, log_q_T):
-        k = self.teacher_top_k
-        if k is None or k >= log_q_T.shape[1]:
-            return {TEACHER: log_q_T.astype(np.float32)}
-        top_log, top_index, rest_log = top_k_log_targets(log_q_T, k)
-        return {TOPK_LOG: top_log, TOPK_INDEX: top_index, REST_LOG: rest_log}
+    @staticmethod
+    def _target_inputs(targets):
+        """The student's target tensors: dense ``log q_T`` or its top-k."""
+        if isinstance(targets, tuple):
+            return dict(zip((TOPK_LOG, TOPK_INDEX, REST_LOG), targets))
+        return {TEACHER: targets}
 
     def _check_device(self):
         try:
@@ -469,7 +470,11 @@ default=None
     def _teacher_targets(
         self, X_teacher, y, y_idx, teacher_proba, teacher_fit_params, rng
     ):
-        """Teacher probabilities -> knowledge level -> log q_T (float64)."""
+        """Teacher probabilities -> knowledge level -> the student's targets.
+
+        Returns None when the loss uses no teacher, else the target tensors
+        (dense float32 ``log q_T`` or its top-k compression) by input name.
+        """
         n_classes = len(self.classes_)
         self.teacher_ = None
         self.knowledge_params_ = None
@@ -493,22 +498,31 @@ default=None
         else:
             return None
 
-        from .diagnostics import teacher_diagnostics
-
-        log_q_T = log_soften_numpy(proba, self.temperature)
-        q_T = np.exp(log_q_T)
-        self.teacher_stats_ = teacher_diagnostics(q_T, y_idx, alpha=self.alpha).summary
+        full = self.knowledge == "full"
+        targets, self.teacher_stats_ = soften_targets(
+            proba,
+            y_idx,
+            self.temperature,
+            self.alpha,
+            top_k=self.teacher_top_k if full else None,
+        )
         if not self._needs_teacher():
             return None
         self._warn_if_overconfident()
-        if self.knowledge != "full":
-            from .knowledge import apply_knowledge, fit_knowledge
+        if full:
+            return self._target_inputs(targets)
 
-            self.knowledge_params_ = fit_knowledge(q_T, y_idx, n_classes)
-            q_T = apply_knowledge(q_T, y_idx, self.knowledge, self.knowledge_params_)
-            with np.errstate(divide="ignore"):
-                log_q_T = np.log(q_T)
-        return log_q_T
+        from .knowledge import apply_knowledge, fit_knowledge
+
+        q_T = np.exp(log_soften_numpy(proba, self.temperature))
+        self.knowledge_params_ = fit_knowledge(q_T, y_idx, n_classes)
+        q_T = apply_knowledge(q_T, y_idx, self.knowledge, self.knowledge_params_)
+        with np.errstate(divide="ignore"):
+            log_q_T = np.log(q_T).astype(np.float32)
+        k = self.teacher_top_k
+        if k is not None and k < n_classes:
+            return self._target_inputs(top_k_log_targets(log_q_T, k))
+        return self._target_inputs(log_q_T)
 
     def _warn_if_overconfident(self):
         from .diagnostics import is_overconfident

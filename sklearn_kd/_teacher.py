@@ -15,8 +15,13 @@ from sklearn.model_selection import check_cv, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
 #: Rows of a teacher probability matrix must sum to 1 within this absolute
-#: tolerance; they are then renormalised exactly.
+#: tolerance; softening then renormalises them exactly.
 ROW_SUM_ATOL = 1e-4
+
+#: Entries (rows x classes) processed at a time when softening teacher
+#: probabilities, so that no full float64 copy of a large (n_samples,
+#: n_classes) matrix is made: each temporary stays near 32 MB.
+CHUNK_ENTRIES = 1 << 22
 
 
 class OverconfidentTeacherWarning(UserWarning):
@@ -24,15 +29,18 @@ class OverconfidentTeacherWarning(UserWarning):
 
 
 def check_teacher_proba(proba, n_samples, n_classes, *, name="teacher_proba"):
-    """Validate a teacher probability matrix and return it as float64.
+    """Validate a teacher probability matrix and return it as an array.
 
     Raises ValueError naming ``name`` when the matrix has the wrong shape,
     holds NaN, inf or negative entries, or has rows that do not sum to 1
-    within :data:`ROW_SUM_ATOL`. Rows are renormalised to sum exactly to 1
-    (a copy; the input is never modified).
+    within :data:`ROW_SUM_ATOL`. Floating-point input is returned as it is
+    (never copied nor modified; :func:`soften_targets` renormalises), other
+    numeric input as float64.
     """
     try:
-        proba = np.asarray(proba, dtype=np.float64)
+        proba = np.asarray(proba)
+        if proba.dtype.kind != "f":
+            proba = proba.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"{name} must be a numeric array of shape (n_samples, n_classes) = "
@@ -54,7 +62,7 @@ def check_teacher_proba(proba, n_samples, n_classes, *, name="teacher_proba"):
         raise ValueError(
             f"{name} must be non-negative; got a minimum of {proba.min():.3g}."
         )
-    sums = proba.sum(axis=1)
+    sums = proba.sum(axis=1, dtype=np.float64)
     worst = np.max(np.abs(sums - 1.0)) if len(sums) else 0.0
     if worst > ROW_SUM_ATOL:
         raise ValueError(
@@ -62,7 +70,7 @@ def check_teacher_proba(proba, n_samples, n_classes, *, name="teacher_proba"):
             f"{ROW_SUM_ATOL}); the worst row sums to "
             f"{sums[np.argmax(np.abs(sums - 1.0))]:.6g}."
         )
-    return proba / sums[:, None]
+    return proba
 
 
 def align_columns(proba, teacher_classes, classes):
@@ -150,8 +158,49 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
 def log_soften_numpy(proba, temperature):
     """``log softmax(log(proba) / T)`` in float64; zeros stay ``-inf``."""
     with np.errstate(divide="ignore"):
-        log_q = np.log(proba)
+        log_q = np.log(np.asarray(proba, dtype=np.float64))
     return log_softmax(log_q / temperature, axis=1)
+
+
+def soften_targets(
+    proba, y_idx, temperature, alpha, *, top_k=None, chunk_entries=CHUNK_ENTRIES
+):
+    """Softened training targets and the teacher's diagnostics, by row blocks.
+
+    Returns ``log q_T`` as float32, the dtype the student trains on (or its
+    top-k compression, see :func:`top_k_log_targets`, when ``top_k`` is
+    smaller than the number of classes), and the summary of
+    :func:`~sklearn_kd.diagnostics.teacher_diagnostics` on ``q_T``. Each
+    block is computed in float64, so memory beyond the result stays at one
+    block whatever the number of rows and classes.
+    """
+    from .diagnostics import summarize_diagnostics, teacher_diagnostics
+
+    n_samples, n_classes = proba.shape
+    compress = top_k is not None and top_k < n_classes
+    chunk_rows = max(1, chunk_entries // n_classes)
+    width = top_k if compress else n_classes
+    log_q_T = np.empty((n_samples, width), dtype=np.float32)
+    if compress:
+        top_index = np.empty((n_samples, top_k), dtype=np.int64)
+        rest_log = np.empty(n_samples, dtype=np.float32)
+    parts = []
+    for start in range(0, n_samples, chunk_rows):
+        block = slice(start, start + chunk_rows)
+        log_block = log_soften_numpy(proba[block], temperature)
+        parts.append(
+            teacher_diagnostics(np.exp(log_block), y_idx[block], alpha=alpha)
+        )
+        if compress:
+            log_q_T[block], top_index[block], rest_log[block] = top_k_log_targets(
+                log_block, top_k
+            )
+        else:
+            log_q_T[block] = log_block
+    summary = summarize_diagnostics(parts)
+    if compress:
+        return (log_q_T, top_index, rest_log), summary
+    return log_q_T, summary
 
 
 def top_k_log_targets(log_q_T, k):
@@ -172,7 +221,8 @@ def top_k_log_targets(log_q_T, k):
     n_classes = log_q_T.shape[1]
     top_index = np.argpartition(-log_q_T, k - 1, axis=1)[:, :k]
     top_log = np.take_along_axis(log_q_T, top_index, axis=1)
-    rest = np.clip(1.0 - np.exp(top_log).sum(axis=1), 0.0, None) / (n_classes - k)
+    kept = np.exp(top_log.astype(np.float64)).sum(axis=1)
+    rest = np.clip(1.0 - kept, 0.0, None) / (n_classes - k)
     with np.errstate(divide="ignore"):
         rest_log = np.log(rest)
     return (

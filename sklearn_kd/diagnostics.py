@@ -24,6 +24,7 @@ __all__ = [
     "OVERCONFIDENCE_THRESHOLD",
     "QUANTILES",
     "is_overconfident",
+    "summarize_diagnostics",
     "teacher_diagnostics",
 ]
 
@@ -132,9 +133,23 @@ def teacher_diagnostics(proba, y, *, alpha=0.5, student_proba=None):
         )
     correct = np.argmax(proba, axis=1) == y
 
+    summary = _summary(
+        confidence, non_target_mass, weight, correct, n_classes, alpha, weight_at
+    )
+    return Bunch(
+        confidence=confidence,
+        non_target_mass=non_target_mass,
+        weight=weight,
+        correct=correct,
+        summary=summary,
+    )
+
+
+def _summary(confidence, non_target_mass, weight, correct, n_classes, alpha, weight_at):
+    """Summary statistics of the per-row diagnostics."""
     defined = weight[~np.isnan(weight)]
-    summary = Bunch(
-        n_samples=int(n_samples),
+    return Bunch(
+        n_samples=len(confidence),
         n_classes=int(n_classes),
         alpha=alpha,
         accuracy=float(correct.mean()),
@@ -151,12 +166,51 @@ def teacher_diagnostics(proba, y, *, alpha=0.5, student_proba=None):
             else np.full(len(QUANTILES), np.nan)
         ),
     )
-    return Bunch(
-        confidence=confidence,
-        non_target_mass=non_target_mass,
-        weight=weight,
-        correct=correct,
-        summary=summary,
+
+
+def summarize_diagnostics(parts):
+    """The summary of :func:`teacher_diagnostics` over row blocks.
+
+    Computing the diagnostics block by block and combining them here gives
+    the same summary as one call on all rows, without holding every row's
+    probabilities at once.
+
+    Parameters
+    ----------
+    parts : list of Bunch
+        Results of :func:`teacher_diagnostics` on consecutive row blocks, with
+        the same ``alpha`` and no ``student_proba``.
+
+    Returns
+    -------
+    summary : Bunch
+        As ``teacher_diagnostics(all_rows, ...).summary``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.diagnostics import summarize_diagnostics, teacher_diagnostics
+    >>> proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]])
+    >>> y = np.array([0, 0, 1])
+    >>> parts = [teacher_diagnostics(proba[:2], y[:2]),
+    ...          teacher_diagnostics(proba[2:], y[2:])]
+    >>> whole = teacher_diagnostics(proba, y).summary
+    >>> summarize_diagnostics(parts).mean_weight == whole.mean_weight
+    True
+    """
+    first = parts[0].summary
+    rows = {
+        key: np.concatenate([part[key] for part in parts])
+        for key in ("confidence", "non_target_mass", "weight", "correct")
+    }
+    return _summary(
+        rows["confidence"],
+        rows["non_target_mass"],
+        rows["weight"],
+        rows["correct"],
+        first.n_classes,
+        first.alpha,
+        first.weight_at,
     )
 
 
