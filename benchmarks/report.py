@@ -188,7 +188,8 @@ def write_report(results, analyses, out):
                               f"{r['distilled_rows_per_second']:.0f}",
                               f"{r['plain_rows_per_second']:.0f}"]
                              for r in S["ratios"]]), ""]
-        lines += ["Log-log slope of fit time vs n (1 = linear; CI needs 3 sizes):", "",
+        lines += ["Log-log slope of fit time per epoch vs n (1 = linear; CI needs "
+                  "3 sizes):", "",
                   _md_table(["classes", "method", "slope", "95 % CI"],
                             [[r["n_classes"], r["method"], fmt(r["slope"], 2),
                               _ci(r, 2)] for r in S["slopes"]]), ""]

@@ -129,7 +129,8 @@ def analyse_speed(rows):
     slopes = []
     for k in sorted({r["n_classes"] for r in done}):
         for method in dict.fromkeys(r["method"] for r in done):
-            pts = sorted((r["n_samples"], r["seconds"]) for r in done
+            # seconds per epoch: the profiles train fewer epochs on more rows
+            pts = sorted((r["n_samples"], r["seconds"] / r["epochs"]) for r in done
                          if r["n_classes"] == k and r["method"] == method)
             if len(pts) >= 2:
                 fit = loglog_slope([p[0] for p in pts], [p[1] for p in pts])

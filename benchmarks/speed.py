@@ -42,14 +42,18 @@ def _maxrss_mb():
 
 
 def _data(n, n_classes, n_features, seed=0):
+    """Features, labels and float32 teacher probabilities, built in place."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, n_features), dtype=np.float32)
-    y = rng.integers(0, n_classes, size=n)
-    logits = rng.standard_normal((n, n_classes)).astype(np.float32) * 2.0
-    logits -= logits.max(axis=1, keepdims=True)
-    proba = np.exp(logits, dtype=np.float32)
+    # every class in every slice of n_classes consecutive rows, so that the
+    # warm-up slice holds all the classes the teacher's columns name
+    y = np.arange(n) % n_classes
+    proba = rng.standard_normal((n, n_classes), dtype=np.float32)
+    proba *= 2.0
+    proba -= proba.max(axis=1, keepdims=True)
+    np.exp(proba, out=proba)
     proba /= proba.sum(axis=1, keepdims=True)
-    return X, y, proba.astype(np.float64)
+    return X, y, proba
 
 
 def _mlp(n_features, n_classes, hidden):
@@ -80,7 +84,9 @@ def fit_plain_torch(X, y, proba, cfg):
     X_t = torch.as_tensor(X, device=device)
     y_t = torch.as_tensor(y, device=device)
     q = torch.as_tensor(proba, dtype=torch.float32, device=device)
-    log_q_T = torch.log_softmax(torch.log(q) / TEMPERATURE, dim=1)
+    log_q_T = torch.log(q)
+    log_q_T /= TEMPERATURE
+    log_q_T = torch.log_softmax(log_q_T, dim=1)
     n, bs, T = len(X_t), cfg["batch_size"], TEMPERATURE
     for _ in range(cfg["epochs"]):
         order = torch.randperm(n, device=device)
@@ -188,8 +194,13 @@ def _available_mb():
 
 
 def estimated_mb(cfg):
-    """Rough peak of the hungriest method: copies of the teacher matrix."""
-    return (cfg["n_samples"] * cfg["n_classes"] * 8 * 6
+    """Rough peak of the hungriest method.
+
+    The float32 teacher matrix (4 bytes per entry) plus, for MLPClassifier,
+    its one-hot int64 targets (8 bytes per entry); DistilledClassifier and
+    the plain loop add float32 log-targets (4 bytes per entry).
+    """
+    return (cfg["n_samples"] * cfg["n_classes"] * (4 + 8)
             + cfg["n_samples"] * cfg["n_features"] * 4 * 4) / 2**20
 
 

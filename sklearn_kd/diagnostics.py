@@ -24,7 +24,7 @@ __all__ = [
     "OVERCONFIDENCE_THRESHOLD",
     "QUANTILES",
     "is_overconfident",
-    "summarize_diagnostics",
+    "diagnostics_from_confidence",
     "teacher_diagnostics",
 ]
 
@@ -109,13 +109,8 @@ def teacher_diagnostics(proba, y, *, alpha=0.5, student_proba=None):
     if n_samples == 0:
         raise ValueError("proba must have at least one row, got 0.")
     rows = np.arange(n_samples)
-    confidence = proba[rows, y].copy()
-    non_target_mass = 1.0 - confidence
-    if student_proba is None:
-        weight_at = "uniform"
-        student_rest = np.full(n_samples, 1.0 - 1.0 / n_classes)
-    else:
-        weight_at = "student"
+    student_confidence = None
+    if student_proba is not None:
         student_proba = _check_distributions(
             student_proba, "student_proba", n_columns=n_classes
         )
@@ -124,15 +119,65 @@ def teacher_diagnostics(proba, y, *, alpha=0.5, student_proba=None):
                 f"student_proba must have shape {proba.shape} (like proba), "
                 f"got {student_proba.shape}."
             )
-        student_rest = 1.0 - student_proba[rows, y]
+        student_confidence = student_proba[rows, y]
+    return diagnostics_from_confidence(
+        proba[rows, y].copy(),
+        np.argmax(proba, axis=1) == y,
+        n_classes,
+        alpha=alpha,
+        student_confidence=student_confidence,
+    )
+
+
+def diagnostics_from_confidence(
+    confidence, correct, n_classes, *, alpha=0.5, student_confidence=None
+):
+    """:func:`teacher_diagnostics` from each row's true-class confidence.
+
+    Every diagnostic depends on a teacher row only through ``q_c`` and
+    whether its argmax is the true class, so they can be gathered block by
+    block without keeping the rows (no validation here).
+
+    Parameters
+    ----------
+    confidence : ndarray of shape (n_samples,)
+        The teacher's probability of the true class, ``q_c``.
+    correct : ndarray of shape (n_samples,), dtype=bool
+        Whether the teacher's argmax is the true class.
+    n_classes : int
+        Number of classes ``K``.
+    alpha : float, default=0.5
+        Weight of the teacher term in the loss.
+    student_confidence : ndarray of shape (n_samples,), default=None
+        The student's ``p_c``; None means the uniform ``1 / K``.
+
+    Returns
+    -------
+    diagnostics : Bunch
+        As returned by :func:`teacher_diagnostics`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.diagnostics import diagnostics_from_confidence
+    >>> diag = diagnostics_from_confidence(
+    ...     np.array([0.9, 0.4]), np.array([True, False]), 2, alpha=0.5)
+    >>> diag.weight
+    array([0.9, 0.4])
+    """
+    non_target_mass = 1.0 - confidence
+    if student_confidence is None:
+        weight_at = "uniform"
+        student_rest = np.full(len(confidence), 1.0 - 1.0 / n_classes)
+    else:
+        weight_at = "student"
+        student_rest = 1.0 - student_confidence
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where(
             student_rest > 0,
             1.0 - alpha * non_target_mass / student_rest,
             np.nan,
         )
-    correct = np.argmax(proba, axis=1) == y
-
     summary = _summary(
         confidence, non_target_mass, weight, correct, n_classes, alpha, weight_at
     )
@@ -165,52 +210,6 @@ def _summary(confidence, non_target_mass, weight, correct, n_classes, alpha, wei
             if defined.size
             else np.full(len(QUANTILES), np.nan)
         ),
-    )
-
-
-def summarize_diagnostics(parts):
-    """The summary of :func:`teacher_diagnostics` over row blocks.
-
-    Computing the diagnostics block by block and combining them here gives
-    the same summary as one call on all rows, without holding every row's
-    probabilities at once.
-
-    Parameters
-    ----------
-    parts : list of Bunch
-        Results of :func:`teacher_diagnostics` on consecutive row blocks, with
-        the same ``alpha`` and no ``student_proba``.
-
-    Returns
-    -------
-    summary : Bunch
-        As ``teacher_diagnostics(all_rows, ...).summary``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_kd.diagnostics import summarize_diagnostics, teacher_diagnostics
-    >>> proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]])
-    >>> y = np.array([0, 0, 1])
-    >>> parts = [teacher_diagnostics(proba[:2], y[:2]),
-    ...          teacher_diagnostics(proba[2:], y[2:])]
-    >>> whole = teacher_diagnostics(proba, y).summary
-    >>> summarize_diagnostics(parts).mean_weight == whole.mean_weight
-    True
-    """
-    first = parts[0].summary
-    rows = {
-        key: np.concatenate([part[key] for part in parts])
-        for key in ("confidence", "non_target_mass", "weight", "correct")
-    }
-    return _summary(
-        rows["confidence"],
-        rows["non_target_mass"],
-        rows["weight"],
-        rows["correct"],
-        first.n_classes,
-        first.alpha,
-        first.weight_at,
     )
 
 
