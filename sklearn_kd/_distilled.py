@@ -34,11 +34,12 @@ from torch import nn
 from ._doc_links import DocLinkMixin
 from ._net import (
     FEATURES,
-    REST_LOG,
+    NEG_ENTROPY,
+    REST,
     SAMPLE_WEIGHT,
     TEACHER,
+    TOPK,
     TOPK_INDEX,
-    TOPK_LOG,
     DistillationNet,
     FiniteLossGuard,
 )
@@ -50,7 +51,6 @@ from ._teacher import (
     is_frozen,
     log_soften_numpy,
     soften_targets,
-    top_k_log_targets,
 )
 from .losses import LOSSES, DistillationLoss
 
@@ -438,10 +438,15 @@ default=None
 
     @staticmethod
     def _target_inputs(targets):
-        """The student's target tensors: dense ``log q_T`` or its top-k."""
-        if isinstance(targets, tuple):
-            return dict(zip((TOPK_LOG, TOPK_INDEX, REST_LOG), targets))
-        return {TEACHER: targets}
+        """The student's target tensors by input name: ``q_T`` or its top-k."""
+        inputs = {NEG_ENTROPY: targets.neg_entropy}
+        if targets.top_index is None:
+            inputs[TEACHER] = targets.q_T
+        else:
+            inputs.update(
+                {TOPK: targets.q_T, TOPK_INDEX: targets.top_index, REST: targets.rest}
+            )
+        return inputs
 
     def _check_device(self):
         try:
@@ -517,12 +522,11 @@ default=None
         q_T = np.exp(log_soften_numpy(proba, self.temperature))
         self.knowledge_params_ = fit_knowledge(q_T, y_idx, n_classes)
         q_T = apply_knowledge(q_T, y_idx, self.knowledge, self.knowledge_params_)
-        with np.errstate(divide="ignore"):
-            log_q_T = np.log(q_T).astype(np.float32)
-        k = self.teacher_top_k
-        if k is not None and k < n_classes:
-            return self._target_inputs(top_k_log_targets(log_q_T, k))
-        return self._target_inputs(log_q_T)
+        # softening at T = 1 leaves q_T as it is and builds its targets
+        targets, _ = soften_targets(
+            q_T, y_idx, 1.0, self.alpha, top_k=self.teacher_top_k
+        )
+        return self._target_inputs(targets)
 
     def _warn_if_overconfident(self):
         from .diagnostics import is_overconfident
@@ -637,7 +641,7 @@ default=None
             tckd_weight=self.tckd_weight,
             nckd_weight=self.nckd_weight,
             scale_t2=self.scale_t2,
-            teacher_is_log_softened=True,
+            teacher_format="softened",
         )
         callbacks = [("finite_loss", FiniteLossGuard())]
         train_split = None

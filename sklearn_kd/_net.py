@@ -23,11 +23,14 @@ from skorch.callbacks import Callback
 FEATURES = "X"
 TEACHER = "teacher"
 SAMPLE_WEIGHT = "sample_weight"
-# A top-k compressed teacher: the k largest log q_T per row, their class
-# indices, and the log of the probability shared by every other class.
-TOPK_LOG = "teacher_topk_log"
+# A top-k compressed teacher: the k largest q_T per row, their class
+# indices, and the probability of each other class.
+# Each row's sum(q_T log q_T): turns the per-batch cross-entropy against q_T
+# into KL(q_T || p_T) without a logarithm per batch.
+NEG_ENTROPY = "teacher_neg_entropy"
+TOPK = "teacher_topk"
 TOPK_INDEX = "teacher_topk_index"
-REST_LOG = "teacher_rest_log"
+REST = "teacher_rest"
 
 #: Rows per forward pass when not training (prediction and validation).
 INFERENCE_BATCH_SIZE = 8192
@@ -159,7 +162,7 @@ class DistillationNet(NeuralNet):
     """skorch ``NeuralNet`` whose batches carry teacher targets.
 
     ``X`` passed to ``fit`` is a dict with the features under ``"X"``, the
-    log-softened teacher under ``"teacher"`` and optionally
+    softened teacher ``q_T`` under ``"teacher"`` and optionally
     ``"sample_weight"``; ``y`` holds the hard labels as class indices.
     A plain array is accepted for prediction.
     """
@@ -283,15 +286,23 @@ class DistillationNet(NeuralNet):
         teacher = weights = None
         if isinstance(X, dict):
             teacher = X.get(TEACHER)
-            if teacher is None and TOPK_LOG in X:
+            if teacher is None and TOPK in X:
                 teacher = densify_top_k(
-                    X[TOPK_LOG], X[TOPK_INDEX], X[REST_LOG], y_pred.shape[-1]
+                    X[TOPK], X[TOPK_INDEX], X[REST], y_pred.shape[-1]
                 )
             weights = X.get(SAMPLE_WEIGHT)
+            if NEG_ENTROPY in X:
+                return self.criterion_(
+                    y_pred,
+                    teacher,
+                    y_true,
+                    sample_weight=weights,
+                    teacher_neg_entropy=X[NEG_ENTROPY],
+                )
         return self.criterion_(y_pred, teacher, y_true, sample_weight=weights)
 
 
-def densify_top_k(top_log, top_index, rest_log, n_classes):
-    """Rebuild a batch's ``log q_T`` from its top-k compression."""
-    dense = rest_log[:, None].expand(-1, n_classes).clone()
-    return dense.scatter_(1, top_index, top_log)
+def densify_top_k(top, top_index, rest, n_classes):
+    """Rebuild a batch's ``q_T`` from its top-k compression."""
+    dense = rest[:, None].expand(-1, n_classes).clone()
+    return dense.scatter_(1, top_index, top)

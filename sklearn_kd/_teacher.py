@@ -8,9 +8,11 @@ never per epoch.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv, cross_val_predict
+from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 #: Rows of a teacher probability matrix must sum to 1 within this absolute
@@ -53,16 +55,19 @@ def check_teacher_proba(proba, n_samples, n_classes, *, name="teacher_proba"):
             f"{n_classes}) with columns in classes_ order; got shape "
             f"{proba.shape}."
         )
-    if not np.all(np.isfinite(proba)):
+    # two passes over the matrix: a NaN or inf entry makes its row sum
+    # non-finite, so the full finiteness scan runs only to report one
+    sums = proba.sum(axis=1, dtype=np.float64)
+    if not np.all(np.isfinite(sums)):
         bad = int(np.sum(~np.isfinite(proba)))
         raise ValueError(
             f"{name} must hold finite probabilities; got {bad} NaN or infinite entries."
         )
-    if np.any(proba < 0):
+    smallest = proba.min() if proba.size else 0.0
+    if smallest < 0:
         raise ValueError(
-            f"{name} must be non-negative; got a minimum of {proba.min():.3g}."
+            f"{name} must be non-negative; got a minimum of {smallest:.3g}."
         )
-    sums = proba.sum(axis=1, dtype=np.float64)
     worst = np.max(np.abs(sums - 1.0)) if len(sums) else 0.0
     if worst > ROW_SUM_ATOL:
         raise ValueError(
@@ -173,12 +178,37 @@ def soften_targets(
 ):
     """Softened training targets and the teacher's diagnostics, by row blocks.
 
-    Returns ``log q_T`` as float32, the dtype the student trains on (or its
-    top-k compression, see :func:`top_k_log_targets`, when ``top_k`` is
-    smaller than the number of classes), and the summary of
-    :func:`~sklearn_kd.diagnostics.teacher_diagnostics` on ``q_T``. Each
-    block is computed in float64, so memory beyond the result stays at one
-    block whatever the number of rows and classes.
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Validated teacher probabilities (see :func:`check_teacher_proba`).
+    y_idx : ndarray of shape (n_samples,)
+        Hard labels as class indices.
+    temperature, alpha : float
+    top_k : int or None
+        When smaller than the number of classes, keep only each row's
+        ``top_k`` largest softened probabilities and spread the remaining mass
+        evenly over the other classes: ``2 top_k + 1`` numbers per row instead
+        of ``n_classes``.
+    chunk_entries : int
+        Entries softened at a time.
+
+    Returns
+    -------
+    targets : Bunch
+        ``q_T`` (float32, dense, or the top ``k`` values), ``top_index`` and
+        ``rest`` (None unless compressed), and ``neg_entropy``, each row's
+        ``sum q_T log q_T`` (float32), the constant that turns the per-batch
+        cross-entropy against ``q_T`` into ``KL(q_T || p_T)``.
+    summary : Bunch
+        :func:`~sklearn_kd.diagnostics.teacher_diagnostics` summary on
+        ``q_T``.
+
+    Notes
+    -----
+    Each block is softened by torch's vectorised kernels, in float32 for a
+    float32 ``proba`` and in float64 otherwise, so the memory beyond the
+    result stays at one block whatever the number of rows and classes.
     """
     from .diagnostics import diagnostics_from_confidence
 
@@ -186,56 +216,44 @@ def soften_targets(
     compress = top_k is not None and top_k < n_classes
     chunk_rows = max(1, chunk_entries // n_classes)
     width = top_k if compress else n_classes
-    log_q_T = np.empty((n_samples, width), dtype=np.float32)
-    if compress:
-        top_index = np.empty((n_samples, top_k), dtype=np.int64)
-        rest_log = np.empty(n_samples, dtype=np.float32)
-    confidence = np.empty(n_samples)
-    correct = np.empty(n_samples, dtype=bool)
-    for start in range(0, n_samples, chunk_rows):
-        block = slice(start, start + chunk_rows)
-        log_block = log_soften_numpy(proba[block], temperature)
-        y_block = y_idx[block]
-        confidence[block] = np.exp(log_block[np.arange(len(y_block)), y_block])
-        correct[block] = np.argmax(log_block, axis=1) == y_block
-        if compress:
-            log_q_T[block], top_index[block], rest_log[block] = top_k_log_targets(
-                log_block, top_k
+    q_T = torch.empty((n_samples, width), dtype=torch.float32)
+    top_index = torch.empty((n_samples, top_k), dtype=torch.long) if compress else None
+    rest = torch.empty(n_samples, dtype=torch.float32) if compress else None
+    neg_entropy = torch.empty(n_samples, dtype=torch.float32)
+    confidence = torch.empty(n_samples, dtype=torch.float64)
+    correct = torch.empty(n_samples, dtype=torch.bool)
+    y_all = torch.as_tensor(y_idx, dtype=torch.long)
+    # soften in the teacher's own precision: float32 teachers (most neural
+    # networks) in float32, twice as fast; anything else in float64
+    dtype = torch.float32 if proba.dtype == np.float32 else torch.float64
+    with torch.no_grad():
+        for start in range(0, n_samples, chunk_rows):
+            block = slice(start, start + chunk_rows)
+            q = torch.softmax(
+                torch.log(torch.as_tensor(proba[block], dtype=dtype))
+                / temperature,
+                dim=1,
             )
-        else:
-            log_q_T[block] = log_block
+            y_block = y_all[block]
+            confidence[block] = q.gather(1, y_block[:, None])[:, 0]
+            correct[block] = q.argmax(dim=1) == y_block
+            if compress:
+                top, index = torch.topk(q, top_k, dim=1)
+                left = (1.0 - top.sum(dim=1)).clamp_(min=0.0) / (n_classes - top_k)
+                q_T[block], top_index[block], rest[block] = top, index, left
+                neg_entropy[block] = torch.xlogy(top, top).sum(dim=1) + (
+                    n_classes - top_k
+                ) * torch.xlogy(left, left)
+            else:
+                q_T[block] = q
+                neg_entropy[block] = torch.xlogy(q, q).sum(dim=1)
     summary = diagnostics_from_confidence(
-        confidence, correct, n_classes, alpha=alpha
+        confidence.numpy(), correct.numpy(), n_classes, alpha=alpha
     ).summary
-    if compress:
-        return (log_q_T, top_index, rest_log), summary
-    return log_q_T, summary
-
-
-def top_k_log_targets(log_q_T, k):
-    """Compress softened targets to each row's ``k`` largest probabilities.
-
-    The other ``n_classes - k`` classes share the remaining mass evenly, so
-    rows still sum to 1. Storage drops from ``n_classes`` to ``2 k + 1``
-    numbers per row.
-
-    Returns
-    -------
-    top_log : ndarray of shape (n_samples, k), float32
-    top_index : ndarray of shape (n_samples, k), int64
-    rest_log : ndarray of shape (n_samples,), float32
-        ``log`` of the probability of each class outside the top k
-        (``-inf`` when the top k hold all the mass).
-    """
-    n_classes = log_q_T.shape[1]
-    top_index = np.argpartition(-log_q_T, k - 1, axis=1)[:, :k]
-    top_log = np.take_along_axis(log_q_T, top_index, axis=1)
-    kept = np.exp(top_log.astype(np.float64)).sum(axis=1)
-    rest = np.clip(1.0 - kept, 0.0, None) / (n_classes - k)
-    with np.errstate(divide="ignore"):
-        rest_log = np.log(rest)
-    return (
-        top_log.astype(np.float32),
-        top_index.astype(np.int64),
-        rest_log.astype(np.float32),
+    targets = Bunch(
+        q_T=q_T.numpy(),
+        top_index=None if top_index is None else top_index.numpy(),
+        rest=None if rest is None else rest.numpy(),
+        neg_entropy=neg_entropy.numpy(),
     )
+    return targets, summary

@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 LOSSES = ("kd", "dkd", "label_smoothing")
+TEACHER_FORMATS = ("proba", "softened", "log_softened")
 
 
 def _check_temperature(temperature):
@@ -436,10 +437,12 @@ class DistillationLoss(nn.Module):
     tckd_weight, nckd_weight : float, default=1.0
         Weights of the decoupled terms, used when ``loss="dkd"``.
     scale_t2 : bool, default=True
-    teacher_is_log_softened : bool, default=False
-        If True, ``forward`` receives ``log q_T`` (as returned by
-        :func:`log_soften`) instead of probabilities, so that softening is
-        done once per fit rather than once per batch.
+    teacher_format : {"proba", "softened", "log_softened"}, default="proba"
+        What ``forward`` receives as ``teacher``: the teacher's probabilities
+        ``q`` (softened in every call), the softened ``q_T`` (see
+        :func:`soften`), or ``log q_T`` (see :func:`log_soften`). The two
+        latter let a training loop soften once per fit rather than once per
+        batch.
 
     Examples
     --------
@@ -459,7 +462,7 @@ class DistillationLoss(nn.Module):
         tckd_weight=1.0,
         nckd_weight=1.0,
         scale_t2=True,
-        teacher_is_log_softened=False,
+        teacher_format="proba",
     ):
         super().__init__()
         if loss not in LOSSES:
@@ -472,7 +475,28 @@ class DistillationLoss(nn.Module):
         self.tckd_weight = float(tckd_weight)
         self.nckd_weight = float(nckd_weight)
         self.scale_t2 = bool(scale_t2)
-        self.teacher_is_log_softened = bool(teacher_is_log_softened)
+        if teacher_format not in TEACHER_FORMATS:
+            raise ValueError(
+                f"teacher_format must be one of {TEACHER_FORMATS}, got "
+                f"{teacher_format!r}."
+            )
+        self.teacher_format = teacher_format
+
+    def _log_teacher(self, teacher):
+        """``log q_T`` from ``teacher`` in this criterion's format."""
+        if self.teacher_format == "log_softened":
+            return teacher
+        if self.teacher_format == "softened":
+            return torch.log(teacher)
+        return log_soften(teacher, self.temperature)
+
+    def _softened_teacher(self, teacher):
+        """``q_T`` from ``teacher`` in this criterion's format."""
+        if self.teacher_format == "softened":
+            return teacher
+        if self.teacher_format == "log_softened":
+            return torch.exp(teacher)
+        return soften(teacher, self.temperature)
 
     def per_sample(self, student_logits, teacher, y):
         """Per-sample loss, before weighting and the batch mean."""
@@ -482,11 +506,7 @@ class DistillationLoss(nn.Module):
             )
         if self.alpha == 0:
             return F.cross_entropy(student_logits, y, reduction="none")
-        log_q_T = (
-            teacher
-            if self.teacher_is_log_softened
-            else log_soften(teacher, self.temperature)
-        )
+        log_q_T = self._log_teacher(teacher)
         if self.loss == "kd":
             return kd_loss_per_sample(
                 student_logits,
@@ -507,26 +527,55 @@ class DistillationLoss(nn.Module):
             scale_t2=self.scale_t2,
         )
 
-    def forward(self, student_logits, teacher, y, sample_weight=None):
-        if sample_weight is None and self.loss == "kd":
-            return self._batch_mean_kd(student_logits, teacher, y)
+    def forward(
+        self, student_logits, teacher, y, sample_weight=None, teacher_neg_entropy=None
+    ):
+        """Batch-mean loss.
+
+        Parameters
+        ----------
+        student_logits : torch.Tensor of shape (n_samples, n_classes)
+        teacher : torch.Tensor of shape (n_samples, n_classes)
+            In the format given by ``teacher_format``.
+        y : torch.Tensor of shape (n_samples,)
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+        teacher_neg_entropy : torch.Tensor of shape (n_samples,), default=None
+            Each row's ``sum q_T log q_T``, precomputed; with
+            ``loss="kd"`` the KL term is then this constant minus the
+            cross-entropy ``sum q_T log p_T``, with no logarithm of the
+            teacher per batch. The value and the gradient are unchanged.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            Scalar.
+        """
+        if self.loss == "kd" and (
+            sample_weight is None or teacher_neg_entropy is not None
+        ):
+            return self._kd_fast(
+                student_logits, teacher, y, sample_weight, teacher_neg_entropy
+            )
         return _reduce(self.per_sample(student_logits, teacher, y), sample_weight)
 
-    def _batch_mean_kd(self, student_logits, teacher, y):
-        """The unweighted Hinton loss, reduced term by term.
+    def _kd_fast(self, student_logits, teacher, y, sample_weight, neg_entropy):
+        """The Hinton loss in fewer tensor operations (once per batch).
 
-        Equal to the mean of :meth:`per_sample`, in fewer tensor operations:
-        this runs once per training batch.
+        Equal to the weighted mean of :meth:`per_sample`.
         """
-        ce = F.cross_entropy(student_logits, y)
+        if sample_weight is None:
+            ce = F.cross_entropy(student_logits, y)
+        else:
+            ce = _reduce(
+                F.cross_entropy(student_logits, y, reduction="none"), sample_weight
+            )
         if self.alpha == 0:
             return ce
-        log_q_T = (
-            teacher
-            if self.teacher_is_log_softened
-            else log_soften(teacher, self.temperature)
-        )
         log_p_T = torch.log_softmax(student_logits / self.temperature, dim=-1)
-        kl = F.kl_div(log_p_T, torch.exp(log_q_T), reduction="batchmean")
+        q_T = self._softened_teacher(teacher)
+        if neg_entropy is None:
+            kl = F.kl_div(log_p_T, q_T, reduction="batchmean")
+        else:
+            kl = _reduce(neg_entropy - (q_T * log_p_T).sum(dim=-1), sample_weight)
         scale = self.temperature**2 if self.scale_t2 else 1.0
         return (1.0 - self.alpha) * ce + (self.alpha * scale) * kl

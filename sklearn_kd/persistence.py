@@ -362,7 +362,7 @@ def _inference_net(estimator, module_):
             tckd_weight=estimator.tckd_weight,
             nckd_weight=estimator.nckd_weight,
             scale_t2=estimator.scale_t2,
-            teacher_is_log_softened=True,
+            teacher_format="softened",
         ),
         train_split=None,
         device="cpu",

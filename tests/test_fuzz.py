@@ -251,19 +251,21 @@ def test_label_smoothing_loss_is_finite(batch, eps, dtype):
     loss=st.sampled_from(["kd", "dkd", "label_smoothing"]),
     T=kst.temperatures(),
     alpha=kst.alphas(),
-    log_softened=st.booleans(),
+    teacher_format=st.sampled_from(["proba", "softened", "log_softened"]),
     weights=st.none() | st.floats(0.0, 5.0),
 )
 def test_distillation_loss_module_is_finite_in_float32(
-    batch, loss, T, alpha, log_softened, weights
+    batch, loss, T, alpha, teacher_format, weights
 ):
     """The estimator's path: float32 logits, float32 ``log q_T`` with -inf."""
     z, q, y = batch
     teacher = torch.as_tensor(q)
-    if log_softened:
+    if teacher_format == "softened":
+        teacher = soften(teacher, T)
+    elif teacher_format == "log_softened":
         teacher = log_soften(teacher, T)
     criterion = DistillationLoss(
-        loss=loss, temperature=T, alpha=alpha, teacher_is_log_softened=log_softened
+        loss=loss, temperature=T, alpha=alpha, teacher_format=teacher_format
     )
     sample_weight = None if weights is None else torch.full((len(y),), weights)
     value, grad = _grad(

@@ -163,10 +163,10 @@ def _function_loss(name, z, q, y, T, alpha, tckd_w, nckd_w, w):
     alpha=kst.alphas(),
     tckd_w=st.floats(0.0, 10.0),
     nckd_w=st.floats(0.0, 10.0),
-    log_softened=st.booleans(),
+    teacher_format=st.sampled_from(["proba", "softened", "log_softened"]),
 )
 def test_module_agrees_with_functions(
-    data, name, T, alpha, tckd_w, nckd_w, log_softened
+    data, name, T, alpha, tckd_w, nckd_w, teacher_format
 ):
     (z, q, y), w = data
     criterion = DistillationLoss(
@@ -175,9 +175,13 @@ def test_module_agrees_with_functions(
         alpha=alpha,
         tckd_weight=tckd_w,
         nckd_weight=nckd_w,
-        teacher_is_log_softened=log_softened,
+        teacher_format=teacher_format,
     )
-    teacher = log_soften(t64(q), T) if log_softened else t64(q)
+    teacher = {
+        "proba": t64(q),
+        "softened": soften(t64(q), T),
+        "log_softened": log_soften(t64(q), T),
+    }[teacher_format]
     z1 = t64(z).requires_grad_(True)
     z2 = t64(z).requires_grad_(True)
     y_t = torch.as_tensor(y)
