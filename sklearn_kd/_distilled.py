@@ -503,18 +503,21 @@ default=None
         else:
             return None
 
-        full = self.knowledge == "full"
+        # the student trains on the full teacher's targets, built together
+        # with the diagnostics; otherwise only the diagnostics are needed here
+        full_targets = self._needs_teacher() and self.knowledge == "full"
         targets, self.teacher_stats_ = soften_targets(
             proba,
             y_idx,
             self.temperature,
             self.alpha,
-            top_k=self.teacher_top_k if full else None,
+            top_k=self.teacher_top_k,
+            build_targets=full_targets,
         )
         if not self._needs_teacher():
             return None
         self._warn_if_overconfident()
-        if full:
+        if full_targets:
             return self._target_inputs(targets)
 
         from .knowledge import apply_knowledge, fit_knowledge

@@ -174,7 +174,14 @@ def log_soften_numpy(proba, temperature):
 
 
 def soften_targets(
-    proba, y_idx, temperature, alpha, *, top_k=None, chunk_entries=CHUNK_ENTRIES
+    proba,
+    y_idx,
+    temperature,
+    alpha,
+    *,
+    top_k=None,
+    build_targets=True,
+    chunk_entries=CHUNK_ENTRIES,
 ):
     """Softened training targets and the teacher's diagnostics, by row blocks.
 
@@ -190,12 +197,14 @@ def soften_targets(
         ``top_k`` largest softened probabilities and spread the remaining mass
         evenly over the other classes: ``2 top_k + 1`` numbers per row instead
         of ``n_classes``.
+    build_targets : bool
+        If False, compute the diagnostics only and return ``targets=None``.
     chunk_entries : int
         Entries softened at a time.
 
     Returns
     -------
-    targets : Bunch
+    targets : Bunch or None
         ``q_T`` (float32, dense, or the top ``k`` values), ``top_index`` and
         ``rest`` (None unless compressed), and ``neg_entropy``, each row's
         ``sum q_T log q_T`` (float32), the constant that turns the per-batch
@@ -215,11 +224,13 @@ def soften_targets(
     n_samples, n_classes = proba.shape
     compress = top_k is not None and top_k < n_classes
     chunk_rows = max(1, chunk_entries // n_classes)
-    width = top_k if compress else n_classes
-    q_T = torch.empty((n_samples, width), dtype=torch.float32)
-    top_index = torch.empty((n_samples, top_k), dtype=torch.long) if compress else None
-    rest = torch.empty(n_samples, dtype=torch.float32) if compress else None
-    neg_entropy = torch.empty(n_samples, dtype=torch.float32)
+    if build_targets:
+        width = top_k if compress else n_classes
+        q_T = torch.empty((n_samples, width), dtype=torch.float32)
+        neg_entropy = torch.empty(n_samples, dtype=torch.float32)
+    if build_targets and compress:
+        top_index = torch.empty((n_samples, top_k), dtype=torch.long)
+        rest = torch.empty(n_samples, dtype=torch.float32)
     confidence = torch.empty(n_samples, dtype=torch.float64)
     correct = torch.empty(n_samples, dtype=torch.bool)
     y_all = torch.as_tensor(y_idx, dtype=torch.long)
@@ -237,6 +248,8 @@ def soften_targets(
             y_block = y_all[block]
             confidence[block] = q.gather(1, y_block[:, None])[:, 0]
             correct[block] = q.argmax(dim=1) == y_block
+            if not build_targets:
+                continue
             if compress:
                 top, index = torch.topk(q, top_k, dim=1)
                 left = (1.0 - top.sum(dim=1)).clamp_(min=0.0) / (n_classes - top_k)
@@ -250,10 +263,12 @@ def soften_targets(
     summary = diagnostics_from_confidence(
         confidence.numpy(), correct.numpy(), n_classes, alpha=alpha
     ).summary
+    if not build_targets:
+        return None, summary
     targets = Bunch(
         q_T=q_T.numpy(),
-        top_index=None if top_index is None else top_index.numpy(),
-        rest=None if rest is None else rest.numpy(),
+        top_index=top_index.numpy() if compress else None,
+        rest=rest.numpy() if compress else None,
         neg_entropy=neg_entropy.numpy(),
     )
     return targets, summary

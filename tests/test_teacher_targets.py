@@ -91,3 +91,12 @@ def test_float32_teacher_is_softened_in_float32(teacher):
     assert targets.q_T[3, 2] == 0.0
     whole = teacher_diagnostics(expected, y, alpha=0.4).summary
     assert summary.mean_confidence == pytest.approx(whole.mean_confidence, rel=1e-5)
+
+
+def test_diagnostics_alone_match_those_built_with_the_targets(teacher):
+    proba, y = teacher
+    none, alone = soften_targets(proba, y, 2.0, 0.4, build_targets=False)
+    _, with_targets = soften_targets(proba, y, 2.0, 0.4)
+    assert none is None
+    for key in alone.keys() - {"weight_at"}:
+        np.testing.assert_array_equal(alone[key], with_targets[key])
