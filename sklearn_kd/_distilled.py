@@ -478,7 +478,7 @@ default=None
         """Teacher probabilities -> knowledge level -> the student's targets.
 
         Returns None when the loss uses no teacher, else the target tensors
-        (dense float32 ``log q_T`` or its top-k compression) by input name.
+        (dense float32 ``q_T`` or its top-k compression) by input name.
         """
         n_classes = len(self.classes_)
         self.teacher_ = None
