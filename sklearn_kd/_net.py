@@ -62,7 +62,9 @@ class TensorDictDataset(torch.utils.data.Dataset):
     def __init__(self, tensors, y=None):
         self.tensors = tensors
         self.y = y
-        self.n_rows = len(next(iter(tensors.values())))
+        first = next(iter(tensors.values()))
+        self.n_rows = len(first)
+        self.device = first.device
 
     def __len__(self):
         return self.n_rows
@@ -87,10 +89,12 @@ class IndexBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.device = torch.device(device)
+        self.n_rows = len(dataset) if indices is None else len(indices)
+        # data kept in host memory travels to the training device per batch
+        self.move = dataset.device != self.device
 
     def __len__(self):
-        n = len(self.dataset) if self.indices is None else len(self.indices)
-        return math.ceil(n / self.batch_size)
+        return math.ceil(self.n_rows / self.batch_size)
 
     def _take(self, idx):
         if isinstance(idx, slice):
@@ -103,7 +107,7 @@ class IndexBatches:
             }
             y = self.dataset.y
             yi = y.index_select(0, idx) if y is not None else None
-        if self._device() != self.device:  # data kept in host memory
+        if self.move:
             Xi = {
                 key: value.to(self.device, non_blocking=True)
                 for key, value in Xi.items()
@@ -113,10 +117,9 @@ class IndexBatches:
         return Xi, yi
 
     def __iter__(self):
-        n = len(self.dataset) if self.indices is None else len(self.indices)
-        bs = self.batch_size
+        n, bs = self.n_rows, self.batch_size
         if self.shuffle:
-            order = torch.randperm(n).to(self._device())
+            order = torch.randperm(n).to(self.dataset.device)
             if self.indices is not None:
                 order = self.indices[order]
             for start in range(0, n, bs):
@@ -127,9 +130,6 @@ class IndexBatches:
         else:
             for start in range(0, n, bs):
                 yield self._take(self.indices[start : start + bs])
-
-    def _device(self):
-        return next(iter(self.dataset.tensors.values())).device
 
 
 #: Optimisers whose ``step`` needs no closure: training steps skip skorch's
@@ -212,8 +212,8 @@ class DistillationNet(NeuralNet):
             dataset.dataset, TensorDictDataset
         ):
             base = dataset.dataset
-            indices = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long).to(
-                next(iter(base.tensors.values())).device
+            indices = torch.as_tensor(
+                np.asarray(dataset.indices), dtype=torch.long, device=base.device
             )
         if not isinstance(base, TensorDictDataset):
             return super().get_iterator(dataset, training=training)
