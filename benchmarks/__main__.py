@@ -12,7 +12,8 @@ from .runner import EXPERIMENT_NAMES, run
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Test the predictions S1-S9 of THEORY.md and time the "
+        description="Test the predictions S1-S9 of the knowledge-distillation "
+        "theory and time the "
         "estimator; write report.md, results.json and figures to --output.",
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick",
@@ -32,9 +33,14 @@ def main(argv=None):
         parser.error("--seeds must be >= 1")
     results = run(args.profile, args.output, only=args.only, device=args.device,
                   seeds=args.seeds, jobs=args.jobs)
-    print(f"Wrote {args.output}/report.md in {results['wall_seconds']:.0f} s.")
+    cache = results["cache"]
+    source = ("every run came from the cache" if results["all_from_cache"]
+              else f"{cache['misses']} runs computed, {cache['hits']} from the cache")
+    print(f"Wrote {args.output}/report.md in {results['wall_seconds']:.0f} s "
+          f"({source}).")
     for pid, pred in results["predictions"].items():
-        print(f"  {pid}: {pred['verdict']}")
+        per = ", ".join(f"{f}: {b['verdict']}" for f, b in pred["by_student"].items())
+        print(f"  {pid}: {pred['verdict']} ({per})")
     return 0
 
 
