@@ -138,11 +138,13 @@ class OracleTeacher(DocLinkMixin, ClassifierMixin, BaseEstimator):
     Notes
     -----
     ``fit`` learns nothing: it validates the parameters and ``X`` and sets
-    ``classes_``. The posterior ``info.oracle_proba`` returned by the
-    generator uses each row's true noise scale, which cannot be known from a
-    new ``x``; :meth:`predict_proba` of :meth:`from_generator` marginalises over
-    the noise levels instead, and :meth:`predict_proba_given_noise` reproduces
-    ``info.oracle_proba`` exactly.
+    ``classes_``. The generator returns two posteriors. ``info.bayes_proba``
+    is the posterior given ``x`` alone, the noise scale marginalised over its
+    levels: the Bayes-optimal classifier of ``x``, reproduced exactly by
+    :meth:`predict_proba` of :meth:`from_generator`. ``info.oracle_proba``
+    uses each row's true noise scale, which cannot be known from a new ``x``
+    (a privileged teacher); :meth:`predict_proba_given_noise` reproduces it
+    exactly.
 
     Examples
     --------
@@ -154,6 +156,8 @@ class OracleTeacher(DocLinkMixin, ClassifierMixin, BaseEstimator):
     >>> oracle = OracleTeacher.from_generator(info)
     >>> oracle.predict_proba(X).shape
     (200, 9)
+    >>> bool(np.allclose(oracle.predict_proba(X), info.bayes_proba))
+    True
     >>> bool(np.allclose(oracle.predict_proba_given_noise(X, info.noise_scale),
     ...                  info.oracle_proba))
     True
