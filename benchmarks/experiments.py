@@ -423,7 +423,9 @@ class Dials(Experiment):
                     ax.xaxis.set_major_locator(MaxNLocator(4))
                     ax.set_xlabel("class similarity rho" if dial == "rho" else
                                   "spread: sd of the oracle's q_c (measured)")
-                    ax.set_title(f"{family}, {regime}", fontsize=10)
+                    ax.set_title(f"{family}, {regime}: "
+                                 f"{'class similarity' if dial == 'rho' else 'spread'}",
+                                 fontsize=10)
                     if k == 0 and j == 0:
                         ax.set_ylabel("accuracy gain (pp)")
             axes[0, -1].legend(fontsize=7)
