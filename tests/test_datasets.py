@@ -482,7 +482,7 @@ def test_solved_class_sep_reproduces_the_draw_of_an_explicit_class_sep():
     "params, match",
     [
         (dict(bayes_accuracy=0.1), r"bayes_accuracy cannot be met.*most probable"),
-        (dict(bayes_accuracy=0.5, weights=[6, 1, 1, 1, 1, 1, 1, 1, 1]),
+        (dict(bayes_accuracy=0.5, weights=[12, 1, 1, 1, 1, 1, 1, 1, 1]),
          r"bayes_accuracy cannot be met.*0\.6"),
         (dict(bayes_accuracy=0.99, sibling_pull=0.5, n_subclasses=2),
          r"bayes_accuracy=0\.99 cannot be met.*sibling_pull"),
