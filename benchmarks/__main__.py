@@ -33,9 +33,14 @@ def main(argv=None):
         parser.error("--seeds must be >= 1")
     results = run(args.profile, args.output, only=args.only, device=args.device,
                   seeds=args.seeds, jobs=args.jobs)
-    print(f"Wrote {args.output}/report.md in {results['wall_seconds']:.0f} s.")
+    cache = results["cache"]
+    source = ("every run came from the cache" if results["all_from_cache"]
+              else f"{cache['misses']} runs computed, {cache['hits']} from the cache")
+    print(f"Wrote {args.output}/report.md in {results['wall_seconds']:.0f} s "
+          f"({source}).")
     for pid, pred in results["predictions"].items():
-        print(f"  {pid}: {pred['verdict']}")
+        per = ", ".join(f"{f}: {b['verdict']}" for f, b in pred["by_student"].items())
+        print(f"  {pid}: {pred['verdict']} ({per})")
     return 0
 
 

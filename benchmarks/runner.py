@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -15,15 +16,16 @@ from . import speed
 from .cache import JsonCache, canonical
 from .experiments import EXPERIMENTS, PREDICTIONS
 from .profiles import get_profile
-from .stats import combine_verdicts, loglog_slope
+from .stats import apply_holm, combine_verdicts, loglog_slope
 from .tasks import THREADS, run_task
 
 EXPERIMENT_NAMES = [e.name for e in EXPERIMENTS] + ["speed"]
 
 
 def _execute(index, spec):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = run_task(spec)
+    result["cpu_seconds"] = time.process_time() - cpu
     return index, result, time.perf_counter() - start
 
 
@@ -56,8 +58,13 @@ def machine(device):
     return info
 
 
+def _bar_enabled(progress):
+    """Progress bars only on a terminal; logs get one plain line per experiment."""
+    return bool(progress) and sys.stderr.isatty()
+
+
 def run_experiment(experiment, P, cache, *, jobs, progress=True):
-    """Results ``R[label]`` (one dict per seed) of one experiment."""
+    """Results ``R[label]`` (one dict per seed) of one experiment, and counts."""
     specs = experiment.specs(P)
     seeds = list(range(P["seeds"]))
     keys = [(label, seed, {**spec, "seed": seed})
@@ -70,16 +77,12 @@ def run_experiment(experiment, P, cache, *, jobs, progress=True):
             todo.append(i)
         else:
             results[i] = hit
-    runs_bar = tqdm(total=len(keys), desc=f"{experiment.name} runs",
-                    initial=len(keys) - len(todo), disable=not progress, leave=False)
-    seeds_bar = tqdm(total=len(seeds), desc=f"{experiment.name} seeds",
-                     disable=not progress)
-    remaining = {s: sum(1 for i in todo if keys[i][1] == s) for s in seeds}
-    seeds_bar.update(sum(1 for s in seeds if remaining[s] == 0))
     # Identical configurations (shared by several labels) run once.
     first = {}
     for i in todo:
         first.setdefault(canonical(keys[i][2]), []).append(i)
+    bar = tqdm(total=len(first), desc=f"{experiment.name}",
+               disable=not _bar_enabled(progress))
     if todo:
         parallel = Parallel(n_jobs=min(jobs, len(first)),
                             return_as="generator_unordered")
@@ -90,22 +93,20 @@ def run_experiment(experiment, P, cache, *, jobs, progress=True):
             cache.set(keys[i][2], result)
             for j in first[canonical(keys[i][2])]:
                 results[j] = result
-                runs_bar.update()
-                remaining[keys[j][1]] -= 1
-                if remaining[keys[j][1]] == 0:
-                    seeds_bar.update()
-    runs_bar.close()
-    seeds_bar.close()
+            bar.update()
+    bar.close()
     R = {label: [] for label in specs}
     for i, (label, _, _) in enumerate(keys):
         R[label].append(results[i])
-    return R
+    counts = dict(runs=len(keys), cached=len(keys) - len(todo), computed=len(first))
+    return R, counts
 
 
 def run_speed(P, cache, *, device, progress=True):
     configs = list(speed.configurations(P, device, THREADS))
     rows = []
-    for cfg in tqdm(configs, desc="speed configurations", disable=not progress):
+    for cfg in tqdm(configs, desc="speed configurations",
+                    disable=not _bar_enabled(progress)):
         result = cache.get(cfg)
         if result is None:
             result = speed.run_configuration(cfg, P["speed"]["memory_fraction"])
@@ -168,21 +169,42 @@ def run(profile="quick", output="benchmark-results", *, only=None, device="cpu",
         if experiment.name not in only:
             continue
         t0 = time.perf_counter()
-        R = run_experiment(experiment, P, cache, jobs=jobs, progress=progress)
+        R, counts = run_experiment(experiment, P, cache, jobs=jobs,
+                                   progress=progress)
+        if not R:
+            continue
         analysis = experiment.analyse(R, P)
         analyses[experiment.name] = analysis
+        seconds = time.perf_counter() - t0
         results["experiments"][experiment.name] = dict(
-            title=experiment.title, runs=R, tables=analysis["tables"],
-            comparisons=analysis["comparisons"], extra=analysis.get("extra", {}),
-            wall_seconds=time.perf_counter() - t0,
+            title=experiment.title, design=experiment.design,
+            threats=experiment.threats, predictions=list(experiment.predictions),
+            cells=sorted(R), runs=R, tables=analysis["tables"],
+            comparisons=analysis["comparisons"], dials=analysis.get("dials", {}),
+            counts=counts, wall_seconds=seconds,
         )
+        if progress:
+            cached = (" (all from the cache)" if counts["cached"] == counts["runs"]
+                      else f" ({counts['cached']} from the cache)")
+            print(f"{experiment.name}: {counts['runs']} runs{cached} in "
+                  f"{seconds:.0f} s", file=sys.stderr, flush=True)
+    comparisons = [c for a in analyses.values() for c in a["comparisons"]]
+    apply_holm(comparisons)
+    results["holm_family_size"] = 2 * len(comparisons)
     for pid, statement in PREDICTIONS.items():
-        comps = [c for a in analyses.values() for c in a["comparisons"]
-                 if c["prediction"] == pid]
+        comps = [c for c in comparisons if c["prediction"] == pid]
+        by_student = {}
+        for family in P["families"]:
+            mine = [c for c in comps if c["family"] == family and c["primary"]]
+            by_student[family] = dict(
+                verdict=combine_verdicts(c["verdict"] for c in mine) if mine
+                else "not run",
+                comparisons=[c["id"] + ": " + c["description"] for c in mine])
+        verdicts = [b["verdict"] for b in by_student.values()]
+        overall = ("not run" if "not run" in verdicts
+                   else combine_verdicts(verdicts))
         results["predictions"][pid] = dict(
-            statement=statement,
-            verdict=combine_verdicts(c["verdict"] for c in comps) if comps
-            else "not run",
+            statement=statement, verdict=overall, by_student=by_student,
             comparisons=comps,
         )
     if "speed" in only:
@@ -190,6 +212,7 @@ def run(profile="quick", output="benchmark-results", *, only=None, device="cpu",
         results["speed"] = run_speed(P, cache, device=device, progress=progress)
         results["speed"]["wall_seconds"] = time.perf_counter() - t0
     results["cache"] = dict(hits=cache.hits, misses=cache.misses)
+    results["all_from_cache"] = cache.misses == 0
     results["wall_seconds"] = time.perf_counter() - started
     write_report(results, analyses, out)
     return results

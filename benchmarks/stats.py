@@ -1,7 +1,26 @@
-"""Paired statistics and verdicts for the predictions.
+"""Paired statistics, equivalence tests, Holm's correction and verdicts.
 
 Students are compared paired across seeds: the same seed gives the same data
-split and the same initialisation, so each seed contributes one difference.
+and the same initialisation, so each seed contributes one difference. Every
+comparison has a smallest effect of interest ``delta`` (0.5 pp for accuracy)
+and gets two p-values from scipy's one-sample t-test:
+
+- ``p_diff``: two-sided test of a zero mean difference;
+- ``p_equiv``: two one-sided tests (TOST) of ``|mean| >= delta``, the larger
+  of the two one-sided p-values.
+
+Holm's step-down correction is applied to all these p-values of a run
+together (:func:`holm`). A comparison's verdict is then exactly one of
+
+- ``"equivalent"``: TOST rejects: the difference lies within ``±delta``;
+- ``"holds"``: otherwise, the difference is significant in the predicted
+  direction;
+- ``"contradicted"``: otherwise, it is significant in the opposite direction;
+- ``"inconclusive"``: neither.
+
+For a prediction that a difference is about 0 (``direction="zero"``),
+equivalence is the prediction holding and a significant difference outside
+the margin contradicts it.
 """
 
 from __future__ import annotations
@@ -12,84 +31,128 @@ import numpy as np
 from scipy import stats
 
 HOLDS = "holds"
-NOT_SIGNIFICANT = "not significant"
 CONTRADICTED = "contradicted"
+EQUIVALENT = "equivalent"
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (HOLDS, CONTRADICTED, EQUIVALENT, INCONCLUSIVE)
 
 #: Predicted directions: the difference is positive, negative, or about 0.
 DIRECTIONS = ("greater", "less", "zero")
 
+#: Family-wise error rate controlled by Holm's correction.
+ALPHA = 0.05
 
-def paired_interval(differences, *, direction="greater", confidence=0.95):
-    """Mean paired difference, its t-interval and the verdict.
+
+def paired_tests(differences, *, delta, confidence=0.95):
+    """Mean paired difference, its t-interval, and the two raw p-values.
 
     Parameters
     ----------
     differences : array-like of shape (n_seeds,)
-        One difference per seed (treatment minus reference, or a difference
-        of gains). NaNs are dropped.
-    direction : {"greater", "less", "zero"}, default="greater"
-        The predicted sign. ``"greater"``: the prediction holds when the
-        interval lies above 0 and is contradicted when it lies below 0;
-        ``"less"``: the reverse; ``"zero"`` (an "about 0" prediction): holds
-        when the interval covers 0, contradicted otherwise. This is a weak
-        check; a wide interval covers 0 too.
+        One difference per seed. NaNs are dropped.
+    delta : float
+        Smallest effect of interest (> 0): the equivalence margin.
     confidence : float, default=0.95
         Coverage of the two-sided Student t-interval.
 
     Returns
     -------
     result : dict
-        ``mean``, ``low``, ``high``, ``sd``, ``n``, ``direction``,
-        ``verdict``. With fewer than 2 differences, or all equal, the
-        interval is degenerate: ``low = high = mean``.
+        ``mean``, ``low``, ``high``, ``sd``, ``n``, ``delta``, ``p_diff``,
+        ``p_equiv``. With fewer than 2 differences the p-values are 1 and
+        the interval is infinite; with zero spread the interval is the point
+        and the p-values are exact (0 or 1).
     """
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}.")
+    if not delta > 0:
+        raise ValueError(f"delta must be > 0; got {delta!r}.")
     d = np.asarray(differences, dtype=np.float64).ravel()
     d = d[np.isfinite(d)]
     n = len(d)
-    if n == 0:
-        return dict(
-            mean=math.nan, low=math.nan, high=math.nan, sd=math.nan, n=0,
-            direction=direction, verdict=NOT_SIGNIFICANT,
-        )
+    out = dict(n=n, delta=float(delta))
+    if n < 2:
+        mean = float(d.mean()) if n else math.nan
+        return {**out, "mean": mean, "low": -math.inf, "high": math.inf,
+                "sd": math.nan, "p_diff": 1.0, "p_equiv": 1.0}
     mean = float(d.mean())
-    sd = float(d.std(ddof=1)) if n > 1 else 0.0
-    if n > 1 and sd > 0:
-        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n))
-    else:
-        half = 0.0 if n > 1 else math.inf
-    low, high = mean - half, mean + half
+    sd = float(d.std(ddof=1))
+    if sd == 0:
+        return {**out, "mean": mean, "low": mean, "high": mean, "sd": 0.0,
+                "p_diff": 0.0 if mean != 0 else 1.0,
+                "p_equiv": 0.0 if abs(mean) < delta else 1.0}
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n))
+    p_diff = float(stats.ttest_1samp(d, 0.0).pvalue)
+    p_low = float(stats.ttest_1samp(d, -delta, alternative="greater").pvalue)
+    p_high = float(stats.ttest_1samp(d, delta, alternative="less").pvalue)
+    return {**out, "mean": mean, "low": mean - half, "high": mean + half,
+            "sd": sd, "p_diff": p_diff, "p_equiv": max(p_low, p_high)}
+
+
+def holm(pvalues):
+    """Holm's step-down adjusted p-values (same order as the input)."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    m = len(p)
+    if m == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def verdict(mean, p_diff_adj, p_equiv_adj, direction, *, alpha=ALPHA):
+    """The verdict of one comparison from its Holm-adjusted p-values."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}.")
+    equivalent = p_equiv_adj < alpha
+    different = p_diff_adj < alpha
     if direction == "zero":
-        verdict = HOLDS if low <= 0 <= high else CONTRADICTED
-    else:
-        sign = 1 if direction == "greater" else -1
-        if sign * low > 0 and sign * high > 0:
-            verdict = HOLDS
-        elif sign * low < 0 and sign * high < 0:
-            verdict = CONTRADICTED
-        else:
-            verdict = NOT_SIGNIFICANT
-    return dict(
-        mean=mean, low=low, high=high, sd=sd, n=n, direction=direction,
-        verdict=verdict,
-    )
+        if equivalent:
+            return HOLDS
+        return CONTRADICTED if different else INCONCLUSIVE
+    if equivalent:
+        return EQUIVALENT
+    if not different:
+        return INCONCLUSIVE
+    sign = 1 if direction == "greater" else -1
+    return HOLDS if sign * mean > 0 else CONTRADICTED
+
+
+def apply_holm(comparisons, *, alpha=ALPHA):
+    """Adjust every comparison's two p-values together; set the verdicts.
+
+    ``comparisons`` is a list of dicts from :func:`paired_tests` with a
+    ``direction`` key; each gets ``p_diff_holm``, ``p_equiv_holm`` and
+    ``verdict`` in place. Returns the list.
+    """
+    raw = [c["p_diff"] for c in comparisons] + [c["p_equiv"] for c in comparisons]
+    adjusted = holm(raw)
+    m = len(comparisons)
+    for i, c in enumerate(comparisons):
+        c["p_diff_holm"] = float(adjusted[i])
+        c["p_equiv_holm"] = float(adjusted[m + i])
+        c["verdict"] = verdict(c["mean"], c["p_diff_holm"], c["p_equiv_holm"],
+                               c["direction"], alpha=alpha)
+    return comparisons
 
 
 def combine_verdicts(verdicts):
-    """One verdict for a prediction tested by several comparisons.
+    """One verdict from the verdicts of several parts.
 
-    ``"contradicted"`` if any part is contradicted, ``"holds"`` if every part
-    holds, ``"not significant"`` otherwise (including no parts).
+    ``"contradicted"`` if any part is; ``"holds"`` if every part holds;
+    ``"equivalent"`` if every part holds or is equivalent and one is
+    equivalent; ``"inconclusive"`` otherwise (including no parts).
     """
     verdicts = list(verdicts)
     if not verdicts:
-        return NOT_SIGNIFICANT
+        return INCONCLUSIVE
     if CONTRADICTED in verdicts:
         return CONTRADICTED
     if all(v == HOLDS for v in verdicts):
         return HOLDS
-    return NOT_SIGNIFICANT
+    if all(v in (HOLDS, EQUIVALENT) for v in verdicts):
+        return EQUIVALENT
+    return INCONCLUSIVE
 
 
 def loglog_slope(n, seconds):

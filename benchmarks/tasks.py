@@ -1,10 +1,25 @@
 """The unit of work of the benchmarks: one cached run on one seed.
 
 A run is a plain dict (``spec``) naming a task, the generator settings, the
-estimators' parameters and the seed; :func:`run_task` executes it in a
+teacher, the student family and the seed; :func:`run_task` executes it in a
 worker process and returns a JSON-serialisable dict of numbers. The same
-seed gives the same data split and the same student initialisation in every
-arm of an experiment, which makes comparisons paired.
+seed gives the same data and the same student initialisation in every arm
+of an experiment, which makes comparisons paired.
+
+Data. Every run of a seed draws one pool of rows from
+:func:`sklearn_kd.datasets.make_hierarchical_classification` with
+``bayes_accuracy`` set, so the Bayes accuracy given x alone is held fixed
+whatever dial a setting moves. The pool is split, in this order, into test
+rows, validation rows (used only to choose an arm's alpha and T), teacher
+rows (on which trained teachers are fitted) and training rows; a smaller
+``n_train`` takes a prefix of the training rows, so the test rows do not
+depend on it.
+
+Arms. A knowledge level with a teacher is one *arm*. Each arm is trained at
+every (temperature, alpha) of the profile's grid and the setting with the
+best validation accuracy is kept; its test metrics are the arm's result (the
+validation rows are independent of the test rows). The hard-label student
+has no such parameter and is trained once.
 """
 
 from __future__ import annotations
@@ -28,38 +43,125 @@ def _limit_threads():
     threadpool_limits(THREADS)
 
 
-@functools.lru_cache(maxsize=8)
-def _make_data(data_json, seed):
+# ------------------------------------------------------------------ data
+@functools.lru_cache(maxsize=4)
+def _make_pool(data_json, seed):
     from sklearn_kd.datasets import make_hierarchical_classification
 
     cfg = json.loads(data_json)
-    n_train, n_test = cfg.pop("n_train"), cfg.pop("n_test")
-    n_teacher = cfg.pop("n_teacher", 0)
+    sizes = {k: cfg.pop(k) for k in ("n_test", "n_val", "n_teacher", "n_pool")}
+    total = sum(sizes.values())
     X, y, info = make_hierarchical_classification(
-        n_train + n_test + n_teacher, random_state=seed, return_oracle=True, **cfg
+        total, random_state=seed, return_oracle=True, **cfg
     )
-    q = info.oracle_proba
-    train = slice(0, n_train)
-    test = slice(n_train, n_train + n_test)
-    teacher = slice(n_train + n_test, None)
+    bounds = np.cumsum([0, sizes["n_test"], sizes["n_val"], sizes["n_teacher"],
+                        sizes["n_pool"]])
+    parts = dict(zip(["test", "val", "teacher", "train"],
+                     [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
+    return dict(X=X, y=y, bayes=info.bayes_proba, oracle=info.oracle_proba,
+                parts=parts, superclass=info.superclass, class_sep=info.class_sep,
+                n_classes=info.bayes_proba.shape[1])
+
+
+def make_data(data, seed, n_train):
+    """Rows of one setting and seed: train (first ``n_train``), val, test, teacher."""
+    pool = _make_pool(json.dumps(data, sort_keys=True), int(seed))
+    p = pool["parts"]
+    train = slice(p["train"].start, p["train"].start + int(n_train))
+    d = dict(superclass=pool["superclass"], n_classes=pool["n_classes"],
+             class_sep=pool["class_sep"])
+    for name, rows in [("train", train), ("val", p["val"]), ("test", p["test"]),
+                       ("teacher", p["teacher"])]:
+        d[f"X_{name}"] = pool["X"][rows]
+        d[f"y_{name}"] = pool["y"][rows]
+        d[f"bayes_{name}"] = pool["bayes"][rows]
+        d[f"oracle_{name}"] = pool["oracle"][rows]
+    return d
+
+
+def dials(d):
+    """The measured dials of a setting, on its test rows."""
+    rows = np.arange(len(d["y_test"]))
+    q_c = d["oracle_test"][rows, d["y_test"]]
     return dict(
-        X=X[train], y=y[train], q=q[train],
-        X_test=X[test], y_test=y[test], q_test=q[test],
-        X_teacher=X[teacher], y_teacher=y[teacher],
-        superclass=info.superclass, n_classes=q.shape[1],
+        bayes_accuracy=float(np.mean(d["bayes_test"].argmax(1) == d["y_test"])),
+        bayes_expected_accuracy=float(d["bayes_test"].max(1).mean()),
+        oracle_accuracy=float(np.mean(d["oracle_test"].argmax(1) == d["y_test"])),
+        q_c_sd=float(q_c.std()),
+        q_c_mean=float(q_c.mean()),
+        bayes_q_c_mean=float(d["bayes_test"][rows, d["y_test"]].mean()),
+        class_sep=float(d["class_sep"]),
     )
 
 
-def make_data(data, seed):
-    """Train, test (and teacher) rows of the hierarchical generator."""
-    return _make_data(json.dumps(data, sort_keys=True), int(seed))
+# -------------------------------------------------------------- teachers
+def _fit_predict(model, d):
+    model.fit(d["X_teacher"], d["y_teacher"])
+    return model
 
 
+def teacher_probabilities(name, d, seed, params):
+    """Teacher probabilities on the train rows, and the teacher's test accuracy.
+
+    ``oracle`` and ``bayes`` are exact posteriors (given x and the row's
+    noise scale; given x alone); ``bayes_smoothed`` is the Bayes posterior
+    mixed with the uniform distribution (same argmax, same accuracy); ``hgb``,
+    ``rf`` and ``mlp`` are trained on the teacher rows and predict the
+    student's rows out of sample; ``overtrained_in_sample`` and
+    ``overtrained_oof`` are one over-trained MLP fitted on the student's own
+    rows, predicting them in-sample or out-of-fold.
+    """
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.neural_network import MLPClassifier
+
+    y_test = d["y_test"]
+    if name in ("oracle", "bayes"):
+        q, q_test = d[f"{name}_train"], d[f"{name}_test"]
+    elif name == "bayes_smoothed":
+        eps = params["smoothing"]
+        q = (1 - eps) * d["bayes_train"] + eps / d["n_classes"]
+        q_test = (1 - eps) * d["bayes_test"] + eps / d["n_classes"]
+    elif name in ("hgb", "rf", "mlp"):
+        kind = {"hgb": HistGradientBoostingClassifier,
+                "rf": RandomForestClassifier, "mlp": MLPClassifier}[name]
+        kw = dict(params[name])
+        if "hidden_layer_sizes" in kw:
+            kw["hidden_layer_sizes"] = tuple(kw["hidden_layer_sizes"])
+        model = _fit_predict(kind(random_state=seed + 1, **kw), d)
+        q, q_test = model.predict_proba(d["X_train"]), model.predict_proba(d["X_test"])
+    elif name.startswith("overtrained"):
+        kw = dict(params["overtrained"])
+        kw["hidden_layer_sizes"] = tuple(kw["hidden_layer_sizes"])
+        model = MLPClassifier(random_state=seed + 1, **kw)
+        if name == "overtrained_oof":
+            q = cross_val_predict(model, d["X_train"], d["y_train"],
+                                  cv=params["teacher_cv"], method="predict_proba")
+        model.fit(d["X_train"], d["y_train"])
+        if name == "overtrained_in_sample":
+            q = model.predict_proba(d["X_train"])
+        q_test = model.predict_proba(d["X_test"])
+    else:
+        raise ValueError(f"unknown teacher {name!r}")
+    rows = np.arange(len(d["y_train"]))
+    return np.asarray(q, dtype=np.float64), dict(
+        teacher_test_accuracy=float(np.mean(q_test.argmax(1) == y_test)),
+        teacher_train_q_c=float(q[rows, d["y_train"]].mean()),
+        teacher_train_non_target_mass=float(1 - q[rows, d["y_train"]].mean()),
+    )
+
+
+# --------------------------------------------------------------- students
 def class_vector_geometry(estimator, superclass):
-    """Correlation of the last layer's class-vector cosines with the hierarchy.
+    """Correlation of the centred class-vector cosines with the hierarchy.
 
     The class vectors are the rows of the student's last ``nn.Linear``
-    weight. Over all pairs of distinct classes, returns the Pearson
+    weight, centred by subtracting their mean (the softmax is invariant to
+    adding one vector to all of them, so only centred vectors carry
+    geometry). Over all pairs of distinct classes, returns the Pearson
     correlation between their cosine and the indicator that they share a
     super-class (NaN when undefined).
     """
@@ -68,130 +170,102 @@ def class_vector_geometry(estimator, superclass):
     module = estimator.student_.module_
     linear = [m for m in module.modules() if isinstance(m, nn.Linear)]
     W = linear[-1].weight.detach().cpu().numpy().astype(np.float64)
+    W = W - W.mean(axis=0, keepdims=True)
     W = W / np.maximum(np.linalg.norm(W, axis=1, keepdims=True), 1e-12)
     cosine = W @ W.T
     i, j = np.triu_indices(len(W), k=1)
     same = (np.asarray(superclass)[i] == np.asarray(superclass)[j]).astype(float)
-    if same.std() == 0:
+    if same.std() == 0 or cosine[i, j].std() == 0:
         return float("nan")
     return float(np.corrcoef(cosine[i, j], same)[0, 1])
 
 
 def evaluate(estimator, d):
-    """Test metrics of a fitted student against labels and the oracle."""
+    """Validation accuracy and test metrics of a fitted student."""
     from sklearn.metrics import log_loss
 
-    from sklearn_kd.metrics import (
-        agreement,
-        expected_calibration_error,
-        teacher_kl_divergence,
-    )
+    from sklearn_kd.metrics import agreement, expected_calibration_error
 
     proba = estimator.predict_proba(d["X_test"])
     labels = np.arange(d["n_classes"])
     y = d["y_test"]
-    out = dict(
+    return dict(
+        val_accuracy=float(estimator.score(d["X_val"], d["y_val"])),
         accuracy=float(np.mean(proba.argmax(1) == y)),
         nll=float(log_loss(y, proba, labels=labels)),
-        ece=expected_calibration_error(y, proba, labels=labels),
-        oracle_agreement=agreement(proba.argmax(1), d["q_test"].argmax(1)),
-        oracle_kl=teacher_kl_divergence(d["q_test"], proba),
+        ece=float(expected_calibration_error(y, proba, labels=labels)),
+        bayes_agreement=float(agreement(proba.argmax(1), d["bayes_test"].argmax(1))),
         geometry=class_vector_geometry(estimator, d["superclass"]),
         n_iter=int(estimator.n_iter_),
     )
-    stats = getattr(estimator, "teacher_stats_", None)
-    if stats is not None:
-        out["teacher_train_non_target_mass"] = float(stats["mean_non_target_mass"])
-        out["teacher_train_accuracy"] = float(stats["accuracy"])
-    return out
 
 
-def _student(params, seed):
+def _student(family, seed, **params):
     from sklearn_kd import DistilledClassifier
 
-    params = dict(params)
-    params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", (32,)))
+    params = {**family, **params}
+    params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", ()))
     return DistilledClassifier(random_state=seed, **params)
 
 
-def _teacher_summary(teacher, d):
-    proba = teacher.predict_proba(d["X_test"])
-    train = teacher.predict_proba(d["X"])
-    return dict(
-        teacher_test_accuracy=float(np.mean(proba.argmax(1) == d["y_test"])),
-        teacher_student_rows_non_target_mass=float(
-            1 - train[np.arange(len(d["y"])), d["y"]].mean()
-        ),
-    )
+def sweep(family, seed, d, q, grid, **params):
+    """Train at every grid point; keep the best on the validation rows."""
+    tried = []
+    for point in grid:
+        clf = _student(family, seed, **params, **point)
+        clf.fit(d["X_train"], d["y_train"], teacher_proba=q)
+        tried.append({**point, **evaluate(clf, d)})
+    best = max(range(len(tried)), key=lambda i: tried[i]["val_accuracy"])
+    return {**tried[best], "grid": tried}
 
 
-def task_student(spec):
-    """A student from the oracle teacher (or none, for hard labels)."""
-    d = make_data(spec["data"], spec["seed"])
-    clf = _student(spec["student"], spec["seed"])
-    clf.fit(d["X"], d["y"], teacher_proba=d["q"])
-    return evaluate(clf, d)
+#: Arms: knowledge level or loss variant -> DistilledClassifier parameters.
+ARMS = {
+    "universe": dict(knowledge="universe"),
+    "domain": dict(knowledge="domain"),
+    "instance": dict(knowledge="instance"),
+    "full": dict(knowledge="full"),
+    "NCKD": dict(loss="dkd", tckd_weight=0.0, nckd_weight=1.0),
+    "TCKD": dict(loss="dkd", tckd_weight=1.0, nckd_weight=0.0),
+}
 
 
-def task_trained_teachers(spec):
-    """S5: students of a plain and a label-smoothed trained teacher.
-
-    Both teachers are trained on separate teacher rows and predict the
-    student's training rows out of sample; their accuracy is reported.
-    """
-    d = make_data(spec["data"], spec["seed"])
-    out = {}
-    for name, teacher_params in spec["teachers"].items():
-        teacher = _student(teacher_params, spec["seed"] + 1)
-        teacher.fit(d["X_teacher"], d["y_teacher"])
-        clf = _student(spec["student"], spec["seed"])
-        clf.fit(d["X"], d["y"], teacher_proba=teacher.predict_proba(d["X"]))
-        out[name] = {**evaluate(clf, d), **_teacher_summary(teacher, d)}
-    return out
+def task_hard(spec):
+    """The hard-label student (alpha = 0) and the setting's measured dials."""
+    d = make_data(spec["data"], spec["seed"], spec["n_train"])
+    clf = _student(spec["family"], spec["seed"], alpha=0.0)
+    clf.fit(d["X_train"], d["y_train"])
+    return {**evaluate(clf, d), "dials": dials(d)}
 
 
-def task_sklearn_teacher(spec):
-    """S6: a student of an MLPClassifier teacher fitted on the student's rows."""
-    from sklearn.neural_network import MLPClassifier
-
-    d = make_data(spec["data"], spec["seed"])
-    params = dict(spec["teacher"])
-    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    teacher = MLPClassifier(random_state=spec["seed"] + 1, **params)
-    clf = _student(
-        {**spec["student"], "teacher": teacher, "teacher_cv": spec["teacher_cv"]},
-        spec["seed"],
-    )
-    clf.fit(d["X"], d["y"])
-    out = evaluate(clf, d)
-    out["teacher_test_accuracy"] = float(clf.teacher_.score(d["X_test"], d["y_test"]))
+def task_arms(spec):
+    """Tuned students of one teacher, one per arm in ``spec["arms"]``."""
+    d = make_data(spec["data"], spec["seed"], spec["n_train"])
+    q, teacher = teacher_probabilities(spec["teacher"], d, spec["seed"],
+                                       spec["teacher_params"])
+    out = {"teacher": teacher, "dials": dials(d)}
+    for arm in spec["arms"]:
+        out[arm] = sweep(spec["family"], spec["seed"], d, q, spec["grid"],
+                         **ARMS[arm])
     return out
 
 
 def task_self(spec):
-    """S7: born-again self-distillation and its fidelity to the teacher."""
-    from sklearn_kd.metrics import (
-        neg_teacher_kl_divergence_score,
-        teacher_agreement_score,
-    )
+    """Born-again self-distillation and its fidelity to the teacher."""
+    from sklearn_kd.metrics import teacher_agreement_score
 
-    d = make_data(spec["data"], spec["seed"])
-    clf = _student({**spec["student"], "teacher": "self"}, spec["seed"])
-    clf.fit(d["X"], d["y"])
+    d = make_data(spec["data"], spec["seed"], spec["n_train"])
+    clf = _student(spec["family"], spec["seed"], teacher="self", alpha=1.0,
+                   temperature=1.0)
+    clf.fit(d["X_train"], d["y_train"])
     out = evaluate(clf, d)
-    out["teacher_agreement"] = teacher_agreement_score(clf, d["X_test"])
-    out["teacher_kl"] = -neg_teacher_kl_divergence_score(clf, d["X_test"])
-    out["teacher_test_accuracy"] = float(clf.teacher_.score(d["X_test"], d["y_test"]))
-    out["train_agreement"] = teacher_agreement_score(clf, d["X"])
+    out["teacher_agreement"] = float(teacher_agreement_score(clf, d["X_test"]))
+    out["teacher_test_accuracy"] = float(clf.teacher_.score(d["X_test"],
+                                                            d["y_test"]))
     return out
 
 
-TASKS = {
-    "student": task_student,
-    "trained_teachers": task_trained_teachers,
-    "sklearn_teacher": task_sklearn_teacher,
-    "self": task_self,
-}
+TASKS = {"hard": task_hard, "arms": task_arms, "self": task_self}
 
 
 def run_task(spec):

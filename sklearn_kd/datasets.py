@@ -4,20 +4,25 @@ The generators dial two things a distilled teacher can pass on: how related
 the classes are (``class_similarity``, the cosine between class centres of the
 same super-class) and how hard each instance is (a per-row noise scale, and an
 optional pull toward a sibling class). Because every row comes from a known
-isotropic Gaussian mixture, the exact Bayes posterior of each row is returned
-with ``return_oracle=True`` and an exact oracle teacher is
-:meth:`sklearn_kd.teachers.OracleTeacher.from_generator`.
+isotropic Gaussian mixture, the exact posteriors of each row are returned with
+``return_oracle=True`` (given ``x`` alone, and given ``x`` and the row's own
+noise scale) and an exact oracle teacher is
+:meth:`sklearn_kd.teachers.OracleTeacher.from_generator`. ``bayes_accuracy=``
+solves the class separation for a requested Bayes accuracy, so that settings
+can vary one dial while holding the difficulty of the task fixed.
 """
 
 from __future__ import annotations
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.optimize import brentq
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from .teachers import _check_probability_vector, _log_posterior
+from ._posterior import check_probability_vector, log_posterior, mixture_components
 
 __all__ = ["make_difficulty_classification", "make_hierarchical_classification"]
 
@@ -37,6 +42,175 @@ def _orthonormal_directions(rng, n_directions, n_drawn, n_features):
     return (q * signs).T
 
 
+def _geometry(rng, n_features, *, n_superclasses, n_subclasses, class_similarity):
+    """Unit-norm class centres and the directions they are built from.
+
+    ``K`` sub-class directions ``xi_k`` then ``S`` super-class directions
+    ``mu_s``, all orthonormal; ``w_k = sqrt(rho) mu_s + sqrt(1 - rho) xi_k``.
+    """
+    n_classes = n_superclasses * n_subclasses
+    n_directions = n_classes + n_superclasses
+    if n_directions > n_features:  # only allowed when class_similarity == 0
+        n_directions = n_classes
+    directions = _orthonormal_directions(
+        rng, n_directions, n_classes + n_superclasses, n_features
+    )
+    subclass_directions = directions[:n_classes]
+    superclass_directions = directions[n_classes:] if n_directions > n_classes else None
+    superclass = np.repeat(np.arange(n_superclasses), n_subclasses)
+    centers = np.sqrt(1.0 - class_similarity) * subclass_directions
+    if class_similarity > 0:
+        centers = (
+            centers + np.sqrt(class_similarity) * superclass_directions[superclass]
+        )
+    return centers, superclass, superclass_directions, subclass_directions
+
+
+def _draw_rows(rows, n_samples, n_subclasses, priors, hard_fraction):
+    """Label, hard/easy draw and sibling of every row (steps 3-5)."""
+    n_classes = priors.shape[0]
+    y = rows.choice(n_classes, size=n_samples, p=priors).astype(np.int64)
+    hard = rows.uniform(size=n_samples) < hard_fraction
+    if n_subclasses > 1:
+        offset = rows.randint(n_subclasses - 1, size=n_samples)
+        position = y % n_subclasses
+        sibling = y - position + (position + 1 + offset) % n_subclasses
+    else:
+        sibling = np.full(n_samples, -1, dtype=np.int64)
+    return y, hard, sibling
+
+
+#: Monte-Carlo rows and seed of the class_sep solver: a fixed sample, so the
+#: estimated Bayes accuracy is a smooth, deterministic function of class_sep.
+_SOLVER_ROWS = 30_000
+_SOLVER_SEED = 20_240_531
+_SOLVER_MAX_SEP = 1e3
+
+
+class _BayesAccuracyCurve:
+    """Monte-Carlo Bayes accuracy given x alone, as a function of ``class_sep``.
+
+    The rows are ``x_i = r m_i + sigma_i e_i`` with unit-scale means ``m_i``;
+    for a component mean ``r u_c`` the squared distance is
+    ``r^2 ||m_i - u_c||^2 + 2 r sigma_i e_i . (m_i - u_c) + sigma_i^2 ||e_i||^2``,
+    so three fixed arrays give the posterior at every ``r`` in ``O(n C)``
+    without redrawing. The estimate is the mean over the rows of
+    ``max_k p(k | x_i)``, an unbiased estimate of the Bayes accuracy with a
+    smaller variance than the 0/1 hits.
+    """
+
+    def __init__(self, n_features, *, n_superclasses, n_subclasses,
+                 class_similarity, hard_fraction, easy_noise, hard_noise,
+                 sibling_pull, priors):
+        rng = np.random.RandomState(_SOLVER_SEED)
+        unit, superclass, _, _ = _geometry(
+            rng, n_features, n_superclasses=n_superclasses,
+            n_subclasses=n_subclasses, class_similarity=class_similarity,
+        )
+        y, hard, sibling = _draw_rows(
+            rng, _SOLVER_ROWS, n_subclasses, priors, hard_fraction
+        )
+        means = unit[y]
+        if sibling_pull > 0:
+            means = (1.0 - sibling_pull) * means + sibling_pull * unit[sibling]
+        comp_means, owner, log_weight = mixture_components(
+            unit, superclass, sibling_pull
+        )
+        self.sigma = np.where(hard, hard_noise, easy_noise).astype(np.float64)
+        self.levels = np.array([easy_noise, hard_noise], dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            self.log_level_weights = np.log([1.0 - hard_fraction, hard_fraction])
+            self.log_priors = np.log(priors)
+        self.owner, self.log_weight = owner, log_weight
+        self.identity = np.array_equal(owner, np.arange(unit.shape[0]))
+        self.n_features = n_features
+        self.n_classes = unit.shape[0]
+        # ||m_i - u_c||^2, e_i . (m_i - u_c) and ||e_i||^2, in row chunks.
+        self.mean_dist = (
+            np.einsum("ij,ij->i", means, means)[:, None]
+            - 2.0 * means @ comp_means.T
+            + np.einsum("ij,ij->i", comp_means, comp_means)[None, :]
+        )
+        self.cross = np.empty_like(self.mean_dist)
+        self.noise_sq = np.empty(_SOLVER_ROWS)
+        chunk = max(1, 2_000_000 // n_features)
+        for start in range(0, _SOLVER_ROWS, chunk):
+            part = slice(start, start + chunk)
+            e = rng.standard_normal((self.sigma[part].size, n_features))
+            self.cross[part] = (
+                np.einsum("ij,ij->i", e, means[part])[:, None] - e @ comp_means.T
+            )
+            self.noise_sq[part] = np.einsum("ij,ij->i", e, e)
+
+    def __call__(self, class_sep):
+        r, s = float(class_sep), self.sigma[:, None]
+        sq_dist = (
+            r * r * self.mean_dist + 2.0 * r * s * self.cross
+            + s * s * self.noise_sq[:, None]
+        )
+        np.maximum(sq_dist, 0.0, out=sq_dist)
+        levels = self.levels[None, :, None]
+        log_lik = (
+            self.log_weight[None, None, :]
+            + self.log_level_weights[None, :, None]
+            - self.n_features * np.log(levels)
+            - sq_dist[:, None, :] / (2.0 * levels**2)
+        )
+        log_lik = _logsumexp(log_lik, axis=1)
+        if self.identity:
+            log_joint = log_lik
+        else:
+            log_joint = np.stack(
+                [_logsumexp(log_lik[:, self.owner == k], axis=1)
+                 for k in range(self.n_classes)], axis=1)
+        log_joint = log_joint + self.log_priors[None, :]
+        # max_k p(k | x) = 1 / sum_k exp(log_joint_k - max_j log_joint_j)
+        shifted = log_joint - log_joint.max(axis=1, keepdims=True)
+        return float(np.mean(1.0 / np.exp(shifted).sum(axis=1)))
+
+
+def _logsumexp(a, axis):
+    """``log(sum(exp(a)))`` along ``axis`` for arrays with a finite maximum."""
+    top = a.max(axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(a - top).sum(axis=axis))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_class_sep(bayes_accuracy, n_features, priors, **model):
+    return _solve_class_sep(bayes_accuracy, n_features, priors=np.array(priors),
+                            **model)
+
+
+def _solve_class_sep(bayes_accuracy, n_features, **model):
+    """The ``class_sep`` whose Bayes accuracy given x alone is the request."""
+    curve = _BayesAccuracyCurve(n_features, **model)
+    chance = float(model["priors"].max())
+    if bayes_accuracy <= chance + 1e-3:
+        raise ValueError(
+            "bayes_accuracy cannot be met: it must exceed the accuracy of always "
+            f"predicting the most probable class ({chance:.4g}, reached at "
+            f"class_sep -> 0) by at least 0.001; got bayes_accuracy={bayes_accuracy}."
+        )
+    high = 1.0
+    while curve(high) < bayes_accuracy:
+        high *= 2.0
+        if high > _SOLVER_MAX_SEP:
+            reached = curve(_SOLVER_MAX_SEP)
+            raise ValueError(
+                f"bayes_accuracy={bayes_accuracy} cannot be met with these "
+                f"settings: even class_sep={_SOLVER_MAX_SEP:g} gives a Bayes "
+                f"accuracy of only {reached:.4f} (sibling_pull="
+                f"{model['sibling_pull']} keeps classes overlapping). Request "
+                "a lower bayes_accuracy or a smaller sibling_pull."
+            )
+    low = high / 2.0 if high > 1.0 else 1e-6
+    while curve(low) > bayes_accuracy and low > 1e-6:
+        low /= 2.0
+    return float(
+        brentq(lambda r: curve(r) - bayes_accuracy, low, high, xtol=1e-4)
+    )
+
+
 def _generate(
     n_samples,
     n_features,
@@ -54,42 +228,21 @@ def _generate(
     return_oracle,
 ):
     """The generative process, on validated parameters."""
-    n_classes = n_superclasses * n_subclasses
     rng = check_random_state(random_state)
     geometry_seed, sample_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-
-    # 1-2. Geometry: K sub-class directions xi_k, then S super-class
-    # directions mu_s, all orthonormal; w_k = r (sqrt(rho) mu_s + sqrt(1-rho) xi_k).
-    n_directions = n_classes + n_superclasses
-    if n_directions > n_features:  # only allowed when class_similarity == 0
-        n_directions = n_classes
-    directions = _orthonormal_directions(
+    unit_centers, superclass, superclass_directions, subclass_directions = _geometry(
         np.random.RandomState(geometry_seed),
-        n_directions,
-        n_classes + n_superclasses,
         n_features,
+        n_superclasses=n_superclasses,
+        n_subclasses=n_subclasses,
+        class_similarity=class_similarity,
     )
-    subclass_directions = directions[:n_classes]
-    superclass_directions = directions[n_classes:] if n_directions > n_classes else None
-    superclass = np.repeat(np.arange(n_superclasses), n_subclasses)
-    centers = np.sqrt(1.0 - class_similarity) * subclass_directions
-    if class_similarity > 0:
-        centers = (
-            centers + np.sqrt(class_similarity) * superclass_directions[superclass]
-        )
-    centers = class_sep * centers
+    centers = class_sep * unit_centers
 
     # 3-6. Rows: label, difficulty, sibling and Gaussian noise, drawn from a
     # stream of their own so that the geometry parameters do not change them.
     rows = np.random.RandomState(sample_seed)
-    y = rows.choice(n_classes, size=n_samples, p=priors).astype(np.int64)
-    hard = rows.uniform(size=n_samples) < hard_fraction
-    if n_subclasses > 1:
-        offset = rows.randint(n_subclasses - 1, size=n_samples)
-        position = y % n_subclasses
-        sibling = y - position + (position + 1 + offset) % n_subclasses
-    else:
-        sibling = np.full(n_samples, -1, dtype=np.int64)
+    y, hard, sibling = _draw_rows(rows, n_samples, n_subclasses, priors, hard_fraction)
     noise = rows.standard_normal((n_samples, n_features))
 
     noise_scale = np.where(hard, hard_noise, easy_noise).astype(np.float64)
@@ -104,17 +257,21 @@ def _generate(
         return X, y
     with np.errstate(divide="ignore"):
         log_priors = np.log(priors)
-    oracle_proba = np.exp(
-        _log_posterior(
+        log_level_weights = np.log([1.0 - hard_fraction, hard_fraction])
+    model = dict(log_priors=log_priors, superclass=superclass,
+                 sibling_pull=sibling_pull)
+    oracle_proba = np.exp(log_posterior(X, centers, noise_scale[:, None], **model))
+    bayes_proba = np.exp(
+        log_posterior(
             X,
             centers,
-            noise_scale[:, None],
-            log_priors=log_priors,
-            superclass=superclass,
-            sibling_pull=sibling_pull,
+            np.array([[easy_noise, hard_noise]], dtype=np.float64),
+            log_noise_weights=log_level_weights,
+            **model,
         )
     )
     info = Bunch(
+        bayes_proba=bayes_proba,
         oracle_proba=oracle_proba,
         class_centers=centers,
         superclass=superclass,
@@ -136,11 +293,12 @@ def _generate(
 def _check_priors(weights, n_classes):
     if weights is None:
         return np.full(n_classes, 1.0 / n_classes)
-    return _check_probability_vector(weights, name="weights", length=n_classes)
+    return check_probability_vector(weights, name="weights", length=n_classes)
 
 
 _DIFFICULTY_CONSTRAINTS = {
     "class_sep": [Interval(Real, 0, None, closed="neither")],
+    "bayes_accuracy": [Interval(Real, 0, 1, closed="neither"), None],
     "hard_fraction": [Interval(Real, 0, 1, closed="both")],
     "easy_noise": [Interval(Real, 0, None, closed="neither")],
     "hard_noise": [Interval(Real, 0, None, closed="neither")],
@@ -170,6 +328,7 @@ def make_hierarchical_classification(
     n_subclasses=3,
     class_similarity=0.5,
     class_sep=3.0,
+    bayes_accuracy=None,
     hard_fraction=0.3,
     easy_noise=1.0,
     hard_noise=2.5,
@@ -203,9 +362,25 @@ def make_hierarchical_classification(
        otherwise its mean is ``w_y``.
     6. ``x_i = mean_i + sigma_i * e_i`` with ``e_i ~ N(0, I_d)``.
 
-    The exact Bayes posterior of each row given ``x_i`` and its noise scale
-    ``sigma_i`` is ``p(k | x, sigma) ∝ pi_k * mean_j N(x; m_kj, sigma^2 I)``,
-    the mean over ``k``'s siblings ``j`` of Gaussian densities at
+    Two exact posteriors are returned with ``return_oracle=True``; they differ
+    in what they condition on:
+
+    - ``info.bayes_proba``, the posterior **given x alone**,
+      ``p(k | x) ∝ pi_k * sum_l P(sigma = s_l) N_k(x; s_l)``: the row's noise
+      scale is not observable, so it is marginalised over its distribution (a
+      mixture over the easy and hard levels). This is the Bayes-optimal
+      classifier of ``x``; no model trained on ``x`` can beat its accuracy
+      in expectation. ``bayes_accuracy`` calibrates this posterior.
+    - ``info.oracle_proba``, the posterior **given x and the row's own
+      sigma_i**, ``p(k | x, sigma_i) ∝ pi_k * N_k(x; sigma_i)``: a privileged
+      teacher that knows how hard each row was made. In expectation it is at
+      least as accurate as ``bayes_proba`` and its confidence tracks the difficulty
+      draw exactly.
+
+    Here ``N_k(x; s)`` is the class density at noise scale ``s``. The
+    posterior given ``x`` and ``sigma_i`` is
+    ``p(k | x, sigma) ∝ pi_k * mean_j N(x; m_kj, sigma^2 I)``, the mean over
+    ``k``'s siblings ``j`` of Gaussian densities at
     ``m_kj = (1 - lam) w_k + lam w_j`` (a single density at ``w_k`` when
     ``lam = 0``, where it reduces to
     ``softmax_k(w_k . x / sigma^2 + log pi_k)``, centres having equal norms).
@@ -251,7 +426,19 @@ def make_hierarchical_classification(
     class_sep : float, default=3.0
         The norm ``r > 0`` of every class centre, in units of the per-feature
         noise scale. Distances between centres are ``r * sqrt(2 (1 - rho))``
-        inside a super-class and ``r * sqrt(2)`` across.
+        inside a super-class and ``r * sqrt(2)`` across. Ignored when
+        ``bayes_accuracy`` is set.
+
+    bayes_accuracy : float, default=None
+        If set, ``class_sep`` is solved so that the expected accuracy of the
+        posterior given ``x`` alone (``info.bayes_proba``) equals this value,
+        whatever the other settings; the solved value is ``info.class_sep``.
+        The accuracy is estimated by Monte Carlo on a fixed internal sample of
+        30,000 rows (the mean of the largest posterior probability, within
+        about 0.002 of the truth) and solved with :func:`scipy.optimize.brentq`.
+        A ``ValueError`` is raised when no ``class_sep`` reaches it: at or
+        below chance (the largest class prior), or above what
+        ``sibling_pull`` leaves reachable.
 
     hard_fraction : float, default=0.3
         The probability in ``[0, 1]`` that a row is hard.
@@ -292,8 +479,12 @@ def make_hierarchical_classification(
     info : :class:`~sklearn.utils.Bunch`
         Only when ``return_oracle=True``; ``K = n_superclasses * n_subclasses``.
 
+        bayes_proba : ndarray of shape (n_samples, K)
+            Exact posterior ``p(k | x_i)`` given the row alone, the noise scale
+            marginalised over its two levels.
         oracle_proba : ndarray of shape (n_samples, K)
-            Exact posterior ``p(k | x_i, sigma_i)`` of each row.
+            Exact posterior ``p(k | x_i, sigma_i)`` given the row and its own
+            noise scale (privileged).
         class_centers : ndarray of shape (K, n_features)
             The centres ``w_k``.
         superclass : ndarray of shape (K,)
@@ -309,7 +500,8 @@ def make_hierarchical_classification(
             The class each row was pulled toward, ``-1`` when
             ``sibling_pull == 0``.
         sibling_pull, class_similarity, class_sep : float
-            The parameters of the same names.
+            The parameters of the same names; ``class_sep`` is the solved value
+            when ``bayes_accuracy`` is set.
         priors : ndarray of shape (K,)
             The normalised class priors.
         superclass_directions : ndarray of shape (n_superclasses, n_features) \
@@ -368,6 +560,20 @@ or None
             f"n_subclasses must be >= 2; got sibling_pull={sibling_pull} and "
             f"n_subclasses={n_subclasses}."
         )
+    priors = _check_priors(weights, n_classes)
+    model = dict(
+        n_superclasses=n_superclasses,
+        n_subclasses=n_subclasses,
+        class_similarity=float(class_similarity),
+        hard_fraction=float(hard_fraction),
+        easy_noise=float(easy_noise),
+        hard_noise=float(hard_noise),
+        sibling_pull=float(sibling_pull),
+    )
+    if bayes_accuracy is not None:
+        class_sep = _cached_class_sep(
+            float(bayes_accuracy), n_features, tuple(priors.tolist()), **model
+        )
     return _generate(
         n_samples,
         n_features,
@@ -379,7 +585,7 @@ or None
         easy_noise=easy_noise,
         hard_noise=hard_noise,
         sibling_pull=sibling_pull,
-        priors=_check_priors(weights, n_classes),
+        priors=priors,
         random_state=random_state,
         return_oracle=return_oracle,
     )
@@ -400,6 +606,7 @@ def make_difficulty_classification(
     *,
     n_classes=5,
     class_sep=3.0,
+    bayes_accuracy=None,
     hard_fraction=0.3,
     easy_noise=1.0,
     hard_noise=2.5,
@@ -417,8 +624,11 @@ def make_difficulty_classification(
     with probabilities ``weights``; each row is hard with probability
     ``hard_fraction`` and gets noise scale ``hard_noise`` if hard and
     ``easy_noise`` otherwise; ``x_i = w_{y_i} + sigma_i * e_i`` with
-    ``e_i ~ N(0, I)``. The exact posterior is
-    ``softmax_k(w_k . x_i / sigma_i^2 + log pi_k)``.
+    ``e_i ~ N(0, I)``. The exact posterior given ``x_i`` and its own
+    ``sigma_i`` (``info.oracle_proba``, privileged) is
+    ``softmax_k(w_k . x_i / sigma_i^2 + log pi_k)``; the posterior given
+    ``x_i`` alone (``info.bayes_proba``, the Bayes-optimal classifier)
+    marginalises ``sigma_i`` over its two levels.
 
     Read more in the :ref:`User Guide <synthetic_data>`.
 
@@ -434,7 +644,13 @@ def make_difficulty_classification(
         The number of classes.
 
     class_sep : float, default=3.0
-        The norm ``r > 0`` of every class centre.
+        The norm ``r > 0`` of every class centre. Ignored when
+        ``bayes_accuracy`` is set.
+
+    bayes_accuracy : float, default=None
+        If set, ``class_sep`` is solved so that the expected accuracy of the
+        posterior given ``x`` alone equals this value, as in
+        :func:`make_hierarchical_classification`.
 
     hard_fraction : float, default=0.3
         The probability in ``[0, 1]`` that a row is hard.
@@ -468,8 +684,10 @@ def make_difficulty_classification(
         The class of each row, int64 in ``[0, n_classes)``.
 
     info : :class:`~sklearn.utils.Bunch`
-        Only when ``return_oracle=True``: the exact posterior ``oracle_proba``
-        and the model, as in :func:`make_hierarchical_classification`.
+        Only when ``return_oracle=True``: the exact posteriors
+        ``bayes_proba`` (given ``x``) and ``oracle_proba`` (given ``x`` and
+        ``sigma_i``) and the model, as in
+        :func:`make_hierarchical_classification`.
 
     See Also
     --------
@@ -485,11 +703,33 @@ def make_difficulty_classification(
     ((300, 20), (300, 4), [0, 1, 2, 3])
     >>> sorted(set(info.noise_scale.tolist()))
     [1.0, 2.5]
+
+    Calibrated to a Bayes accuracy of 0.8 given ``x`` alone:
+
+    >>> X, y, info = make_difficulty_classification(
+    ...     n_samples=20000, n_classes=4, bayes_accuracy=0.8, random_state=0,
+    ...     return_oracle=True)
+    >>> round(float(info.bayes_proba.max(axis=1).mean()), 2)
+    0.8
     """
     if n_classes > n_features:
         raise ValueError(
             "n_features is too small: n_classes orthogonal class centres need "
             f"n_features >= n_classes = {n_classes}; got n_features={n_features}."
+        )
+    priors = _check_priors(weights, n_classes)
+    if bayes_accuracy is not None:
+        class_sep = _cached_class_sep(
+            float(bayes_accuracy),
+            n_features,
+            tuple(priors.tolist()),
+            n_superclasses=n_classes,
+            n_subclasses=1,
+            class_similarity=0.0,
+            hard_fraction=float(hard_fraction),
+            easy_noise=float(easy_noise),
+            hard_noise=float(hard_noise),
+            sibling_pull=0.0,
         )
     return _generate(
         n_samples,
@@ -502,7 +742,7 @@ def make_difficulty_classification(
         easy_noise=easy_noise,
         hard_noise=hard_noise,
         sibling_pull=0.0,
-        priors=_check_priors(weights, n_classes),
+        priors=priors,
         random_state=random_state,
         return_oracle=return_oracle,
     )

@@ -389,3 +389,111 @@ def test_hard_fraction_is_the_probability_of_a_hard_row():
     assert abs(info.hard.mean() - 0.25) <= Z * np.sqrt(0.25 * 0.75 / 20000)
     np.testing.assert_allclose(info.noise_level_weights, [0.75, 0.25])
     np.testing.assert_allclose(info.noise_levels, [1.0, 2.5])
+
+
+# ------------------------------------------------- calibrated Bayes accuracy
+def _empirical_bayes_accuracy(make, n_samples, seeds, **params):
+    """Accuracy of ``info.bayes_proba`` on fresh rows, pooled over seeds,
+    with its standard error; and the mean largest posterior probability."""
+    hits, top = [], []
+    for seed in seeds:
+        _, y, info = make(n_samples, random_state=seed, return_oracle=True, **params)
+        hits.append(info.bayes_proba.argmax(axis=1) == y)
+        top.append(info.bayes_proba.max(axis=1))
+    hits = np.concatenate(hits)
+    return hits.mean(), hits.std() / np.sqrt(hits.size), np.concatenate(top).mean()
+
+
+@pytest.mark.parametrize(
+    "target, params",
+    [
+        (0.80, dict(class_similarity=0.0)),
+        (0.80, dict(class_similarity=0.5)),
+        (0.80, dict(class_similarity=0.9)),
+        (0.95, dict(class_similarity=0.9, hard_noise=4.0)),
+        (0.60, dict(class_similarity=0.5, hard_noise=1.0, n_subclasses=2)),
+        (0.90, dict(class_similarity=0.3, sibling_pull=0.3, hard_fraction=0.8)),
+    ],
+)
+def test_bayes_accuracy_is_met_in_expectation(target, params):
+    # Fresh seeds, not the solver's internal sample: the expected accuracy of
+    # the posterior given x alone is the request within 0.005.
+    acc, se, top = _empirical_bayes_accuracy(
+        make_hierarchical_classification, 20_000, range(2), n_features=20,
+        bayes_accuracy=target, **params)
+    assert abs(top - target) < 0.005
+    assert abs(acc - target) < 0.005 + 3 * se
+
+
+@pytest.mark.parametrize("n_classes", [2, 5, 12])
+def test_flat_generator_meets_bayes_accuracy_for_any_class_count(n_classes):
+    acc, se, top = _empirical_bayes_accuracy(
+        make_difficulty_classification, 20_000, range(2), n_classes=n_classes,
+        bayes_accuracy=0.85, hard_noise=3.0)
+    assert abs(top - 0.85) < 0.005
+    assert abs(acc - 0.85) < 0.005 + 3 * se
+
+
+def test_bayes_accuracy_holds_the_accuracy_fixed_while_a_dial_moves():
+    # The point of the calibration: rho moves, the Bayes accuracy does not,
+    # while class_sep has to grow with rho to keep it.
+    seps = []
+    for rho in (0.0, 0.5, 0.9):
+        acc, se, _ = _empirical_bayes_accuracy(
+            make_hierarchical_classification, 20_000, [7], class_similarity=rho,
+            bayes_accuracy=0.8)
+        _, _, info = make_hierarchical_classification(
+            10, class_similarity=rho, bayes_accuracy=0.8, random_state=0,
+            return_oracle=True)
+        seps.append(info.class_sep)
+        assert abs(acc - 0.8) < 0.005 + 3 * se
+    assert seps[0] < seps[1] < seps[2]
+
+
+def test_bayes_proba_is_the_x_only_oracle_and_oracle_proba_the_privileged_one():
+    X, y, info = make_hierarchical_classification(
+        3000, class_similarity=0.6, sibling_pull=0.2, hard_noise=3.0,
+        bayes_accuracy=0.8, random_state=1, return_oracle=True)
+    oracle = OracleTeacher.from_generator(info)
+    np.testing.assert_allclose(oracle.predict_proba(X), info.bayes_proba,
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        oracle.predict_proba_given_noise(X, info.noise_scale), info.oracle_proba,
+        rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(info.bayes_proba.sum(axis=1), 1.0)
+    # The two differ (x alone does not reveal sigma_i exactly) and the
+    # privileged posterior has the lower log loss.
+    rows = np.arange(len(y))
+    assert np.abs(info.oracle_proba - info.bayes_proba).max() > 1e-3
+    assert (-np.log(info.oracle_proba[rows, y]).mean()
+            < -np.log(info.bayes_proba[rows, y]).mean())
+
+
+def test_solved_class_sep_reproduces_the_draw_of_an_explicit_class_sep():
+    X, y, info = make_hierarchical_classification(
+        200, bayes_accuracy=0.9, random_state=3, return_oracle=True)
+    X2, y2 = make_hierarchical_classification(
+        200, class_sep=info.class_sep, random_state=3)
+    np.testing.assert_array_equal(y, y2)
+    np.testing.assert_allclose(X, X2)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(bayes_accuracy=0.1), r"bayes_accuracy cannot be met.*most probable"),
+        (dict(bayes_accuracy=0.5, weights=[12, 1, 1, 1, 1, 1, 1, 1, 1]),
+         r"bayes_accuracy cannot be met.*0\.6"),
+        (dict(bayes_accuracy=0.99, sibling_pull=0.5, n_subclasses=2),
+         r"bayes_accuracy=0\.99 cannot be met.*sibling_pull"),
+    ],
+)
+def test_impossible_bayes_accuracy_is_a_clear_error(params, match):
+    with pytest.raises(ValueError, match=match):
+        make_hierarchical_classification(50, random_state=0, **params)
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 1.5, "high"])
+def test_bayes_accuracy_outside_zero_one_is_rejected(value):
+    with pytest.raises(InvalidParameterError, match="bayes_accuracy"):
+        make_difficulty_classification(50, bayes_accuracy=value)
