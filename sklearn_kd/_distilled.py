@@ -12,7 +12,7 @@ import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -43,7 +43,15 @@ from ._net import (
     DistillationNet,
     FiniteLossGuard,
 )
-from ._student import ACTIVATIONS, MLPStudent, standardisation_statistics
+from ._student import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    MLPStudent,
+    TabularStudent,
+    compute_bins,
+    standardisation_statistics,
+    teacher_thresholds,
+)
 from ._teacher import (
     OverconfidentTeacherWarning,
     check_teacher_proba,
@@ -51,6 +59,15 @@ from ._teacher import (
     is_frozen,
     log_soften_numpy,
     soften_targets,
+)
+from ._transfer import (
+    NO_LABEL,
+    LabelledRowSplit,
+    RegenerateTransferSet,
+    draw,
+    fit_augmenter,
+    labelled_mask,
+    teacher_label,
 )
 from .losses import LOSSES, DistillationLoss
 
@@ -200,6 +217,43 @@ default=None
         instead of ``n_classes`` (for 1000 classes and ``k = 10``, about 1/40
         of the memory), which matters on a GPU with many classes.
 
+    augment : None, "munge", "gaussian" or object, default=None
+        Transfer set (Bucilă et al., 2006): synthetic rows near the training
+        rows, labelled by the fitted teacher, on which the student learns the
+        teacher's targets only (the hard-label term uses the real rows).
+        ``"munge"`` is :class:`~sklearn_kd.augment.MUNGE`, ``"gaussian"``
+        :class:`~sklearn_kd.augment.GaussianAugmenter`, each with its
+        default parameters; pass an instance to set them (they are then
+        tunable as ``augment__<name>``, e.g. ``augment__swap_probability``)
+        or any object with ``fit(X)`` and ``sample(n_samples,
+        random_state)``. Rows are drawn in the features this estimator
+        receives (after the preceding steps of a Pipeline). Needs a
+        ``teacher`` (not ``teacher_proba``), ``loss="kd"``,
+        ``knowledge="full"`` and ``alpha > 0``. See :ref:`compression`.
+
+    augment_size : float, default=10
+        Synthetic rows per training row (rounded to a whole number of rows).
+
+    augment_regenerate : bool, default=False
+        Draw and label a fresh transfer set before every epoch instead of
+        once per fit. It costs one teacher prediction on the transfer set per
+        epoch.
+
+    architecture : {"mlp", "resnet", "ple", "ple-tree", "ple-teacher", \
+"periodic"}, default="mlp"
+        The built-in student (ignored when ``module`` is given): ``"mlp"``
+        is :class:`~sklearn_kd.MLPStudent`; the others are
+        :class:`~sklearn_kd.TabularStudent` with residual blocks
+        (``"resnet"``), a piecewise-linear encoding of each feature on
+        quantile bins (``"ple"``), on the bins of a decision tree grown on
+        the labels (``"ple-tree"``) or on the teacher's own split thresholds
+        when it is a scikit-learn tree ensemble (``"ple-teacher"``, quantile
+        bins otherwise), or periodic embeddings (``"periodic"``)
+        (Gorishniy et al., 2022). ``hidden_layer_sizes`` sets the widths.
+
+    n_bins : int, default=16
+        Bins per feature of the piecewise-linear encodings.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
         The global torch RNG is left untouched.
@@ -297,6 +351,15 @@ default=None
         "device": [str, torch.device],
         "memory": [None, str, HasMethods(["cache"])],
         "teacher_top_k": [None, Interval(Integral, 1, None, closed="left")],
+        "augment": [
+            None,
+            StrOptions({"munge", "gaussian"}),
+            HasMethods(["fit", "sample"]),
+        ],
+        "augment_size": [Interval(Real, 0, None, closed="neither")],
+        "augment_regenerate": ["boolean"],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -329,6 +392,11 @@ default=None
         device="cpu",
         memory=None,
         teacher_top_k=None,
+        augment=None,
+        augment_size=10,
+        augment_regenerate=False,
+        architecture="mlp",
+        n_bins=16,
         random_state=None,
         verbose=0,
     ):
@@ -357,6 +425,11 @@ default=None
         self.device = device
         self.memory = memory
         self.teacher_top_k = teacher_top_k
+        self.augment = augment
+        self.augment_size = augment_size
+        self.augment_regenerate = augment_regenerate
+        self.architecture = architecture
+        self.n_bins = n_bins
         self.random_state = random_state
         self.verbose = verbose
 
@@ -371,7 +444,11 @@ default=None
             Training features. The teacher receives ``X`` as given (a
             DataFrame stays one); the student its numeric float32 copy.
         y : array-like of shape (n_samples,)
-            Hard labels (any labels: ints, strings, booleans).
+            Hard labels (any labels: ints, strings, booleans). ``-1`` marks
+            an unlabelled row (scikit-learn's semi-supervised convention; use
+            an object array to mix it with string labels): the teacher is
+            fitted on the labelled rows only and unlabelled rows train the
+            student on the teacher's targets alone.
         teacher_proba : array-like of shape (n_samples, n_classes), \
 default=None
             Precomputed teacher probabilities, columns in ``classes_`` order
@@ -399,8 +476,11 @@ default=None
             self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
         )
         _check_float32_range(X)
-        check_classification_targets(y)
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        labelled = labelled_mask(y)
+        check_classification_targets(y[labelled])
+        self.classes_, y_lab = np.unique(y[labelled], return_inverse=True)
+        y_idx = np.full(len(y), NO_LABEL, dtype=np.int64)
+        y_idx[labelled] = y_lab
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(
@@ -415,6 +495,7 @@ default=None
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
+        self._check_label_free_rows(labelled, teacher_proba)
         targets = self._teacher_targets(
             X_teacher,
             y,
@@ -423,12 +504,28 @@ default=None
             self._teacher_fit_params(sample_weight, fit_params),
             rng,
         )
-        self.student_ = self._build_student(X, y_idx, n_classes, device, seed)
         inputs = {FEATURES: X}
         if targets is not None:
             inputs.update(targets)
         if sample_weight is not None:
             inputs[SAMPLE_WEIGHT] = sample_weight
+        callbacks = []
+        module = self._make_module_seeded(X, y_idx, n_classes, device, seed)
+        if self.augment is not None:
+            make = self._transfer_set_maker(X, X_teacher, rng)
+            n_new = int(round(self.augment_size * len(X)))
+            if n_new:
+                inputs, y_idx = _append_rows(
+                    inputs, y_idx, make(n_new), sample_weight
+                )
+                if self.augment_regenerate:
+                    callbacks.append(
+                        ("regenerate_transfer_set",
+                         RegenerateTransferSet(make, start=len(X)))
+                    )
+        self.student_ = self._build_student(
+            module, y_idx, len(X), device, seed, callbacks
+        )
         with torch.random.fork_rng(devices=self._rng_devices(device)):
             torch.manual_seed(seed)
             self.student_.fit(inputs, y_idx)
@@ -489,8 +586,28 @@ default=None
                 "Pass either a teacher or teacher_proba, not both: got "
                 f"teacher={self.teacher!r} and a teacher_proba array."
             )
+        labelled = y_idx != NO_LABEL
         if teacher_proba is not None:
             proba = check_teacher_proba(teacher_proba, len(y), n_classes)
+        elif self.teacher is not None and not labelled.all():
+            proba = np.empty((len(y), n_classes))
+            if "sample_weight" in teacher_fit_params:
+                teacher_fit_params = dict(teacher_fit_params)
+                teacher_fit_params["sample_weight"] = teacher_fit_params[
+                    "sample_weight"
+                ][labelled]
+            proba[labelled] = self._run_teacher(
+                _safe_indexing(X_teacher, labelled),
+                y[labelled],
+                teacher_fit_params,
+                rng,
+            )
+            proba[~labelled] = teacher_label(
+                self.teacher_,
+                _safe_indexing(X_teacher, ~labelled),
+                n_classes,
+                self.classes_,
+            )
         elif self.teacher is not None:
             proba = self._run_teacher(X_teacher, y, teacher_fit_params, rng)
         elif self._needs_teacher():
@@ -506,6 +623,22 @@ default=None
         # the student trains on the full teacher's targets, built together
         # with the diagnostics; otherwise only the diagnostics are needed here
         full_targets = self._needs_teacher() and self.knowledge == "full"
+        if not labelled.all():
+            # the diagnostics describe the labelled rows; unlabelled rows
+            # take the teacher's top class only to build their targets
+            _, self.teacher_stats_ = soften_targets(
+                proba[labelled],
+                y_idx[labelled],
+                self.temperature,
+                self.alpha,
+                build_targets=False,
+            )
+            self._warn_if_overconfident()
+            y_top = np.where(labelled, y_idx, proba.argmax(axis=1))
+            targets, _ = soften_targets(
+                proba, y_top, self.temperature, self.alpha, top_k=self.teacher_top_k
+            )
+            return self._target_inputs(targets)
         targets, self.teacher_stats_ = soften_targets(
             proba,
             y_idx,
@@ -630,11 +763,12 @@ default=None
             )
 
     # -------------------------------------------------------------- student
-    def _build_student(self, X, y_idx, n_classes, device, seed):
-        n_features = X.shape[1]
+    def _make_module_seeded(self, X, y_idx, n_classes, device, seed):
         with torch.random.fork_rng(devices=self._rng_devices(device)):
             torch.manual_seed(seed)
-            module = self._make_module(X, n_features, n_classes)
+            return self._make_module(X, y_idx, X.shape[1], n_classes)
+
+    def _build_student(self, module, y_idx, n_real, device, seed, extra_callbacks=()):
         _check_class(self.optimizer, torch.optim.Optimizer, "optimizer")
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         criterion = DistillationLoss(
@@ -646,13 +780,19 @@ default=None
             scale_t2=self.scale_t2,
             teacher_format="softened",
         )
-        callbacks = [("finite_loss", FiniteLossGuard())]
+        callbacks = [("finite_loss", FiniteLossGuard()), *extra_callbacks]
         train_split = None
+        labelled = y_idx != NO_LABEL
         if self.early_stopping:
-            self._check_validation_split(np.bincount(y_idx))
-            train_split = ValidSplit(
-                self.validation_fraction, stratified=True, random_state=seed
-            )
+            self._check_validation_split(np.bincount(y_idx[labelled]))
+            if labelled.all():
+                train_split = ValidSplit(
+                    self.validation_fraction, stratified=True, random_state=seed
+                )
+            else:
+                train_split = LabelledRowSplit(
+                    self.validation_fraction, y_idx, random_state=seed
+                )
         if self.n_iter_no_change is not None:
             monitor = "valid_loss" if self.early_stopping else "train_loss"
             callbacks.append(
@@ -679,7 +819,7 @@ default=None
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
             max_epochs=self.max_epochs,
-            batch_size=min(self.batch_size, len(X)),
+            batch_size=min(self.batch_size, len(y_idx)),
             train_split=train_split,
             callbacks=callbacks,
             device=str(device),
@@ -690,7 +830,9 @@ default=None
             net.set_params(callbacks__print_log=None)
         return net
 
-    def _make_module(self, X, n_features, n_classes):
+    def _make_module(self, X, y_idx, n_features, n_classes):
+        if self.module is None and self.architecture != "mlp":
+            return self._make_tabular_student(X, y_idx, n_features, n_classes)
         if self.module is None:
             hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
             mean, scale = standardisation_statistics(X)
@@ -706,6 +848,95 @@ default=None
             _check_class(self.module, nn.Module, "module")
             return self.module(n_features, n_classes)
         return copy.deepcopy(self.module)
+
+    def _make_tabular_student(self, X, y_idx, n_features, n_classes):
+        hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        mean, scale = standardisation_statistics(X)
+        bins = None
+        encoding = None
+        if self.architecture.startswith("ple"):
+            encoding = "piecewise"
+            thresholds = y = None
+            if self.architecture == "ple-tree":
+                labelled = y_idx != NO_LABEL
+                X, y = X[labelled], y_idx[labelled]
+            elif self.architecture == "ple-teacher" and self.teacher_ is not None:
+                thresholds = teacher_thresholds(self.teacher_, n_features)
+            bins = compute_bins(X, self.n_bins, y=y, thresholds=thresholds)
+        elif self.architecture == "periodic":
+            encoding = "periodic"
+        return TabularStudent(
+            n_features,
+            n_classes,
+            hidden_layer_sizes=hidden_layer_sizes,
+            encoding=encoding,
+            bins=bins,
+            residual=self.architecture == "resnet",
+            activation=self.activation,
+            mean=mean,
+            scale=scale,
+        )
+
+    def _check_label_free_rows(self, labelled, teacher_proba):
+        """Rows without a hard label need a teacher and the plain KD loss."""
+        what = []
+        if not labelled.all():
+            what.append(f"{int((~labelled).sum())} unlabelled rows (y == -1)")
+        if self.augment is not None:
+            what.append(f"augment={self.augment!r}")
+        if not what:
+            return
+        what = " and ".join(what)
+        if not labelled.any():
+            raise ValueError(
+                "y must hold labelled rows (y != -1) to define the classes; got "
+                "only unlabelled rows."
+            )
+        if self.augment is not None and self.teacher is None:
+            raise ValueError(
+                f"augment={self.augment!r} draws new rows that a teacher must "
+                "label, but teacher=None (teacher_proba only covers the "
+                "training rows). Pass teacher=<estimator> or set augment=None."
+            )
+        if self.loss != "kd" or self.knowledge != "full" or self.alpha == 0:
+            raise ValueError(
+                f"Training with {what} learns the teacher's targets on rows "
+                "without a hard label, which needs loss='kd', knowledge='full' "
+                f"and alpha > 0; got loss={self.loss!r}, "
+                f"knowledge={self.knowledge!r}, alpha={self.alpha!r}."
+            )
+        if teacher_proba is None and self.teacher is None:
+            raise ValueError(
+                f"Training with {what} needs a teacher: pass "
+                "teacher=<estimator> or fit(X, y, teacher_proba=...)."
+            )
+
+    def _transfer_set_maker(self, X, X_teacher, rng):
+        """A function drawing ``n`` teacher-labelled synthetic rows."""
+        augmenter = fit_augmenter(
+            self.augment, X, int(rng.randint(np.iinfo(np.int32).max))
+        )
+        draw_rng = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
+        feature_names = (
+            getattr(self, "feature_names_in_", None)
+            if hasattr(X_teacher, "columns")
+            else None
+        )
+        teacher, classes = self.teacher_, self.classes_
+        temperature, alpha, top_k = self.temperature, self.alpha, self.teacher_top_k
+        target_inputs = self._target_inputs
+
+        def make(n_rows):
+            X_new = draw(augmenter, n_rows, draw_rng, X.shape[1])
+            proba = teacher_label(
+                teacher, X_new, len(classes), classes, feature_names
+            )
+            targets, _ = soften_targets(
+                proba, proba.argmax(axis=1), temperature, alpha, top_k=top_k
+            )
+            return {FEATURES: X_new.astype(X.dtype), **target_inputs(targets)}
+
+        return make
 
     def _check_validation_split(self, y_counts):
         n_classes = len(y_counts)
@@ -775,6 +1006,22 @@ default=None
         tags = super().__sklearn_tags__()
         tags.non_deterministic = str(self.device).startswith("cuda")
         return tags
+
+
+def _append_rows(inputs, y_idx, new, sample_weight):
+    """Training inputs with the synthetic rows ``new`` after the real ones."""
+    n_new = len(new[FEATURES])
+    out = {}
+    for key, value in inputs.items():
+        if key == SAMPLE_WEIGHT:  # synthetic rows weigh as an average row
+            extra = np.full(n_new, np.mean(sample_weight))
+            out[key] = np.concatenate([value, extra])
+        elif torch.is_tensor(value):
+            out[key] = torch.cat([value, torch.as_tensor(new[key])])
+        else:
+            out[key] = np.concatenate([value, new[key]])
+    y_new = np.full(n_new, NO_LABEL, dtype=np.int64)
+    return out, np.concatenate([y_idx, y_new])
 
 
 def _check_float32_range(X):

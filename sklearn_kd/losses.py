@@ -564,7 +564,9 @@ class DistillationLoss(nn.Module):
         Equal to the weighted mean of :meth:`per_sample`.
         """
         if sample_weight is None:
-            ce = F.cross_entropy(student_logits, y)
+            # sum / rows: a row labelled ignore_index (-100, no hard label)
+            # adds 0, as in per_sample; equal to the mean otherwise
+            ce = F.cross_entropy(student_logits, y, reduction="sum") / y.shape[0]
         else:
             ce = _reduce(
                 F.cross_entropy(student_logits, y, reduction="none"), sample_weight
