@@ -477,6 +477,11 @@ default=None
         )
         _check_float32_range(X)
         labelled = labelled_mask(y)
+        if not labelled.any():
+            raise ValueError(
+                "y must hold labelled rows (y != -1) to define the classes; got "
+                "only unlabelled rows."
+            )
         check_classification_targets(y[labelled])
         self.classes_, y_lab = np.unique(y[labelled], return_inverse=True)
         y_idx = np.full(len(y), NO_LABEL, dtype=np.int64)
@@ -887,11 +892,6 @@ default=None
         if not what:
             return
         what = " and ".join(what)
-        if not labelled.any():
-            raise ValueError(
-                "y must hold labelled rows (y != -1) to define the classes; got "
-                "only unlabelled rows."
-            )
         if self.augment is not None and self.teacher is None:
             raise ValueError(
                 f"augment={self.augment!r} draws new rows that a teacher must "

@@ -40,7 +40,7 @@ def labelled_mask(y):
 
 
 def teacher_label(teacher, X, n_classes, classes, feature_names=None,
-                  batch_rows=LABEL_BATCH_ROWS):
+                  batch_rows=None):
     """The teacher's probabilities on rows ``X``, ``batch_rows`` at a time.
 
     Columns follow ``classes``. When the teacher was fitted on a DataFrame,
@@ -48,6 +48,7 @@ def teacher_label(teacher, X, n_classes, classes, feature_names=None,
     """
     from ._teacher import align_columns, check_teacher_proba
 
+    batch_rows = batch_rows or LABEL_BATCH_ROWS
     out = np.empty((len(X), n_classes), dtype=np.float64)
     teacher_classes = getattr(teacher, "classes_", classes)
     for start in range(0, len(X), batch_rows):

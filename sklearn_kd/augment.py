@@ -139,8 +139,8 @@ class MUNGE(BaseEstimator):
         )
         n = len(self.X_)
         n_passes = -(-n_samples // n)
-        rows = np.concatenate([rng.permutation(n) for _ in range(n_passes)])
-        rows = rows[:n_samples]
+        rows = [rng.permutation(n) for _ in range(n_passes)]
+        rows = np.concatenate(rows)[:n_samples] if rows else np.zeros(0, int)
         base = self.X_[rows]
         other = self.X_[self.neighbors_[rows]]
         swap = rng.random_sample(base.shape) < self.swap_probability
