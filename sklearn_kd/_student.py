@@ -269,11 +269,13 @@ def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
                 y=torch.as_tensor(np.asarray(y), dtype=torch.long),
                 regression=False,
             )
-        found = rtdl_num_embeddings.compute_bins(
-            torch.as_tensor(X[:, varying], dtype=torch.float32),
-            n_bins=n_bins,
-            **kwargs,
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*just two bin edges")
+            found = rtdl_num_embeddings.compute_bins(
+                torch.as_tensor(X[:, varying], dtype=torch.float32),
+                n_bins=n_bins,
+                **kwargs,
+            )
         for j, edges in zip(varying, found):
             out[j] = edges.numpy()
     return [

@@ -6,7 +6,8 @@ Importing this module registers a shape calculator and a converter with
 or a Pipeline ending in one, like any scikit-learn classifier: the ONNX
 model outputs the predicted label and the class probabilities (as a list of
 dictionaries by default, as with every skl2onnx classifier; pass
-``options={id(clf): {"zipmap": False}}`` for a plain matrix).
+``options={id(clf): {"zipmap": False}}`` for a plain matrix, and
+``"nocl": True`` for class indices instead of labels).
 
 The student network is exported with :func:`torch.onnx.export` (the
 TorchScript-based exporter, which needs no extra package) and its graph is
@@ -162,9 +163,23 @@ def _converter(scope, operator, container):
                 f"node {node.op_type}), which this converter does not inline."
             )
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        inputs = [rename(i) for i in node.input]
+        while inputs and not inputs[-1]:  # omitted trailing optional inputs
+            inputs.pop()
+        if node.op_type == "Clip" and len(inputs) == 3 and not inputs[1]:
+            # an omitted lower bound before an upper one
+            inputs[1] = scope.get_unique_variable_name("clip_min")
+            container.add_initializer(
+                inputs[1], TensorProto.FLOAT, [], [-np.inf]
+            )
+        if "" in inputs:
+            raise ValueError(
+                f"The student's ONNX graph omits an optional input of node "
+                f"{node.op_type}, which this converter cannot inline."
+            )
         container.add_node(
             node.op_type,
-            [rename(i) for i in node.input],
+            inputs,
             [rename(o) for o in node.output],
             op_domain=node.domain,
             op_version=opset if node.domain in ("", "ai.onnx") else None,
@@ -196,6 +211,8 @@ def _converter(scope, operator, container):
         name=scope.get_unique_operator_name("ArgMax"),
     )
     classes = np.asarray(estimator.classes_)
+    if container.get_options(estimator, dict(nocl=False))["nocl"]:
+        classes = np.arange(len(classes))  # labels as class indices
     classes_name = scope.get_unique_variable_name("classes")
     if classes.dtype.kind in "iub":
         container.add_initializer(
@@ -218,5 +235,5 @@ update_registered_converter(
     "SklearnKDDistilledClassifier",
     _shape_calculator,
     _converter,
-    options={"zipmap": [True, False, "columns"]},
+    options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
 )
