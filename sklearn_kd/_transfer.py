@@ -46,7 +46,7 @@ def teacher_label(teacher, X, n_classes, classes, feature_names=None,
     Columns follow ``classes``. When the teacher was fitted on a DataFrame,
     each batch is wrapped in one with the same column names.
     """
-    from ._teacher import align_columns, check_teacher_proba
+    from ._teacher_targets import align_columns, check_teacher_proba
 
     batch_rows = batch_rows or LABEL_BATCH_ROWS
     out = np.empty((len(X), n_classes), dtype=np.float64)
@@ -59,9 +59,9 @@ def teacher_label(teacher, X, n_classes, classes, feature_names=None,
             block = pd.DataFrame(block, columns=feature_names)
         proba = check_teacher_proba(
             teacher.predict_proba(block),
+            "teacher.predict_proba(X_transfer)",
             len(block),
             len(teacher_classes),
-            name="teacher.predict_proba(X_transfer)",
         )
         out[start : start + len(proba)] = align_columns(
             proba, teacher_classes, classes

@@ -94,7 +94,6 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
         If torch cannot express the student's operations in ONNX.
     """
     import torch
-
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)

@@ -219,7 +219,7 @@ def test_unlabelled_rows(data):
 
 def test_unlabelled_string_labels(data):
     X, y = data
-    y_semi = np.array(["c%d" % v for v in y], dtype=object)
+    y_semi = np.array([f"c{v}" for v in y], dtype=object)
     y_semi[::4] = -1
     clf = DistilledClassifier(RandomForestClassifier(5, random_state=0),
                               early_stopping=True, **TINY).fit(X, y_semi)
