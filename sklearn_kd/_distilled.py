@@ -281,6 +281,13 @@ default=None
     n_bins : int, default=16
         Bins per feature of the piecewise-linear encodings.
 
+    unlabelled : int, str or None, default=-1
+        The value of ``y`` that marks an unlabelled row (scikit-learn's
+        semi-supervised convention, as in
+        :class:`~sklearn.semi_supervised.SelfTrainingClassifier`). ``None``
+        treats every value as a class: use it when -1 is a real label, as
+        in binary labels ``{-1, 1}``.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
         The global torch RNG is left untouched.
@@ -387,6 +394,7 @@ default=None
         "augment_regenerate": ["boolean"],
         "architecture": [StrOptions(set(ARCHITECTURES))],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "unlabelled": [None, Integral, str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -424,6 +432,7 @@ default=None
         augment_regenerate=False,
         architecture="mlp",
         n_bins=16,
+        unlabelled=-1,
         random_state=None,
         verbose=0,
     ):
@@ -457,6 +466,7 @@ default=None
         self.augment_regenerate = augment_regenerate
         self.architecture = architecture
         self.n_bins = n_bins
+        self.unlabelled = unlabelled
         self.random_state = random_state
         self.verbose = verbose
 
@@ -474,9 +484,10 @@ default=None
             Training features. The teacher receives ``X`` as given (a
             DataFrame stays one); the student its numeric float32 copy.
         y : array-like of shape (n_samples,)
-            Hard labels (any labels: ints, strings, booleans). ``-1`` marks
-            an unlabelled row (scikit-learn's semi-supervised convention, as
-            in :class:`~sklearn.semi_supervised.SelfTrainingClassifier`; use
+            Hard labels (any labels: ints, strings, booleans). ``-1`` (see
+            ``unlabelled``) marks an unlabelled row (scikit-learn's
+            semi-supervised convention, as in
+            :class:`~sklearn.semi_supervised.SelfTrainingClassifier`; use
             an object array to mix it with string labels): the teacher is
             fitted on the labelled rows only, unlabelled rows train the
             student on the teacher's targets alone, and ``classes_`` never
@@ -629,20 +640,28 @@ default=None
             self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
         )
         _check_float32_range(data.X)
-        data.labelled = labelled_mask(data.y)
+        data.labelled = labelled_mask(data.y, self.unlabelled)
         if not data.labelled.any():
             raise ValueError(
-                "y must hold labelled rows (y != -1) to define the classes; got "
-                "only unlabelled rows."
+                f"y must hold labelled rows (y != {self.unlabelled!r}) to define "
+                "the classes; got only unlabelled rows. Pass unlabelled=None "
+                "if that value is a class."
             )
         check_classification_targets(data.y[data.labelled])
         data.classes, y_lab = np.unique(data.y[data.labelled], return_inverse=True)
         data.y_idx = np.full(len(data.y), NO_LABEL, dtype=np.int64)
         data.y_idx[data.labelled] = y_lab
         if len(data.classes) < 2:
+            hint = ""
+            if not data.labelled.all():
+                hint = (
+                    f" The {int((~data.labelled).sum())} rows with "
+                    f"y == {self.unlabelled!r} are unlabelled; if that is a "
+                    "class, pass unlabelled=None."
+                )
             raise ValueError(
                 "y must hold at least 2 classes to train a classifier; got 1 "
-                f"class: {data.classes.tolist()!r}."
+                f"class: {data.classes.tolist()!r}.{hint}"
             )
         data.sample_weight = sample_weight
         if sample_weight is not None:
@@ -695,7 +714,10 @@ default=None
         """Rows without a hard label need a teacher and the plain KD loss."""
         what = []
         if not data.labelled.all():
-            what.append(f"{int((~data.labelled).sum())} unlabelled rows (y == -1)")
+            what.append(
+                f"{int((~data.labelled).sum())} unlabelled rows "
+                f"(y == {self.unlabelled!r})"
+            )
         if self.augment is not None:
             what.append(f"augment={self.augment!r}")
         if not what:

@@ -26,16 +26,22 @@ UNLABELLED = -1
 LABEL_BATCH_ROWS = 8192
 
 
-def labelled_mask(y):
-    """True for rows whose label is not ``-1``."""
+def labelled_mask(y, marker=UNLABELLED):
+    """True for rows whose label is not ``marker`` (None: every row)."""
     y = np.asarray(y)
-    if y.dtype.kind in "iuf":
-        return y != UNLABELLED
+    if marker is None:
+        return np.ones(len(y), dtype=bool)
     if y.dtype == object:
         return np.array(
-            [not (isinstance(v, (int, float, np.number)) and v == -1) for v in y],
+            [not (type(v) is type(marker) or isinstance(v, (int, np.integer))
+                  and isinstance(marker, (int, np.integer))) or v != marker
+             for v in y],
             dtype=bool,
         )
+    if isinstance(marker, str):
+        return y != marker if y.dtype.kind == "U" else np.ones(len(y), dtype=bool)
+    if y.dtype.kind in "iuf":
+        return y != marker
     return np.ones(len(y), dtype=bool)  # strings, booleans: all labelled
 
 

@@ -246,3 +246,22 @@ def test_unlabelled_rows_need_a_teacher(data):
         DistilledClassifier(RandomForestClassifier(3), **TINY).fit(
             X, np.full(len(y), -1)
         )
+
+
+def test_minus_one_as_a_class(data):
+    X, y = data
+    y_pm = np.where(y == 0, -1, 1)
+    with pytest.raises(ValueError, match="unlabelled=None"):
+        DistilledClassifier(RandomForestClassifier(3), **TINY).fit(X, y_pm)
+    clf = DistilledClassifier(RandomForestClassifier(3), unlabelled=None,
+                              **TINY).fit(X, y_pm)
+    assert clf.classes_.tolist() == [-1, 1]
+
+
+def test_other_unlabelled_marker(data):
+    X, y = data
+    y_s = np.array(["a", "b", "c"])[y].astype(object)
+    y_s[:9] = "?"
+    clf = DistilledClassifier(RandomForestClassifier(3), unlabelled="?",
+                              **TINY).fit(X, y_s)
+    assert clf.classes_.tolist() == ["a", "b", "c"]
