@@ -187,6 +187,12 @@ class TabularStudent(nn.Module):
                 warnings.filterwarnings("ignore", message=".*just two bin edges")
                 self.encoder = PiecewiseLinearEncoding(bins)
             width = sum(len(b) - 1 for b in bins)
+            # the encoding pads features with fewer bins; keep the real
+            # entries of the flattened encoding by index (a plain Gather in
+            # ONNX, where a boolean mask over two axes does not export)
+            mask = self.encoder.impl.mask
+            keep = None if mask is None else torch.flatten(mask).nonzero()[:, 0]
+            self.register_buffer("keep", keep)
         elif encoding == "periodic":
             from rtdl_num_embeddings import PeriodicEmbeddings
 
@@ -213,7 +219,9 @@ class TabularStudent(nn.Module):
 
     def forward(self, X):
         if self.encoding == "piecewise":
-            h = self.encoder(X)
+            h = self.encoder.impl(X).flatten(1)
+            if self.keep is not None:
+                h = h.index_select(1, self.keep)
         else:
             h = (X - self.mean) / self.scale
             if self.encoder is not None:

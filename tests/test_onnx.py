@@ -95,3 +95,14 @@ def test_unexportable_module_is_rejected(data):
                               random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="Broken cannot be exported to ONNX"):
         skl2onnx.to_onnx(clf, X[:1])
+
+
+def test_piecewise_with_uneven_bins_exports(data):
+    pytest.importorskip("rtdl_num_embeddings")
+    X, y = data
+    X = X.astype(np.float32)
+    X[:, 1] = (X[:, 1] > 0).astype(np.float32)  # a binary feature: one bin
+    clf = DistilledClassifier(architecture="ple", n_bins=5, **TINY).fit(X, y)
+    onx = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
+    _, proba = _run(onx, X)
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
