@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[tests,benchmarks,docs,dist]"
+	$(PY) -m pip install --quiet -e ".[tests,benchmarks,docs,dist,onnx]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -19,7 +19,7 @@ from .profiles import get_profile
 from .stats import apply_holm, combine_verdicts, loglog_slope
 from .tasks import THREADS, run_task
 
-EXPERIMENT_NAMES = [e.name for e in EXPERIMENTS] + ["speed"]
+EXPERIMENT_NAMES = [e.name for e in EXPERIMENTS] + ["speed", "compression"]
 
 
 def _execute(index, spec):
@@ -149,7 +149,7 @@ def run(profile="quick", output="benchmark-results", *, only=None, device="cpu",
 
     started = time.perf_counter()
     P = get_profile(profile, seeds=seeds)
-    only = list(only or EXPERIMENT_NAMES)
+    only = list(only or [n for n in EXPERIMENT_NAMES if n != "compression"])
     unknown = sorted(set(only) - set(EXPERIMENT_NAMES))
     if unknown:
         raise ValueError(f"--only must name experiments among {EXPERIMENT_NAMES}; "
@@ -211,6 +211,10 @@ def run(profile="quick", output="benchmark-results", *, only=None, device="cpu",
         t0 = time.perf_counter()
         results["speed"] = run_speed(P, cache, device=device, progress=progress)
         results["speed"]["wall_seconds"] = time.perf_counter() - t0
+    if "compression" in only:  # its own report: OUTPUT/compression/report.md
+        from . import compression
+        compression.run(out, profile=profile, seeds=seeds, jobs=jobs or 1,
+                        progress=progress)
     results["cache"] = dict(hits=cache.hits, misses=cache.misses)
     results["all_from_cache"] = cache.misses == 0
     results["wall_seconds"] = time.perf_counter() - started

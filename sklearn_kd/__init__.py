@@ -1,8 +1,17 @@
 """sklearn_kd: knowledge distillation for scikit-learn."""
 
-from . import datasets, diagnostics, knowledge, losses, metrics, persistence, teachers
+from . import (
+    augment,
+    datasets,
+    diagnostics,
+    knowledge,
+    losses,
+    metrics,
+    persistence,
+    teachers,
+)
 from ._distilled import DistilledClassifier
-from ._student import MLPStudent
+from ._student import MLPStudent, TabularStudent
 from ._teacher_targets import OverconfidentTeacherWarning
 from ._version import __version__
 from .datasets import make_difficulty_classification, make_hierarchical_classification
@@ -17,6 +26,8 @@ __all__ = [
     "DistilledClassifier",
     "LabelSmoothedTeacher",
     "MLPStudent",
+    "TabularStudent",
+    "augment",
     "NoisyTeacher",
     "OracleTeacher",
     "OverconfidentTeacherWarning",

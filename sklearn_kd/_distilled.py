@@ -29,7 +29,7 @@ import torch
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -61,13 +61,30 @@ from ._net import (
     DistillationNet,
     FiniteLossGuard,
 )
-from ._student import ACTIVATIONS, MLPStudent, standardisation_statistics
+from ._student import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    MLPStudent,
+    TabularStudent,
+    compute_bins,
+    standardisation_statistics,
+    teacher_thresholds,
+)
 from ._teacher_targets import (
     OverconfidentTeacherWarning,
     check_teacher_proba,
     is_frozen,
     teacher_probabilities,
     training_targets,
+)
+from ._transfer import (
+    NO_LABEL,
+    LabelledRowSplit,
+    RegenerateTransferSet,
+    draw,
+    fit_augmenter,
+    labelled_mask,
+    teacher_label,
 )
 from ._validation import KNOWLEDGE_LEVELS, LOSSES
 from .diagnostics import is_overconfident
@@ -239,6 +256,51 @@ default=None
         instead of ``n_classes`` (for 1000 classes and ``k = 10``, about 1/40
         of the memory), which matters on a GPU with many classes.
 
+    augment : None, "munge", "gaussian" or object, default=None
+        Transfer set (Bucilă et al., 2006): synthetic rows near the training
+        rows, labelled by the fitted teacher, on which the student learns the
+        teacher's targets only (the hard-label term uses the real rows).
+        ``"munge"`` is :class:`~sklearn_kd.augment.MUNGE`, ``"gaussian"``
+        :class:`~sklearn_kd.augment.GaussianAugmenter`, each with its
+        default parameters; pass an instance to set them (they are then
+        tunable as ``augment__<name>``, e.g. ``augment__swap_probability``)
+        or any object with ``fit(X)`` and ``sample(n_samples,
+        random_state)``. Rows are drawn in the features this estimator
+        receives (after the preceding steps of a Pipeline). Needs a
+        ``teacher`` (not ``teacher_proba``), ``loss="kd"``,
+        ``knowledge="full"`` and ``alpha > 0``. See :ref:`compression`.
+
+    augment_size : float, default=10
+        Synthetic rows per training row (rounded to a whole number of rows).
+        The teacher labels them once per fit, in batches.
+
+    augment_regenerate : bool, default=False
+        Draw and label a fresh transfer set before every epoch instead of
+        once per fit; it costs one teacher prediction on the transfer set per
+        epoch.
+
+    architecture : {"mlp", "resnet", "ple", "ple-tree", "ple-teacher", \
+"periodic"}, default="mlp"
+        The built-in student (``module=None`` only): ``"mlp"`` is
+        :class:`~sklearn_kd.MLPStudent`; the others are
+        :class:`~sklearn_kd.TabularStudent` with residual blocks
+        (``"resnet"``), a piecewise-linear encoding of each feature on
+        quantile bins (``"ple"``), on the bins of a decision tree grown on
+        the labels (``"ple-tree"``) or on the teacher's own split thresholds
+        when it is a scikit-learn tree ensemble (``"ple-teacher"``, quantile
+        bins otherwise), or periodic embeddings (``"periodic"``), after
+        Gorishniy et al. (2022). ``hidden_layer_sizes`` sets the widths.
+
+    n_bins : int, default=16
+        Bins per feature of the piecewise-linear encodings.
+
+    unlabelled : int, str or None, default=-1
+        The value of ``y`` that marks an unlabelled row (scikit-learn's
+        semi-supervised convention, as in
+        :class:`~sklearn.semi_supervised.SelfTrainingClassifier`). ``None``
+        treats every value as a class: use it when -1 is a real label, as
+        in binary labels ``{-1, 1}``.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
         The global torch RNG is left untouched.
@@ -336,6 +398,16 @@ default=None
         "device": [str, torch.device],
         "memory": [None, str, HasMethods(["cache"])],
         "teacher_top_k": [None, Interval(Integral, 1, None, closed="left")],
+        "augment": [
+            None,
+            StrOptions({"munge", "gaussian"}),
+            HasMethods(["fit", "sample"]),
+        ],
+        "augment_size": [Interval(Real, 0, None, closed="neither")],
+        "augment_regenerate": ["boolean"],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "unlabelled": [None, Integral, str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -368,6 +440,12 @@ default=None
         device="cpu",
         memory=None,
         teacher_top_k=None,
+        augment=None,
+        augment_size=10,
+        augment_regenerate=False,
+        architecture="mlp",
+        n_bins=16,
+        unlabelled=-1,
         random_state=None,
         verbose=0,
     ):
@@ -396,6 +474,12 @@ default=None
         self.device = device
         self.memory = memory
         self.teacher_top_k = teacher_top_k
+        self.augment = augment
+        self.augment_size = augment_size
+        self.augment_regenerate = augment_regenerate
+        self.architecture = architecture
+        self.n_bins = n_bins
+        self.unlabelled = unlabelled
         self.random_state = random_state
         self.verbose = verbose
 
@@ -413,7 +497,14 @@ default=None
             Training features. The teacher receives ``X`` as given (a
             DataFrame stays one); the student its numeric float32 copy.
         y : array-like of shape (n_samples,)
-            Hard labels (any labels: ints, strings, booleans).
+            Hard labels (any labels: ints, strings, booleans). ``-1`` (see
+            ``unlabelled``) marks an unlabelled row (scikit-learn's
+            semi-supervised convention, as in
+            :class:`~sklearn.semi_supervised.SelfTrainingClassifier`; use
+            an object array to mix it with string labels): the teacher is
+            fitted on the labelled rows only, unlabelled rows train the
+            student on the teacher's targets alone, and ``classes_`` never
+            holds -1.
         teacher_proba : array-like of shape (n_samples, n_classes), \
 default=None
             Precomputed teacher probabilities, columns in ``classes_`` order
@@ -443,19 +534,39 @@ default=None
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
         # 2. the teacher's probabilities, once, with their statistics
+        # (fitted and described on the labelled rows)
+        lab = data.labelled
+        some_unlabelled = not lab.all()
+        fit_params = settings.teacher_fit_params
+        if some_unlabelled and "sample_weight" in fit_params:
+            fit_params = {**fit_params,
+                          "sample_weight": fit_params["sample_weight"][lab]}
         teacher = teacher_probabilities(
             self._teacher_estimator(rng),
-            data.X_teacher,
-            data.y,
-            data.y_idx,
+            _safe_indexing(data.X_teacher, lab) if some_unlabelled else data.X_teacher,
+            data.y[lab],
+            data.y_idx[lab],
             data.classes,
-            proba=data.teacher_proba,
+            proba=None if data.teacher_proba is None else data.teacher_proba[lab],
             cv=self.teacher_cv,
-            fit_params=settings.teacher_fit_params,
+            fit_params=fit_params,
             memory=self.memory,
             temperature=self.temperature,
             alpha=self.alpha,
         )
+        if teacher is not None and some_unlabelled:
+            proba = np.empty((len(data.y), len(data.classes)))
+            proba[lab] = teacher.proba
+            if data.teacher_proba is not None:
+                proba[~lab] = data.teacher_proba[~lab]
+            else:
+                proba[~lab] = teacher_label(
+                    teacher.teacher,
+                    _safe_indexing(data.X_teacher, ~lab),
+                    len(data.classes),
+                    data.classes,
+                )
+            teacher.proba = proba
 
         # 3. the knowledge level and the student's targets
         inputs = {FEATURES: data.X}
@@ -464,7 +575,9 @@ default=None
             self._warn_if_overconfident(teacher.stats)
             targets, knowledge_params = training_targets(
                 teacher.proba,
-                data.y_idx,
+                # rows without a label take the teacher's top class (used
+                # only by the diagnostics of the full knowledge level)
+                np.where(lab, data.y_idx, teacher.proba.argmax(axis=1)),
                 knowledge=self.knowledge,
                 temperature=self.temperature,
                 top_k=self.teacher_top_k,
@@ -477,25 +590,46 @@ default=None
         rng_devices = _rng_devices(settings.device)
         with torch.random.fork_rng(devices=rng_devices):
             torch.manual_seed(seed)
-            module = make_student_module(
-                self.module,
-                data.X.shape[1],
-                len(data.classes),
-                hidden_layer_sizes=settings.hidden_layer_sizes,
-                activation=self.activation,
-                X=data.X,
-            )
+            if self.module is None and self.architecture != "mlp":
+                module = self._tabular_student(
+                    data, settings, None if teacher is None else teacher.teacher
+                )
+            else:
+                module = make_student_module(
+                    self.module,
+                    data.X.shape[1],
+                    len(data.classes),
+                    hidden_layer_sizes=settings.hidden_layer_sizes,
+                    activation=self.activation,
+                    X=data.X,
+                )
+        # 4b. the transfer set: synthetic rows after the real ones
+        y_idx, extra_callbacks = data.y_idx, []
+        if self.augment is not None:
+            make = self._transfer_set_maker(data, teacher.teacher, rng)
+            n_new = int(round(self.augment_size * len(data.X)))
+            if n_new:
+                inputs, y_idx = _append_rows(
+                    inputs, y_idx, make(n_new), data.sample_weight
+                )
+                if self.augment_regenerate:
+                    extra_callbacks.append((
+                        "regenerate_transfer_set",
+                        RegenerateTransferSet(make, start=len(data.X)),
+                    ))
         student = build_student_net(
             module,
             self.get_params(deep=False),
             device=settings.device,
-            n_rows=len(data.X),
+            n_rows=len(y_idx),
             seed=seed,
+            y_idx=y_idx,
+            extra_callbacks=extra_callbacks,
         )
         try:
             with torch.random.fork_rng(devices=rng_devices):
                 torch.manual_seed(seed)
-                student.fit(inputs, data.y_idx)
+                student.fit(inputs, y_idx)
         finally:
             # 6. every fitted attribute, in one place; also when training
             # stops with an error, so that the half-trained student can be
@@ -519,12 +653,28 @@ default=None
             self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
         )
         _check_float32_range(data.X)
-        check_classification_targets(data.y)
-        data.classes, data.y_idx = np.unique(data.y, return_inverse=True)
+        data.labelled = labelled_mask(data.y, self.unlabelled)
+        if not data.labelled.any():
+            raise ValueError(
+                f"y must hold labelled rows (y != {self.unlabelled!r}) to define "
+                "the classes; got only unlabelled rows. Pass unlabelled=None "
+                "if that value is a class."
+            )
+        check_classification_targets(data.y[data.labelled])
+        data.classes, y_lab = np.unique(data.y[data.labelled], return_inverse=True)
+        data.y_idx = np.full(len(data.y), NO_LABEL, dtype=np.int64)
+        data.y_idx[data.labelled] = y_lab
         if len(data.classes) < 2:
+            hint = ""
+            if not data.labelled.all():
+                hint = (
+                    f" The {int((~data.labelled).sum())} rows with "
+                    f"y == {self.unlabelled!r} are unlabelled; if that is a "
+                    "class, pass unlabelled=None."
+                )
             raise ValueError(
                 "y must hold at least 2 classes to train a classifier; got 1 "
-                f"class: {data.classes.tolist()!r}."
+                f"class: {data.classes.tolist()!r}.{hint}"
             )
         data.sample_weight = sample_weight
         if sample_weight is not None:
@@ -561,7 +711,8 @@ default=None
         _check_class(self.module, nn.Module, "module")
         _check_class(self.optimizer, torch.optim.Optimizer, "optimizer")
         if self.early_stopping:
-            self._check_validation_split(np.bincount(data.y_idx))
+            self._check_validation_split(np.bincount(y_lab_idx(data)))
+        self._check_label_free_rows(data)
         if self.teacher_cv is not None and self.teacher is not None:
             self._check_teacher_cv(data.y)
         return Bunch(
@@ -571,6 +722,88 @@ default=None
                 data.sample_weight, fit_params
             ),
         )
+
+    def _check_label_free_rows(self, data):
+        """Rows without a hard label need a teacher and the plain KD loss."""
+        what = []
+        if not data.labelled.all():
+            what.append(
+                f"{int((~data.labelled).sum())} unlabelled rows "
+                f"(y == {self.unlabelled!r})"
+            )
+        if self.augment is not None:
+            what.append(f"augment={self.augment!r}")
+        if not what:
+            return
+        what = " and ".join(what)
+        if self.augment is not None and self.teacher is None:
+            raise ValueError(
+                f"augment={self.augment!r} draws new rows that a teacher must "
+                "label, but teacher=None (teacher_proba only covers the "
+                "training rows). Pass teacher=<estimator> or set augment=None."
+            )
+        if self.loss != "kd" or self.knowledge != "full" or self.alpha == 0:
+            raise ValueError(
+                f"Training with {what} learns the teacher's targets on rows "
+                "without a hard label, which needs loss='kd', knowledge='full' "
+                f"and alpha > 0; got loss={self.loss!r}, "
+                f"knowledge={self.knowledge!r}, alpha={self.alpha!r}."
+            )
+
+    def _tabular_student(self, data, settings, fitted_teacher):
+        """The :class:`TabularStudent` that ``architecture`` names."""
+        X, n_features = data.X, data.X.shape[1]
+        mean, scale = standardisation_statistics(X)
+        bins = encoding = None
+        if self.architecture.startswith("ple"):
+            encoding = "piecewise"
+            thresholds = y = None
+            if self.architecture == "ple-tree":
+                X, y = X[data.labelled], data.y_idx[data.labelled]
+            elif self.architecture == "ple-teacher" and fitted_teacher is not None:
+                thresholds = teacher_thresholds(fitted_teacher, n_features)
+            bins = compute_bins(X, self.n_bins, y=y, thresholds=thresholds)
+        elif self.architecture == "periodic":
+            encoding = "periodic"
+        return TabularStudent(
+            n_features,
+            len(data.classes),
+            hidden_layer_sizes=settings.hidden_layer_sizes,
+            encoding=encoding,
+            bins=bins,
+            residual=self.architecture == "resnet",
+            activation=self.activation,
+            mean=mean,
+            scale=scale,
+        )
+
+    def _transfer_set_maker(self, data, fitted_teacher, rng):
+        """A function drawing ``n`` teacher-labelled synthetic rows as the
+        student's inputs (features and targets by input name)."""
+        X = data.X
+        augmenter = fit_augmenter(
+            self.augment, X, int(rng.randint(np.iinfo(np.int32).max))
+        )
+        draw_rng = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
+        feature_names = (
+            getattr(self, "feature_names_in_", None)
+            if hasattr(data.X_teacher, "columns")
+            else None
+        )
+        classes, temperature, top_k = data.classes, self.temperature, self.teacher_top_k
+
+        def make(n_rows):
+            X_new = draw(augmenter, n_rows, draw_rng, X.shape[1])
+            proba = teacher_label(
+                fitted_teacher, X_new, len(classes), classes, feature_names
+            )
+            targets, _ = training_targets(
+                proba, proba.argmax(axis=1), knowledge="full",
+                temperature=temperature, top_k=top_k,
+            )
+            return {FEATURES: X_new.astype(X.dtype), **_target_inputs(targets)}
+
+        return make
 
     def _check_device(self):
         try:
@@ -843,7 +1076,16 @@ def make_student_module(
     return copy.deepcopy(module)
 
 
-def build_student_net(module, params, *, device="cpu", n_rows=None, seed=None):
+def build_student_net(
+    module,
+    params,
+    *,
+    device="cpu",
+    n_rows=None,
+    seed=None,
+    y_idx=None,
+    extra_callbacks=(),
+):
     """The skorch net that trains ``module`` with a DistilledClassifier's
     parameters ``params`` (its ``get_params()``), unfitted.
 
@@ -858,6 +1100,11 @@ def build_student_net(module, params, *, device="cpu", n_rows=None, seed=None):
         Training rows; the batch size is capped at it.
     seed : int, default=None
         Seeds the stratified validation split of ``early_stopping``.
+    y_idx : ndarray of shape (n_rows,), default=None
+        The training labels; when some rows have none (``NO_LABEL``), the
+        validation split is drawn from the labelled rows only.
+    extra_callbacks : sequence of (name, callback), default=()
+        Callbacks of the fit itself (e.g. regenerating the transfer set).
     """
     verbose = params["verbose"]
     optimizer = params["optimizer"]
@@ -870,12 +1117,17 @@ def build_student_net(module, params, *, device="cpu", n_rows=None, seed=None):
         scale_t2=params["scale_t2"],
         teacher_format="softened",
     )
-    callbacks = [("finite_loss", FiniteLossGuard())]
+    callbacks = [("finite_loss", FiniteLossGuard()), *extra_callbacks]
     train_split = None
     if params["early_stopping"]:
-        train_split = ValidSplit(
-            params["validation_fraction"], stratified=True, random_state=seed
-        )
+        if y_idx is not None and (np.asarray(y_idx) == NO_LABEL).any():
+            train_split = LabelledRowSplit(
+                params["validation_fraction"], y_idx, random_state=seed
+            )
+        else:
+            train_split = ValidSplit(
+                params["validation_fraction"], stratified=True, random_state=seed
+            )
     if params["n_iter_no_change"] is not None:
         monitor = "valid_loss" if params["early_stopping"] else "train_loss"
         callbacks.append(
@@ -913,6 +1165,28 @@ def build_student_net(module, params, *, device="cpu", n_rows=None, seed=None):
     if not verbose:
         net.set_params(callbacks__print_log=None)
     return net
+
+
+def y_lab_idx(data):
+    """Class indices of the labelled rows."""
+    return data.y_idx[data.labelled]
+
+
+def _append_rows(inputs, y_idx, new, sample_weight):
+    """Training inputs with the synthetic rows ``new`` after the real ones;
+    their hard label is ``NO_LABEL`` and their weight the mean weight."""
+    n_new = len(new[FEATURES])
+    out = {}
+    for key, value in inputs.items():
+        if key == SAMPLE_WEIGHT:
+            extra = np.full(n_new, np.mean(sample_weight))
+            out[key] = np.concatenate([value, extra])
+        elif torch.is_tensor(value):
+            out[key] = torch.cat([value, torch.as_tensor(new[key])])
+        else:
+            out[key] = np.concatenate([value, new[key]])
+    y_new = np.full(n_new, NO_LABEL, dtype=np.int64)
+    return out, np.concatenate([y_idx, y_new])
 
 
 def set_fitted(estimator, **attributes):

@@ -3,6 +3,8 @@ its own inputs."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -76,3 +78,281 @@ def standardisation_statistics(X):
     scale = X.std(axis=0)
     scale[~(scale > np.finfo(np.float32).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
     return mean, scale
+
+
+# ---------------------------------------------------------------------------
+# Stronger tabular students: numeric-feature encodings and residual blocks.
+# ---------------------------------------------------------------------------
+
+#: Names accepted by ``DistilledClassifier(architecture=...)``.
+ARCHITECTURES = ("mlp", "resnet", "ple", "ple-tree", "ple-teacher", "periodic")
+
+
+class ResidualBlock(nn.Module):
+    """``x + Linear(act(Linear(LayerNorm(x))))``: a pre-norm residual block."""
+
+    def __init__(self, width, hidden, activation="relu", dropout=0.0):
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.inner = nn.Linear(width, hidden)
+        self.act = ACTIVATIONS[activation]()
+        self.drop = nn.Dropout(dropout)
+        self.outer = nn.Linear(hidden, width)
+
+    def forward(self, x):
+        return x + self.outer(self.drop(self.act(self.inner(self.norm(x)))))
+
+
+class TabularStudent(nn.Module):
+    """A student for numeric tables: optional feature encoding, then an MLP.
+
+    ``encoding`` selects how each numeric feature enters the network
+    (Gorishniy, Rubachev & Babenko, NeurIPS 2022, "On Embeddings for
+    Numerical Features in Tabular Deep Learning"; the encodings come from
+    the ``rtdl_num_embeddings`` package):
+
+    - ``None``: the standardised feature itself;
+    - ``"piecewise"``: a piecewise-linear encoding of the raw feature on the
+      given bin edges (one number per bin), flattened;
+    - ``"periodic"``: learned periodic features of the standardised feature
+      (``sin``/``cos`` of trained frequencies, then a linear layer and ReLU).
+
+    The body is a plain MLP (``residual=False``) or a linear layer to
+    ``hidden_layer_sizes[0]`` followed by one pre-norm residual block per
+    entry of ``hidden_layer_sizes`` (block ``i`` has inner width
+    ``hidden_layer_sizes[i]``).
+
+    Parameters
+    ----------
+    n_features, n_classes : int
+        Input features and output logits.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Widths of the body.
+    encoding : {None, "piecewise", "periodic"}, default=None
+        The numeric-feature encoding.
+    bins : list of array-like, default=None
+        Bin edges per feature for ``encoding="piecewise"`` (strictly
+        increasing, at least 2 edges each); see :func:`compute_bins`.
+    d_embedding : int, default=8
+        Size of each feature's periodic embedding.
+    residual : bool, default=False
+        Use residual blocks.
+    activation : {"relu", "tanh", "logistic", "gelu"}, default="relu"
+    mean, scale : array-like of shape (n_features,), default=None
+        Standardisation statistics; ``None`` means 0 and 1.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from sklearn_kd._student import TabularStudent, compute_bins
+    >>> X = np.random.RandomState(0).normal(size=(100, 3))
+    >>> net = TabularStudent(3, 2, hidden_layer_sizes=(8,), encoding="piecewise",
+    ...                      bins=compute_bins(X, n_bins=4))
+    >>> net(torch.zeros(5, 3)).shape
+    torch.Size([5, 2])
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(256, 256),
+        encoding=None,
+        bins=None,
+        d_embedding=8,
+        residual=False,
+        activation="relu",
+        mean=None,
+        scale=None,
+    ):
+        super().__init__()
+        mean = np.zeros(n_features) if mean is None else np.asarray(mean)
+        scale = np.ones(n_features) if scale is None else np.asarray(scale)
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        self.encoding = encoding
+        if encoding is None:
+            self.encoder = None
+            width = n_features
+        elif encoding == "piecewise":
+            from rtdl_num_embeddings import PiecewiseLinearEncoding
+
+            if bins is None:
+                raise ValueError(
+                    "encoding='piecewise' needs bin edges per feature; got bins=None."
+                )
+            bins = [torch.as_tensor(b, dtype=torch.float32) for b in bins]
+            with warnings.catch_warnings():
+                # a feature with a single bin is encoded as its min-max scaling
+                warnings.filterwarnings("ignore", message=".*just two bin edges")
+                self.encoder = PiecewiseLinearEncoding(bins)
+            width = sum(len(b) - 1 for b in bins)
+            # the encoding pads features with fewer bins; keep the real
+            # entries of the flattened encoding by index (a plain Gather in
+            # ONNX, where a boolean mask over two axes does not export)
+            mask = self.encoder.impl.mask
+            keep = None if mask is None else torch.flatten(mask).nonzero()[:, 0]
+            self.register_buffer("keep", keep)
+        elif encoding == "periodic":
+            from rtdl_num_embeddings import PeriodicEmbeddings
+
+            self.encoder = PeriodicEmbeddings(n_features, d_embedding, lite=False)
+            width = n_features * d_embedding
+        else:
+            raise ValueError(
+                "encoding must be None, 'piecewise' or 'periodic'; got "
+                f"{encoding!r}."
+            )
+        layers = []
+        sizes = tuple(hidden_layer_sizes)
+        if residual and sizes:
+            layers.append(nn.Linear(width, sizes[0]))
+            layers += [ResidualBlock(sizes[0], h, activation) for h in sizes]
+            layers += [nn.LayerNorm(sizes[0]), ACTIVATIONS[activation]()]
+            width = sizes[0]
+        else:
+            for size in sizes:
+                layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+                width = size
+        layers.append(nn.Linear(width, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        if self.encoding == "piecewise":
+            h = self.encoder.impl(X).flatten(1)
+            if self.keep is not None:
+                h = h.index_select(1, self.keep)
+        else:
+            h = (X - self.mean) / self.scale
+            if self.encoder is not None:
+                h = self.encoder(h).flatten(1)
+        return self.layers(h)
+
+
+def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
+    """Bin edges per feature for the piecewise-linear encoding.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training rows.
+    n_bins : int, default=16
+        Largest number of bins per feature.
+    y : ndarray of shape (n_samples,), default=None
+        Class indices: the edges are then the split thresholds of a
+        decision tree per feature grown on ``y``
+        (``rtdl_num_embeddings.compute_bins``'s tree bins).
+    thresholds : list of ndarray, default=None
+        Candidate split points per feature, for example a tree ensemble's
+        split thresholds (see :func:`teacher_thresholds`). The edges are
+        ``n_bins - 1`` quantiles of each feature's thresholds plus the
+        feature's range; a feature without thresholds gets quantile bins.
+
+    Without ``y`` and ``thresholds`` the edges are quantiles of ``X``.
+
+    Returns
+    -------
+    bins : list of ndarray
+        Strictly increasing edges per feature, at least 2 each.
+    """
+    import rtdl_num_embeddings
+
+    X = np.asarray(X, dtype=np.float64)
+    out = [None] * X.shape[1]
+    if thresholds is not None:
+        for j in range(X.shape[1]):
+            if len(thresholds[j]):
+                points = np.asarray(thresholds[j], dtype=np.float64)
+                out[j] = np.quantile(points, np.linspace(0, 1, n_bins + 1)[1:-1])
+    # the library's quantile or tree bins for the other varying columns
+    varying = [
+        j for j in range(X.shape[1]) if out[j] is None and np.ptp(X[:, j]) > 0
+    ]
+    if varying:
+        kwargs = {}
+        if y is not None and thresholds is None:
+            leaf = max(1, min(64, len(X) // (4 * n_bins)))
+            kwargs = dict(
+                tree_kwargs=dict(min_samples_leaf=leaf),
+                y=torch.as_tensor(np.asarray(y), dtype=torch.long),
+                regression=False,
+            )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*just two bin edges")
+            found = rtdl_num_embeddings.compute_bins(
+                torch.as_tensor(X[:, varying], dtype=torch.float32),
+                n_bins=n_bins,
+                **kwargs,
+            )
+        for j, edges in zip(varying, found):
+            out[j] = edges.numpy()
+    return [
+        _valid_edges(np.array([]) if e is None else e, X[:, j])
+        for j, e in enumerate(out)
+    ]
+
+
+def _valid_edges(edges, column):
+    """Sorted unique float32-distinct edges covering ``column``; >= 2."""
+    lo, hi = float(np.min(column)), float(np.max(column))
+    edges = np.asarray(edges, dtype=np.float64)
+    edges = np.clip(edges[np.isfinite(edges)], lo, hi)
+    edges = np.unique(np.concatenate([[lo], edges, [hi]]).astype(np.float32))
+    if len(edges) < 2:  # a constant feature: one dummy bin
+        edges = np.array([lo, lo + 1.0], dtype=np.float32)
+    return edges
+
+
+def teacher_thresholds(teacher, n_features):
+    """Split thresholds per feature of a fitted tree-ensemble teacher.
+
+    Reads scikit-learn's decision trees and forests (``estimators_`` holding
+    trees), gradient boosting, and histogram gradient boosting. Returns None
+    for any other teacher (a pipeline, for example, whose trees split
+    transformed features).
+
+    Parameters
+    ----------
+    teacher : estimator
+        A fitted classifier, possibly wrapped in a ``FrozenEstimator``.
+    n_features : int
+        Number of features the teacher was fitted on.
+
+    Returns
+    -------
+    thresholds : list of ndarray or None
+        The thresholds of every split on feature ``j`` at index ``j``.
+    """
+    from sklearn.frozen import FrozenEstimator
+
+    if isinstance(teacher, FrozenEstimator):
+        teacher = teacher.estimator
+    found = [[] for _ in range(n_features)]
+    trees = []
+    if hasattr(teacher, "tree_"):
+        trees = [teacher]
+    elif hasattr(teacher, "_predictors"):  # HistGradientBoostingClassifier
+        for stage in teacher._predictors:
+            for predictor in stage:
+                nodes = predictor.nodes
+                split = ~nodes["is_leaf"].astype(bool)
+                if "is_categorical" in nodes.dtype.names:
+                    split &= ~nodes["is_categorical"].astype(bool)
+                for j, t in zip(
+                    nodes["feature_idx"][split], nodes["num_threshold"][split]
+                ):
+                    found[j].append(t)
+    elif hasattr(teacher, "estimators_"):
+        trees = np.ravel(np.asarray(teacher.estimators_, dtype=object)).tolist()
+        if not all(hasattr(t, "tree_") for t in trees):
+            return None
+    else:
+        return None
+    for tree in trees:
+        t = tree.tree_
+        split = t.feature >= 0
+        for j, thr in zip(t.feature[split], t.threshold[split]):
+            found[j].append(thr)
+    if not any(found):
+        return None
+    return [np.asarray(f, dtype=np.float64) for f in found]

@@ -409,3 +409,8 @@ SCORERS = {
     "neg_teacher_kl_divergence": neg_teacher_kl_divergence_score,
     "neg_expected_calibration_error": neg_expected_calibration_error_score,
 }
+
+
+from ._compression import compression_report  # noqa: E402
+
+__all__ += ["compression_report"]

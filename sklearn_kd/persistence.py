@@ -419,3 +419,8 @@ def _decode(value):
     if "repr" in value:
         return value["repr"]
     raise ValueError(f"Unknown entry in the file's metadata: {sorted(value)!r}.")
+
+
+from ._compression import without_teacher  # noqa: E402
+
+__all__ += ["without_teacher"]

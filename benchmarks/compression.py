@@ -1,0 +1,330 @@
+"""Compression benchmark: how much of a tree ensemble's accuracy a fast
+student keeps, on real tables.
+
+For each table, seed (a new stratified train/test split, teacher and
+student initialisation) and teacher (HistGradientBoosting, a 300-tree
+RandomForest; fitted with ``OMP_NUM_THREADS=1``), the arms are
+
+- ``labels only``: the default student on the hard labels (``alpha=0``);
+- ``KD``: the default student distilled from the teacher;
+- ``KD + transfer``: the same with a MUNGE transfer set (``augment="munge"``);
+- ``KD + transfer, regenerated``: a fresh transfer set every epoch
+  (HistGradientBoosting teacher, first two tables);
+- ``strong``: the default widths with a piecewise-linear encoding on the
+  teacher's split thresholds (``architecture="ple-teacher"``), distilled;
+- ``strong + transfer``: the same with the transfer set.
+
+Each arm's *gap closed* is ``(acc_arm - acc_labels) / (acc_teacher -
+acc_labels)`` with means over the paired seeds, and a 95 % percentile
+bootstrap interval over seeds. Latency is the median ``predict_proba`` time
+on 1,000 test rows on one thread; size is the pickled model (a student
+without its teacher).
+
+Run with ``python -m benchmarks --only compression`` or
+``python -m benchmarks.compression --output DIR``. Results are cached per
+task under ``DIR/cache``: an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .compression_data import load_table
+
+#: Run sizes by profile.
+PROFILES = {
+    "smoke": dict(tables=["cracker-choice"], seeds=1, n_train=300, n_test=200,
+                  epochs=3, aug_epochs=2, augment_size=2, n_estimators=20,
+                  latency_rows=200, repeats=2),
+    "quick": dict(tables=["diamonds-cut", "doctorcontacts-health",
+                          "cracker-choice", "males-occupation"],
+                  seeds=5, n_train=1000, n_test=1000, epochs=25, aug_epochs=8,
+                  augment_size=4, n_estimators=300, latency_rows=1000,
+                  repeats=5),
+}
+
+TEACHERS = ("HistGradientBoosting", "RandomForest")
+STRONG = dict(architecture="ple-teacher", n_bins=16)
+
+
+def _arms(P, teacher_name, table):
+    base = dict(max_epochs=P["epochs"])
+    aug = dict(augment="munge", augment_size=P["augment_size"],
+               max_epochs=P["aug_epochs"])
+    arms = {
+        "KD": base,
+        "KD + transfer": aug,
+        "strong": {**base, **STRONG},
+        "strong + transfer": {**aug, **STRONG},
+    }
+    if teacher_name == "HistGradientBoosting" and table in P["tables"][:2]:
+        arms["KD + transfer, regenerated"] = {**aug, "augment_regenerate": True}
+    return arms
+
+
+def _teacher(name, seed, P):
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+
+    if name == "HistGradientBoosting":
+        return HistGradientBoostingClassifier(random_state=seed)
+    return RandomForestClassifier(
+        n_estimators=P["n_estimators"], random_state=seed, n_jobs=1
+    )
+
+
+def _split(table, seed, P):
+    from sklearn.model_selection import train_test_split
+
+    X, y, _ = load_table(table)
+    n_test = min(P["n_test"], len(y) // 3)
+    n_train = min(P["n_train"], len(y) - n_test)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, train_size=n_train, test_size=n_test, stratify=y, random_state=seed
+    )
+    return X_tr, X_te, y_tr, y_te
+
+
+def _measure(model, X_te, y_te, P):
+    from sklearn_kd._compression import _latency, _serialized_size, count_parameters
+
+    rows = X_te[: P["latency_rows"]]
+    return dict(
+        accuracy=float(model.score(X_te, y_te)),
+        latency_s=_latency(model, rows, P["repeats"], 1),
+        size_bytes=_serialized_size(model),
+        n_parameters=count_parameters(model),
+    )
+
+
+def run_task(task, P):
+    """One (table, seed, teacher) cell: the teacher and its arms.
+
+    ``teacher=None`` runs the labels-only student.
+    """
+    import torch
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_kd import DistilledClassifier
+
+    torch.set_num_threads(1)
+    table, seed, teacher_name = task
+    X_tr, X_te, y_tr, y_te = _split(table, seed, P)
+    out = {}
+    if teacher_name is None:
+        t0 = time.perf_counter()
+        clf = DistilledClassifier(alpha=0.0, max_epochs=P["epochs"],
+                                  random_state=seed).fit(X_tr, y_tr)
+        out["labels only"] = dict(_measure(clf, X_te, y_te, P),
+                                  fit_s=time.perf_counter() - t0)
+        return out
+    t0 = time.perf_counter()
+    teacher = _teacher(teacher_name, seed, P).fit(X_tr, y_tr)
+    out["teacher"] = dict(_measure(teacher, X_te, y_te, P),
+                          fit_s=time.perf_counter() - t0)
+    teacher_pred = teacher.predict(X_te)
+    for arm, params in _arms(P, teacher_name, table).items():
+        t0 = time.perf_counter()
+        clf = DistilledClassifier(FrozenEstimator(teacher), random_state=seed,
+                                  **params).fit(X_tr, y_tr)
+        row = dict(_measure(clf, X_te, y_te, P), fit_s=time.perf_counter() - t0)
+        row["fidelity"] = float(np.mean(clf.predict(X_te) == teacher_pred))
+        row["epochs"] = int(clf.n_iter_)
+        out[arm] = row
+    return out
+
+
+def _key(task, P):
+    table, seed, teacher = task
+    return f"{table}__{seed}__{teacher or 'labels'}__{P['n_train']}_{P['epochs']}"
+
+
+def _cached(task, P, cache):
+    path = cache / (_key(task, P) + ".json")
+    if path.exists():
+        return json.loads(path.read_text())
+    result = run_task(task, P)
+    path.write_text(json.dumps(result))
+    return result
+
+
+def _bootstrap_ratio(num, den, rng, n_boot=2000):
+    """Percentile interval of mean(num) / mean(den) over resampled seeds."""
+    n = len(num)
+    if n < 2:
+        return float("nan"), float("nan")
+    idx = rng.randint(n, size=(n_boot, n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = num[idx].mean(axis=1) / den[idx].mean(axis=1)
+    ratios = ratios[np.isfinite(ratios)]
+    return tuple(float(v) for v in np.percentile(ratios, [2.5, 97.5]))
+
+
+def analyse(results, P):
+    """Tables of gap closed, accuracy, fidelity, latency and size."""
+    rng = np.random.RandomState(0)
+    rows = []
+    for table in P["tables"]:
+        seeds = range(P["seeds"])
+        labels = np.array([results[(table, s, None)]["labels only"]["accuracy"]
+                           for s in seeds])
+        lab_lat = np.median([results[(table, s, None)]["labels only"]["latency_s"]
+                             for s in seeds])
+        lab_size = np.median([results[(table, s, None)]["labels only"]["size_bytes"]
+                              for s in seeds])
+        rows.append(dict(table=table, teacher="-", arm="labels only",
+                         accuracy=labels.mean(), gap_closed=0.0, ci=(0.0, 0.0),
+                         fidelity=float("nan"), latency_ms=1e3 * lab_lat,
+                         size_kb=lab_size / 1024, speedup=float("nan")))
+        for teacher in TEACHERS:
+            cells = [results[(table, s, teacher)] for s in seeds]
+            t_acc = np.array([c["teacher"]["accuracy"] for c in cells])
+            t_lat = np.median([c["teacher"]["latency_s"] for c in cells])
+            gap = t_acc - labels
+            rows.append(dict(
+                table=table, teacher=teacher, arm="teacher", accuracy=t_acc.mean(),
+                gap_closed=1.0, ci=(1.0, 1.0), fidelity=1.0,
+                latency_ms=1e3 * t_lat,
+                size_kb=np.median([c["teacher"]["size_bytes"] for c in cells]) / 1024,
+                speedup=1.0, gap_pp=100 * gap.mean()))
+            for arm in cells[0]:
+                if arm == "teacher":
+                    continue
+                acc = np.array([c[arm]["accuracy"] for c in cells])
+                gain = acc - labels
+                lat = np.median([c[arm]["latency_s"] for c in cells])
+                rows.append(dict(
+                    table=table, teacher=teacher, arm=arm, accuracy=acc.mean(),
+                    gap_closed=gain.mean() / gap.mean(),
+                    ci=_bootstrap_ratio(gain, gap, rng),
+                    fidelity=np.mean([c[arm]["fidelity"] for c in cells]),
+                    latency_ms=1e3 * lat,
+                    size_kb=np.median([c[arm]["size_bytes"] for c in cells]) / 1024,
+                    speedup=t_lat / lat,
+                    fit_s=np.median([c[arm]["fit_s"] for c in cells]),
+                ))
+    return rows
+
+
+def _report(rows, P, wall):
+    lines = [
+        "# Compression benchmark",
+        "",
+        f"{P['seeds']} paired seeds; {P['n_train']} training rows and up to "
+        f"{P['n_test']} test rows per table; students: {P['epochs']} epochs "
+        f"({P['aug_epochs']} with a transfer set of {P['augment_size']} MUNGE "
+        "rows per training row); latency: median predict_proba on "
+        f"{P['latency_rows']} rows, 1 thread. Wall time {wall:.0f} s.",
+        "",
+        "Gap closed = mean(acc_arm - acc_labels_only) / mean(acc_teacher - "
+        "acc_labels_only), 95 % bootstrap interval over seeds.",
+        "",
+        "| table | teacher | arm | accuracy | gap closed [95 % CI] | fidelity "
+        "| latency ms | speed-up | size KB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        gap = (f"{r['gap_closed']:.2f} [{r['ci'][0]:.2f}, {r['ci'][1]:.2f}]"
+               if r["arm"] not in ("labels only", "teacher")
+               else (f"gap {r['gap_pp']:.1f} pp" if r["arm"] == "teacher" else ""))
+        lines.append(
+            f"| {r['table']} | {r['teacher']} | {r['arm']} | {r['accuracy']:.4f} "
+            f"| {gap} | {r['fidelity']:.3f} | {r['latency_ms']:.2f} "
+            f"| {r['speedup']:.0f}x | {r['size_kb']:.0f} |"
+        )
+    arms = sorted({r["arm"] for r in rows} - {"labels only", "teacher"})
+    lines += ["", "Median over tables of the gap closed:", "",
+              "| teacher | " + " | ".join(arms) + " |",
+              "|---|" + "---|" * len(arms)]
+    for teacher in TEACHERS:
+        cells = []
+        for arm in arms:
+            vals = [r["gap_closed"] for r in rows
+                    if r["teacher"] == teacher and r["arm"] == arm]
+            cells.append(f"{np.median(vals):.2f}" if vals else "-")
+        lines.append(f"| {teacher} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _figure(rows, P, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tables = P["tables"]
+    fig, axes = plt.subplots(1, len(tables), figsize=(4.2 * len(tables), 3.8),
+                             squeeze=False)
+    markers = {"labels only": "o", "KD": "s", "KD + transfer": "^",
+               "KD + transfer, regenerated": "v", "strong": "D",
+               "strong + transfer": "P", "teacher": "*"}
+    colours = {"-": "black", "HistGradientBoosting": "tab:blue",
+               "RandomForest": "tab:orange"}
+    for ax, table in zip(axes[0], tables):
+        for r in rows:
+            if r["table"] != table:
+                continue
+            ax.scatter(r["latency_ms"], r["accuracy"], marker=markers[r["arm"]],
+                       color=colours[r["teacher"]],
+                       s=120 if r["arm"] == "teacher" else 45,
+                       label=f"{r['arm']} ({r['teacher']})"
+                       if r["teacher"] != "-" else r["arm"])
+        ax.set_xscale("log")
+        ax.set_xlabel("predict_proba latency, ms (1,000 rows, 1 thread)")
+        ax.set_title(table)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test accuracy (mean over seeds)")
+    handles, labels = axes[0][-1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run(output="benchmark-results", profile="quick", seeds=None, jobs=1,
+        progress=True):
+    """Run the benchmark into ``output/compression``; returns the rows."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from joblib import Parallel, delayed
+
+    P = dict(PROFILES.get(profile, PROFILES["quick"]))
+    if seeds is not None:
+        P["seeds"] = seeds
+    out = Path(output) / "compression"
+    cache = out / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    tasks = [(t, s, teacher) for s in range(P["seeds"]) for t in P["tables"]
+             for teacher in (None, *TEACHERS)]
+    started = time.perf_counter()
+    done = Parallel(n_jobs=jobs, verbose=10 if progress else 0)(
+        delayed(_cached)(task, P, cache) for task in tasks
+    )
+    results = dict(zip(tasks, done))
+    rows = analyse(results, P)
+    wall = time.perf_counter() - started
+    (out / "report.md").write_text(_report(rows, P, wall))
+    (out / "results.json").write_text(json.dumps(
+        dict(profile=P, rows=rows, wall_seconds=wall), indent=1, default=float))
+    _figure(rows, P, out / "pareto.png")
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default="benchmark-results")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args(argv)
+    run(args.output, args.profile, args.seeds, args.jobs)
+    print((Path(args.output) / "compression" / "report.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

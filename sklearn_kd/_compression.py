@@ -1,0 +1,291 @@
+"""How much a student keeps of its teacher, and at what size and speed."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import time
+from numbers import Integral
+
+import numpy as np
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.utils._param_validation import Interval, validate_params
+from threadpoolctl import threadpool_limits
+
+__all__ = ["compression_report", "without_teacher"]
+
+
+def without_teacher(estimator):
+    """A copy of a fitted DistilledClassifier that holds no teacher.
+
+    The copy predicts exactly as ``estimator`` does; its ``teacher``
+    parameter and ``teacher_`` attribute are None, so pickling it (or
+    ``joblib.dump``) stores the student alone, not the teacher's trees.
+    ``estimator`` itself is left unchanged. For a file format that runs no
+    code on loading, use :func:`sklearn_kd.persistence.save`, which never
+    stores the teacher either.
+
+    Parameters
+    ----------
+    estimator : DistilledClassifier
+        A fitted estimator.
+
+    Returns
+    -------
+    student : DistilledClassifier
+        The copy; refitting it needs a teacher again (``set_params``).
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn_kd import DistilledClassifier
+    >>> from sklearn_kd.persistence import without_teacher
+    >>> X, y = make_classification(n_samples=100, random_state=0)
+    >>> clf = DistilledClassifier(RandomForestClassifier(50, random_state=0),
+    ...                           max_epochs=2, hidden_layer_sizes=(8,),
+    ...                           random_state=0).fit(X, y)
+    >>> small = without_teacher(clf)
+    >>> len(pickle.dumps(small)) < len(pickle.dumps(clf)) / 5
+    True
+    >>> bool((small.predict_proba(X) == clf.predict_proba(X)).all())
+    True
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    from ._distilled import DistilledClassifier
+
+    if not isinstance(estimator, DistilledClassifier):
+        raise TypeError(
+            "estimator must be a fitted DistilledClassifier; got "
+            f"{type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+    shallow = copy.copy(estimator)
+    shallow.teacher = None
+    shallow.teacher_ = None
+    return copy.deepcopy(shallow)
+
+
+def _student_of(model):
+    """The DistilledClassifier inside ``model`` (itself or a Pipeline's end)."""
+    from ._distilled import DistilledClassifier
+
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    return last if isinstance(last, DistilledClassifier) else None
+
+
+def _serialized_size(model):
+    """Bytes of ``pickle.dumps(model)``; a student is stored without teacher."""
+    student = _student_of(model)
+    if student is not None:
+        model = copy.copy(model)
+        if hasattr(model, "steps"):
+            model.steps = [*model.steps[:-1], (model.steps[-1][0],
+                                               without_teacher(student))]
+        else:
+            model = without_teacher(model)
+    return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def count_parameters(model):
+    """Number of learned numbers in ``model``.
+
+    A torch student counts its trainable tensors' entries; a scikit-learn
+    tree or tree ensemble counts its tree nodes (each holds a split or a
+    leaf value); linear models count ``coef_`` and ``intercept_``. Returns
+    None for anything else. Pipelines add their steps' counts.
+    """
+    student = _student_of(model) if not hasattr(model, "steps") else None
+    if student is not None:
+        return int(sum(p.numel() for p in student.student_.module_.parameters()))
+    if hasattr(model, "steps"):
+        counts = [count_parameters(step) for _, step in model.steps
+                  if step not in (None, "passthrough")]
+        known = [c for c in counts if c is not None]
+        return int(sum(known)) if known else None
+    model = getattr(model, "estimator", model) if type(model).__name__ == (
+        "FrozenEstimator") else model
+    if hasattr(model, "tree_"):
+        return int(model.tree_.node_count)
+    if hasattr(model, "_predictors"):  # histogram gradient boosting
+        return int(sum(len(p.nodes) for stage in model._predictors for p in stage))
+    if hasattr(model, "estimators_"):
+        trees = np.ravel(np.asarray(model.estimators_, dtype=object)).tolist()
+        if all(hasattr(t, "tree_") for t in trees):
+            return int(sum(t.tree_.node_count for t in trees))
+        return None
+    if hasattr(model, "coef_"):
+        return int(np.size(model.coef_) + np.size(getattr(model, "intercept_", 0)))
+    return None
+
+
+def _latency(model, X, n_repeats, threads):
+    """Median seconds of ``model.predict_proba(X)`` over ``n_repeats`` runs."""
+    import torch
+
+    previous = torch.get_num_threads()
+    times = []
+    try:
+        with threadpool_limits(limits=threads):
+            if threads is not None:
+                torch.set_num_threads(threads)
+            model.predict_proba(X)  # warm-up
+            for _ in range(n_repeats):
+                start = time.perf_counter()
+                model.predict_proba(X)
+                times.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous)
+    return float(np.median(times))
+
+
+def _quality(model, X, y):
+    from .metrics import expected_calibration_error
+
+    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    classes = np.asarray(model.classes_)
+    pred = classes[np.argmax(proba, axis=1)]
+    return proba, pred, dict(
+        accuracy=float(accuracy_score(y, pred)),
+        log_loss=float(log_loss(y, np.clip(proba, 1e-15, 1), labels=classes)),
+        ece=float(expected_calibration_error(y, proba, labels=classes)),
+    )
+
+
+@validate_params(
+    {
+        "teacher": [object],
+        "student": [object],
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
+    """Compare a fitted teacher and its fitted student on held-out data.
+
+    For each model: accuracy, log-loss and expected calibration error
+    (:func:`~sklearn_kd.metrics.expected_calibration_error`); the median
+    ``predict_proba(X)`` latency over ``n_repeats`` runs on one thread and
+    at the default number of threads (limited with ``threadpoolctl`` and
+    ``torch.set_num_threads``); the size of the pickled model (a
+    :class:`~sklearn_kd.DistilledClassifier` is pickled without its teacher,
+    see :func:`~sklearn_kd.persistence.without_teacher`); and the number of
+    parameters (see below). Plus the student's fidelity: the share of rows
+    where its predicted class equals the teacher's.
+
+    Parameters counted: a torch student's trainable entries; a tree or tree
+    ensemble's nodes; a linear model's coefficients; None otherwise.
+
+    Parameters
+    ----------
+    teacher, student : fitted classifiers with ``predict_proba`` and
+        ``classes_`` (either may be a Pipeline). Both must order their
+        columns by the same classes.
+    X : array-like of shape (n_samples, n_features)
+        Held-out rows; the latency is measured on all of them.
+    y : array-like of shape (n_samples,)
+        Their labels.
+    n_repeats : int, default=7
+        Timed runs per model and thread setting.
+    verbose : bool, default=True
+        Print the table.
+
+    Returns
+    -------
+    report : dict
+        ``{"teacher": {...}, "student": {...}, "fidelity": float,
+        "speedup_1_thread": float, "speedup_default_threads": float,
+        "size_ratio": float, "n_samples": int}``; each model's dict has
+        ``accuracy``, ``log_loss``, ``ece``, ``latency_1_thread_s``,
+        ``latency_default_threads_s``, ``size_bytes`` and ``n_parameters``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn_kd import DistilledClassifier
+    >>> from sklearn_kd.metrics import compression_report
+    >>> X, y = make_classification(n_samples=300, random_state=0)
+    >>> forest = RandomForestClassifier(50, random_state=0).fit(X[:200], y[:200])
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> student = DistilledClassifier(FrozenEstimator(forest), max_epochs=5,
+    ...                               hidden_layer_sizes=(16,),
+    ...                               random_state=0).fit(X[:200], y[:200])
+    >>> report = compression_report(forest, student, X[200:], y[200:],
+    ...                             n_repeats=2, verbose=False)
+    >>> sorted(report["student"])  # doctest: +NORMALIZE_WHITESPACE
+    ['accuracy', 'ece', 'latency_1_thread_s', 'latency_default_threads_s',
+     'log_loss', 'n_parameters', 'size_bytes']
+    >>> 0 <= report["fidelity"] <= 1
+    True
+    """
+    y = np.asarray(y)
+    t_classes, s_classes = np.asarray(teacher.classes_), np.asarray(student.classes_)
+    if t_classes.shape != s_classes.shape or not (t_classes == s_classes).all():
+        raise ValueError(
+            "teacher and student must predict the same classes in the same "
+            f"order; got teacher.classes_={t_classes.tolist()!r} and "
+            f"student.classes_={s_classes.tolist()!r}."
+        )
+    report = {"n_samples": int(len(y))}
+    predictions = {}
+    for name, model in (("teacher", teacher), ("student", student)):
+        _, pred, row = _quality(model, X, y)
+        predictions[name] = pred
+        row["latency_1_thread_s"] = _latency(model, X, n_repeats, 1)
+        row["latency_default_threads_s"] = _latency(model, X, n_repeats, None)
+        row["size_bytes"] = _serialized_size(model)
+        row["n_parameters"] = count_parameters(model)
+        report[name] = row
+    t, s = report["teacher"], report["student"]
+    same = predictions["teacher"] == predictions["student"]
+    report["fidelity"] = float(np.mean(same))
+    report["speedup_1_thread"] = t["latency_1_thread_s"] / s["latency_1_thread_s"]
+    report["speedup_default_threads"] = (
+        t["latency_default_threads_s"] / s["latency_default_threads_s"]
+    )
+    report["size_ratio"] = t["size_bytes"] / s["size_bytes"]
+    if verbose:
+        print(format_report(report))
+    return report
+
+
+def _bytes(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def format_report(report):
+    """The table :func:`compression_report` prints, as a string."""
+    t, s = report["teacher"], report["student"]
+    rows = [
+        ("accuracy", f"{t['accuracy']:.4f}", f"{s['accuracy']:.4f}"),
+        ("log-loss", f"{t['log_loss']:.4f}", f"{s['log_loss']:.4f}"),
+        ("ECE", f"{t['ece']:.4f}", f"{s['ece']:.4f}"),
+        ("latency, 1 thread (ms)", f"{1e3 * t['latency_1_thread_s']:.2f}",
+         f"{1e3 * s['latency_1_thread_s']:.2f}"),
+        ("latency, default threads (ms)",
+         f"{1e3 * t['latency_default_threads_s']:.2f}",
+         f"{1e3 * s['latency_default_threads_s']:.2f}"),
+        ("serialized size", _bytes(t["size_bytes"]), _bytes(s["size_bytes"])),
+        ("parameters", str(t["n_parameters"]), str(s["n_parameters"])),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"Compression report on {report['n_samples']} rows",
+             f"{'':{width}}  {'teacher':>12}  {'student':>12}"]
+    lines += [f"{a:{width}}  {b:>12}  {c:>12}" for a, b, c in rows]
+    lines.append(f"fidelity (same predicted class): {report['fidelity']:.4f}")
+    lines.append(
+        f"student is {report['speedup_1_thread']:.1f}x faster on 1 thread, "
+        f"{report['speedup_default_threads']:.1f}x at default threads, "
+        f"{report['size_ratio']:.1f}x smaller"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,166 @@
+"""Rows without hard labels: unlabelled training rows and transfer sets.
+
+Both kinds of row train the student on the teacher's targets only. Their
+hard label is :data:`NO_LABEL`, which ``torch.nn.functional.cross_entropy``
+ignores (its default ``ignore_index``), so the hard-label term of the loss
+sums over the labelled rows alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from skorch.callbacks import Callback
+
+from ._net import FEATURES, NEG_ENTROPY, REST, TEACHER, TOPK, TOPK_INDEX
+
+#: Class index of a row without a hard label (torch's ``ignore_index``).
+NO_LABEL = -100
+
+#: Marker of an unlabelled row in ``y`` (scikit-learn's semi-supervised
+#: convention, as in ``SelfTrainingClassifier``).
+UNLABELLED = -1
+
+#: Rows the teacher labels per ``predict_proba`` call.
+LABEL_BATCH_ROWS = 8192
+
+
+def labelled_mask(y, marker=UNLABELLED):
+    """True for rows whose label is not ``marker`` (None: every row)."""
+    y = np.asarray(y)
+    if marker is None:
+        return np.ones(len(y), dtype=bool)
+    if y.dtype == object:
+        return np.array(
+            [not (type(v) is type(marker) or isinstance(v, (int, np.integer))
+                  and isinstance(marker, (int, np.integer))) or v != marker
+             for v in y],
+            dtype=bool,
+        )
+    if isinstance(marker, str):
+        return y != marker if y.dtype.kind == "U" else np.ones(len(y), dtype=bool)
+    if y.dtype.kind in "iuf":
+        return y != marker
+    return np.ones(len(y), dtype=bool)  # strings, booleans: all labelled
+
+
+def teacher_label(teacher, X, n_classes, classes, feature_names=None,
+                  batch_rows=None):
+    """The teacher's probabilities on rows ``X``, ``batch_rows`` at a time.
+
+    Columns follow ``classes``. When the teacher was fitted on a DataFrame,
+    each batch is wrapped in one with the same column names.
+    """
+    from ._teacher_targets import align_columns, check_teacher_proba
+
+    batch_rows = batch_rows or LABEL_BATCH_ROWS
+    out = np.empty((len(X), n_classes), dtype=np.float64)
+    teacher_classes = getattr(teacher, "classes_", classes)
+    for start in range(0, len(X), batch_rows):
+        block = X[start : start + batch_rows]
+        if feature_names is not None:
+            import pandas as pd
+
+            block = pd.DataFrame(block, columns=feature_names)
+        proba = check_teacher_proba(
+            teacher.predict_proba(block),
+            "teacher.predict_proba(X_transfer)",
+            len(block),
+            len(teacher_classes),
+        )
+        out[start : start + len(proba)] = align_columns(
+            proba, teacher_classes, classes
+        )
+    return out
+
+
+def fit_augmenter(augment, X, random_state):
+    """Clone (or build) and fit the augmenter on the training features."""
+    from .augment import check_augmenter
+
+    augmenter = check_augmenter(augment)
+    if hasattr(augmenter, "get_params"):
+        augmenter = clone(augmenter)
+        if "random_state" in augmenter.get_params(deep=False):
+            augmenter.set_params(random_state=random_state)
+    return augmenter.fit(X)
+
+
+def draw(augmenter, n_rows, rng, n_features):
+    """``n_rows`` synthetic rows as a float64 array, checked."""
+    X_new = np.asarray(
+        augmenter.sample(n_rows, random_state=rng.randint(np.iinfo(np.int32).max)),
+        dtype=np.float64,
+    )
+    if X_new.shape != (n_rows, n_features) or not np.isfinite(X_new).all():
+        raise ValueError(
+            "augment.sample(n_samples, random_state) must return a finite array "
+            f"of shape (n_samples, n_features) = ({n_rows}, {n_features}); got "
+            f"shape {X_new.shape}"
+            + ("" if X_new.shape != (n_rows, n_features) else " with non-finite values")
+            + "."
+        )
+    return X_new
+
+
+class RegenerateTransferSet(Callback):
+    """Replace the synthetic rows of the training data before each epoch.
+
+    ``make(n_rows)`` returns the features and the student's target tensors
+    (by input name) of ``n_rows`` fresh synthetic rows; they overwrite rows
+    ``start:`` of the training dataset in place. The references to the
+    teacher and the augmenter are dropped when training ends, so a fitted
+    student does not carry them.
+    """
+
+    def __init__(self, make, start):
+        self.make = make
+        self.start = start
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if self.make is None or len(net.history) <= 1:
+            return  # the first epoch uses the rows built in fit
+        base = getattr(dataset_train, "dataset", dataset_train)
+        n_rows = len(base) - self.start
+        fresh = self.make(n_rows)
+        with torch.no_grad():
+            for key, value in fresh.items():
+                base.tensors[key][self.start :].copy_(
+                    torch.as_tensor(value).to(base.tensors[key].device)
+                )
+
+    def on_train_end(self, net, **kwargs):
+        self.make = None
+
+
+class LabelledRowSplit:
+    """Validation split drawn from the labelled real rows only.
+
+    Rows ``n_real:`` (the transfer set) and unlabelled rows always train.
+    """
+
+    def __init__(self, fraction, y_idx, random_state):
+        self.fraction = fraction
+        self.y_idx = np.asarray(y_idx)
+        self.random_state = random_state
+
+    def __call__(self, dataset, y=None, **kwargs):
+        from sklearn.model_selection import train_test_split
+
+        rows = np.flatnonzero(self.y_idx != NO_LABEL)
+        train, valid = train_test_split(
+            rows,
+            test_size=self.fraction,
+            stratify=self.y_idx[rows],
+            random_state=self.random_state,
+        )
+        others = np.flatnonzero(self.y_idx == NO_LABEL)
+        train = np.sort(np.concatenate([train, others]))
+        return (
+            torch.utils.data.Subset(dataset, train.tolist()),
+            torch.utils.data.Subset(dataset, np.sort(valid).tolist()),
+        )
+
+
+TARGET_KEYS = (FEATURES, TEACHER, NEG_ENTROPY, TOPK, TOPK_INDEX, REST)

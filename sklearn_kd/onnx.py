@@ -1,0 +1,238 @@
+"""ONNX export of a fitted :class:`~sklearn_kd.DistilledClassifier`.
+
+Importing this module registers a shape calculator and a converter with
+`skl2onnx <https://onnx.ai/sklearn-onnx/>`_, after which
+``skl2onnx.to_onnx(model, X[:1])`` converts a fitted DistilledClassifier,
+or a Pipeline ending in one, like any scikit-learn classifier: the ONNX
+model outputs the predicted label and the class probabilities (as a list of
+dictionaries by default, as with every skl2onnx classifier; pass
+``options={id(clf): {"zipmap": False}}`` for a plain matrix, and
+``"nocl": True`` for class indices instead of labels).
+
+The student network is exported with :func:`torch.onnx.export` (the
+TorchScript-based exporter, which needs no extra package) and its graph is
+inlined into the converted model. The default students export this way; a
+custom ``module`` whose operations ONNX cannot express is refused with a
+:class:`ValueError` naming the module and torch's reason.
+
+Needs the ``onnx`` extra: ``pip install sklearn_kd[onnx]`` (skl2onnx, onnx
+and onnxruntime to run the result).
+
+Examples
+--------
+>>> import numpy as np
+>>> import onnxruntime as ort
+>>> import skl2onnx
+>>> import sklearn_kd.onnx  # registers the converter
+>>> from sklearn.datasets import make_classification
+>>> from sklearn.pipeline import make_pipeline
+>>> from sklearn.preprocessing import StandardScaler
+>>> from sklearn_kd import DistilledClassifier
+>>> X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+>>> X = X.astype(np.float32)
+>>> clf = DistilledClassifier(alpha=0.0, max_epochs=3, hidden_layer_sizes=(8,),
+...                           random_state=0)
+>>> pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+>>> onx = skl2onnx.to_onnx(pipe, X[:1], options={id(clf): {"zipmap": False}})
+>>> sess = ort.InferenceSession(onx.SerializeToString(),
+...                             providers=["CPUExecutionProvider"])
+>>> label, proba = sess.run(None, {"X": X})
+>>> bool(np.abs(proba - pipe.predict_proba(X)).max() < 1e-5)
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import warnings
+
+import numpy as np
+
+try:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.data_types import guess_numpy_type
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+    )
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "sklearn_kd.onnx needs skl2onnx and onnx: pip install 'sklearn_kd[onnx]' "
+        f"({exc})."
+    ) from exc
+
+from ._distilled import DistilledClassifier
+
+__all__ = ["export_student"]
+
+#: Highest ONNX opset the student's graph is exported at.
+MAX_STUDENT_OPSET = 18
+
+
+def export_student(estimator, opset=MAX_STUDENT_OPSET):
+    """The student network of a fitted estimator as an ONNX model.
+
+    Input ``"X"``: float32 features of shape ``(n_samples, n_features)``;
+    output ``"logits"`` of shape ``(n_samples, n_classes)``.
+
+    Parameters
+    ----------
+    estimator : DistilledClassifier
+        A fitted estimator.
+    opset : int, default=18
+        ONNX opset of the exported graph.
+
+    Returns
+    -------
+    model : onnx.ModelProto
+
+    Raises
+    ------
+    ValueError
+        If torch cannot express the student's operations in ONNX.
+    """
+    import torch
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    module = copy.deepcopy(estimator.student_.module_).to("cpu").eval()
+    example = torch.zeros(2, estimator.n_features_in_, dtype=torch.float32)
+    buffer = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the legacy exporter's notices
+            torch.onnx.export(
+                module,
+                (example,),
+                buffer,
+                input_names=["X"],
+                output_names=["logits"],
+                dynamic_axes={"X": {0: "N"}, "logits": {0: "N"}},
+                opset_version=opset,
+                dynamo=False,
+            )
+    except Exception as exc:
+        raise ValueError(
+            f"The student module {type(module).__name__} cannot be exported to "
+            "ONNX by torch.onnx.export, so this DistilledClassifier cannot be "
+            "converted. Use operations ONNX supports (or the default "
+            f"student). torch said: {type(exc).__name__}: {exc}"
+        ) from exc
+    return onnx.load_from_string(buffer.getvalue())
+
+
+def _shape_calculator(operator):
+    calculate_linear_classifier_output_shapes(operator)
+
+
+def _converter(scope, operator, container):
+    estimator = operator.raw_operator
+    X = operator.inputs[0]
+    label_out, proba_out = operator.outputs
+    opset = min(container.target_opset, MAX_STUDENT_OPSET)
+    graph = export_student(estimator, opset=opset).graph
+
+    names = {}
+
+    def rename(name):
+        if not name:
+            return name
+        if name not in names:
+            names[name] = scope.get_unique_variable_name(f"student_{name}")
+        return names[name]
+
+    # the student computes in float32
+    if guess_numpy_type(X.type) == np.float32:
+        names[graph.input[0].name] = X.full_name
+    else:
+        container.add_node(
+            "Cast", X.full_name, rename(graph.input[0].name),
+            to=TensorProto.FLOAT, name=scope.get_unique_operator_name("Cast"),
+        )
+    for init in graph.initializer:
+        tensor = numpy_helper.from_array(numpy_helper.to_array(init))
+        container.add_initializer(rename(init.name), tensor.data_type, None, tensor)
+    for node in graph.node:
+        if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+               for a in node.attribute):
+            raise ValueError(
+                "The student's ONNX graph holds control flow (a subgraph in "
+                f"node {node.op_type}), which this converter does not inline."
+            )
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        inputs = [rename(i) for i in node.input]
+        while inputs and not inputs[-1]:  # omitted trailing optional inputs
+            inputs.pop()
+        if node.op_type == "Clip" and len(inputs) == 3 and not inputs[1]:
+            # an omitted lower bound before an upper one
+            inputs[1] = scope.get_unique_variable_name("clip_min")
+            container.add_initializer(
+                inputs[1], TensorProto.FLOAT, [], [-np.inf]
+            )
+        if "" in inputs:
+            raise ValueError(
+                f"The student's ONNX graph omits an optional input of node "
+                f"{node.op_type}, which this converter cannot inline."
+            )
+        container.add_node(
+            node.op_type,
+            inputs,
+            [rename(o) for o in node.output],
+            op_domain=node.domain,
+            op_version=opset if node.domain in ("", "ai.onnx") else None,
+            name=scope.get_unique_operator_name(f"student_{node.op_type}"),
+            **attrs,
+        )
+    logits = rename(graph.output[0].name)
+
+    proba_dtype = guess_numpy_type(proba_out.type)
+    proba_f32 = (
+        proba_out.full_name
+        if proba_dtype == np.float32
+        else scope.get_unique_variable_name("proba_f32")
+    )
+    container.add_node(
+        "Softmax", logits, proba_f32, axis=1,
+        name=scope.get_unique_operator_name("Softmax"),
+    )
+    if proba_f32 != proba_out.full_name:
+        container.add_node(
+            "Cast", proba_f32, proba_out.full_name,
+            to=helper.np_dtype_to_tensor_dtype(np.dtype(proba_dtype)),
+            name=scope.get_unique_operator_name("Cast"),
+        )
+
+    index = scope.get_unique_variable_name("argmax")
+    container.add_node(
+        "ArgMax", logits, index, axis=1, keepdims=0,
+        name=scope.get_unique_operator_name("ArgMax"),
+    )
+    classes = np.asarray(estimator.classes_)
+    if container.get_options(estimator, dict(nocl=False))["nocl"]:
+        classes = np.arange(len(classes))  # labels as class indices
+    classes_name = scope.get_unique_variable_name("classes")
+    if classes.dtype.kind in "iub":
+        container.add_initializer(
+            classes_name, TensorProto.INT64, [len(classes)],
+            classes.astype(np.int64).tolist(),
+        )
+    else:
+        container.add_initializer(
+            classes_name, TensorProto.STRING, [len(classes)],
+            [str(c).encode("utf-8") for c in classes],
+        )
+    container.add_node(
+        "Gather", [classes_name, index], label_out.full_name, axis=0,
+        name=scope.get_unique_operator_name("Gather"),
+    )
+
+
+update_registered_converter(
+    DistilledClassifier,
+    "SklearnKDDistilledClassifier",
+    _shape_calculator,
+    _converter,
+    options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+)

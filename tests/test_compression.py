@@ -1,0 +1,78 @@
+"""compression_report and persisting the student without its teacher."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_kd import DistilledClassifier
+from sklearn_kd.metrics import compression_report
+from sklearn_kd.persistence import without_teacher
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_classification(n_samples=120, n_features=5, n_informative=3,
+                               n_classes=3, random_state=0)
+    forest = RandomForestClassifier(30, random_state=0).fit(X[:80], y[:80])
+    student = DistilledClassifier(FrozenEstimator(forest), max_epochs=3,
+                                  hidden_layer_sizes=(8,), random_state=0)
+    student.fit(X[:80], y[:80])
+    return forest, student, X[80:], y[80:]
+
+
+def test_report_values(fitted, capsys):
+    forest, student, X, y = fitted
+    report = compression_report(forest, student, X, y, n_repeats=2)
+    printed = capsys.readouterr().out
+    assert "fidelity" in printed and "teacher" in printed
+    for name, model in (("teacher", forest), ("student", student)):
+        row = report[name]
+        assert row["accuracy"] == pytest.approx(model.score(X, y))
+        assert row["latency_1_thread_s"] > 0
+        assert row["latency_default_threads_s"] > 0
+        assert 0 <= row["ece"] <= 1 and row["log_loss"] > 0
+    same = np.mean(forest.predict(X) == student.predict(X))
+    assert report["fidelity"] == pytest.approx(same)
+    n_nodes = sum(t.tree_.node_count for t in forest.estimators_)
+    assert report["teacher"]["n_parameters"] == n_nodes
+    n_weights = sum(p.numel() for p in student.student_.module_.parameters())
+    assert report["student"]["n_parameters"] == n_weights
+    # the student's size excludes its (frozen) forest
+    assert report["student"]["size_bytes"] < report["teacher"]["size_bytes"]
+    assert report["size_ratio"] > 1
+
+
+def test_report_on_pipelines(fitted):
+    forest, student, X, y = fitted
+    pipe = make_pipeline(StandardScaler(), DistilledClassifier(
+        alpha=0, max_epochs=1, hidden_layer_sizes=(4,), random_state=0))
+    pipe.fit(X, y)
+    report = compression_report(forest, pipe, X, y, n_repeats=1, verbose=False)
+    assert report["student"]["n_parameters"] > 0
+
+
+def test_report_rejects_different_classes(fitted):
+    forest, _, X, y = fitted
+    other = DistilledClassifier(alpha=0, max_epochs=1, hidden_layer_sizes=(4,))
+    other.fit(X, np.where(y == 2, 1, y))
+    with pytest.raises(ValueError, match="same classes"):
+        compression_report(forest, other, X, y, verbose=False)
+
+
+def test_without_teacher(fitted):
+    forest, student, X, _ = fitted
+    small = without_teacher(student)
+    assert small.teacher is None and small.teacher_ is None
+    assert student.teacher_ is not None  # the original is untouched
+    restored = pickle.loads(pickle.dumps(small))
+    np.testing.assert_array_equal(restored.predict_proba(X),
+                                  student.predict_proba(X))
+    assert len(pickle.dumps(small)) * 5 < len(pickle.dumps(student))
+    with pytest.raises(TypeError, match="DistilledClassifier"):
+        without_teacher(forest)

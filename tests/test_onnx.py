@@ -1,0 +1,108 @@
+"""ONNX export through skl2onnx (the optional ``onnx`` extra)."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_kd import DistilledClassifier
+
+skl2onnx = pytest.importorskip("skl2onnx")
+ort = pytest.importorskip("onnxruntime")
+kd_onnx = pytest.importorskip("sklearn_kd.onnx")
+
+TINY = dict(alpha=0.0, max_epochs=2, hidden_layer_sizes=(8,), random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(n_samples=60, n_features=4, n_informative=3,
+                               n_redundant=0, n_classes=3, random_state=0)
+    return X, y
+
+
+def _run(onx, X):
+    sess = ort.InferenceSession(onx.SerializeToString(),
+                                providers=["CPUExecutionProvider"])
+    return sess.run(None, {sess.get_inputs()[0].name: X})
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "resnet", "ple"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pipeline_matches_predict_proba(data, architecture, dtype):
+    if architecture != "mlp":
+        pytest.importorskip("rtdl_num_embeddings")
+    X, y = data
+    X = X.astype(dtype)
+    clf = DistilledClassifier(architecture=architecture, n_bins=4, **TINY)
+    pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+    onx = skl2onnx.to_onnx(pipe, X[:1], options={id(clf): {"zipmap": False}})
+    label, proba = _run(onx, X)
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(label, pipe.predict(X))
+
+
+def test_default_zipmap_and_string_labels(data):
+    X, y = data
+    X = X.astype(np.float32)
+    labels = np.array(["a", "b", "c"])[y]
+    clf = DistilledClassifier(**TINY).fit(X, labels)
+    onx = skl2onnx.to_onnx(clf, X[:1])
+    label, proba = _run(onx, X)
+    np.testing.assert_array_equal(label, clf.predict(X))
+    expected = clf.predict_proba(X)
+    got = np.array([[row[c] for c in clf.classes_] for row in proba])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+class Custom(torch.nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return torch.nn.functional.gelu(self.linear(X)) * 2.0
+
+
+def test_custom_module_exports(data):
+    X, y = data
+    X = X.astype(np.float32)
+    clf = DistilledClassifier(module=Custom, alpha=0.0, max_epochs=2,
+                              random_state=0).fit(X, y)
+    onx = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
+    _, proba = _run(onx, X)
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+
+
+def test_unexportable_module_is_rejected(data):
+    X, y = data
+    X = X.astype(np.float32)
+
+    class Broken(torch.nn.Module):
+        def __init__(self, n_features, n_classes):
+            super().__init__()
+            self.linear = torch.nn.Linear(n_features, n_classes)
+
+        def forward(self, X):
+            z = self.linear(X)
+            if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+                raise RuntimeError("this operation has no ONNX equivalent")
+            return z
+
+    clf = DistilledClassifier(module=Broken, alpha=0.0, max_epochs=1,
+                              random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="Broken cannot be exported to ONNX"):
+        skl2onnx.to_onnx(clf, X[:1])
+
+
+def test_piecewise_with_uneven_bins_exports(data):
+    pytest.importorskip("rtdl_num_embeddings")
+    X, y = data
+    X = X.astype(np.float32)
+    X[:, 1] = (X[:, 1] > 0).astype(np.float32)  # a binary feature: one bin
+    clf = DistilledClassifier(architecture="ple", n_bins=5, **TINY).fit(X, y)
+    onx = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
+    _, proba = _run(onx, X)
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)

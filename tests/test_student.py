@@ -1,0 +1,116 @@
+"""Tabular students: encodings, residual blocks, bins from teacher splits."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_kd import DistilledClassifier
+from sklearn_kd._student import (
+    ARCHITECTURES,
+    TabularStudent,
+    compute_bins,
+    teacher_thresholds,
+)
+
+pytest.importorskip("rtdl_num_embeddings")
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(n_samples=80, n_features=4, n_informative=3,
+                               n_redundant=0, n_classes=3, random_state=0)
+    X[:, 3] = 2.0  # a constant feature
+    return X, y
+
+
+@pytest.mark.parametrize("encoding", [None, "piecewise", "periodic"])
+@pytest.mark.parametrize("residual", [False, True])
+def test_forward_shapes(data, encoding, residual):
+    X, _ = data
+    net = TabularStudent(4, 3, hidden_layer_sizes=(6, 5), encoding=encoding,
+                         bins=compute_bins(X, 4), residual=residual)
+    out = net(torch.as_tensor(X, dtype=torch.float32))
+    assert out.shape == (len(X), 3) and torch.isfinite(out).all()
+
+
+def test_piecewise_needs_bins():
+    with pytest.raises(ValueError, match="bins"):
+        TabularStudent(2, 2, encoding="piecewise")
+    with pytest.raises(ValueError, match="encoding"):
+        TabularStudent(2, 2, encoding="fourier")
+
+
+@pytest.mark.parametrize("kind", ["quantile", "tree", "thresholds"])
+def test_compute_bins_are_valid(data, kind):
+    X, y = data
+    kwargs = {"tree": dict(y=y),
+              "thresholds": dict(thresholds=[np.array([0.0, 0.5]), np.array([]),
+                                             np.array([1.0]), np.array([])])
+              }.get(kind, {})
+    bins = compute_bins(X, 5, **kwargs)
+    assert len(bins) == 4
+    for j, edges in enumerate(bins):
+        assert len(edges) >= 2 and (np.diff(edges) > 0).all()
+        assert len(edges) <= 6 + 2
+        if np.ptp(X[:, j]) > 0:
+            assert edges[0] <= X[:, j].min() + 1e-6
+            assert edges[-1] >= X[:, j].max() - 1e-6
+
+
+@pytest.mark.parametrize(
+    "teacher",
+    [RandomForestClassifier(5, random_state=0),
+     HistGradientBoostingClassifier(max_iter=5, random_state=0),
+     GradientBoostingClassifier(n_estimators=3, random_state=0)],
+)
+def test_teacher_thresholds(data, teacher):
+    X, y = data
+    teacher.fit(X, y)
+    found = teacher_thresholds(FrozenEstimator(teacher), X.shape[1])
+    assert len(found) == X.shape[1]
+    assert sum(len(f) for f in found[:3]) > 0
+    assert len(found[3]) == 0  # never splits a constant feature
+    for j, f in enumerate(found):
+        assert ((f >= X[:, j].min()) & (f <= X[:, j].max())).all()
+
+
+def test_teacher_thresholds_of_other_models(data):
+    X, y = data
+    assert teacher_thresholds(LogisticRegression().fit(X, y), 4) is None
+
+
+@pytest.mark.parametrize("architecture", [a for a in ARCHITECTURES if a != "mlp"])
+def test_architectures_fit(data, architecture):
+    X, y = data
+    clf = DistilledClassifier(
+        RandomForestClassifier(5, random_state=0), architecture=architecture,
+        hidden_layer_sizes=(6,), n_bins=4, max_epochs=2, random_state=0,
+    ).fit(X, y)
+    assert isinstance(clf.student_.module_, TabularStudent)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_ple_teacher_uses_teacher_splits(data):
+    X, y = data
+    forest = RandomForestClassifier(5, random_state=0).fit(X, y)
+    clf = DistilledClassifier(FrozenEstimator(forest), architecture="ple-teacher",
+                              hidden_layer_sizes=(4,), n_bins=3, max_epochs=1,
+                              random_state=0).fit(X, y)
+    expected = compute_bins(X, 3, thresholds=teacher_thresholds(forest, 4))
+    n_inputs = clf.student_.module_.layers[0].in_features
+    assert n_inputs == sum(len(b) - 1 for b in expected)
+
+
+def test_bad_architecture(data):
+    X, y = data
+    with pytest.raises(ValueError, match="architecture"):
+        DistilledClassifier(alpha=0, architecture="transformer").fit(X, y)
