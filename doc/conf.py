@@ -107,6 +107,8 @@ numpydoc_xref_aliases = {
     "DistilledClassifier": "sklearn_kd.DistilledClassifier",
     "MLPStudent": "sklearn_kd.MLPStudent",
     "Bunch": "sklearn.utils.Bunch",
+    "skorch.History": "skorch.history.History",
+    "skorch.NeuralNet": "skorch.net.NeuralNet",
 }
 # fmt: off
 numpydoc_xref_ignore = {

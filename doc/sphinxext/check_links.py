@@ -6,7 +6,8 @@ them. As a script, ``python doc/sphinxext/check_links.py doc/_build/html``
 prints them and exits with status 1 if there is any.
 
 A link is internal when it has no scheme and no host: ``href``, ``src`` and
-``srcset`` values of the built pages. Each must name a file of the site and,
+``srcset`` values of the built pages (every ``.html`` file outside
+``_static/``). Each must name a file of the site and,
 when it carries a ``#fragment`` into an HTML page, an ``id`` (or ``<a
 name>``) of that page. Links to other sites are not followed.
 """
@@ -62,7 +63,12 @@ def find_broken_links(site):
         the anchor is missing.
     """
     site = Path(site).resolve()
-    pages = {path: _parse(path) for path in sorted(site.rglob("*.html"))}
+    # Pages of the site, not the HTML templates themes copy into _static/.
+    pages = {
+        path: _parse(path)
+        for path in sorted(site.rglob("*.html"))
+        if path.relative_to(site).parts[0] != "_static"
+    }
     broken = []
     for page, parsed in pages.items():
         for url in parsed.urls:
