@@ -2,11 +2,12 @@
 
 Build with ``make docs`` (``python -m sphinx -W --keep-going -b html doc
 doc/_build/html``). Names from Python, NumPy, SciPy, scikit-learn, PyTorch,
-skorch, joblib and matplotlib link to those projects' documentation
+skorch, joblib, matplotlib, pandas and Dask link to those projects' documentation
 (intersphinx) when their inventories can be fetched. Without a network each
 project falls back to a local inventory in ``_inventories/`` (an empty one
 unless ``_inventories/<name>.inv`` is there), so the build still passes with
-``-W`` and those names render as code.
+``-W`` and those names render as code. The local ``check_links`` extension
+then fails the build on any broken link between the built pages.
 """
 
 import os
