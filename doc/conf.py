@@ -1,8 +1,13 @@
 """Sphinx configuration for the sklearn_kd documentation.
 
 Build with ``make docs`` (``python -m sphinx -W --keep-going -b html doc
-doc/_build/html``). The build needs no network: intersphinx is off unless
-``SKLEARN_KD_INTERSPHINX=1`` is set in the environment.
+doc/_build/html``). Names from Python, NumPy, SciPy, scikit-learn, PyTorch,
+skorch, joblib, matplotlib, pandas and Dask link to those projects' documentation
+(intersphinx) when their inventories can be fetched. Without a network each
+project falls back to a local inventory in ``_inventories/`` (an empty one
+unless ``_inventories/<name>.inv`` is there), so the build still passes with
+``-W`` and those names render as code. The local ``check_links`` extension
+then fails the build on any broken link between the built pages.
 """
 
 import os
@@ -11,6 +16,7 @@ import sys
 from pathlib import Path
 
 import matplotlib
+from docutils import nodes
 
 # Headless plotting for the gallery, before anything imports pyplot.
 matplotlib.use("Agg")
@@ -35,10 +41,13 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    # Local (doc/sphinxext): fails the build on a broken link between pages.
+    "check_links",
 ]
 
 templates_path = ["_templates"]
@@ -72,9 +81,10 @@ numpydoc_attributes_as_param_list = True
 # nitpicky off the others render as code), which also keeps names such as
 # ``(n_features_in_,)`` from being read as reST link targets.
 numpydoc_xref_param_type = True
-# numpydoc's default aliases point to the Python and NumPy inventories
-# (intersphinx); without them, :term:/:ref: targets would warn, so the
-# builtin names are plain references here.
+# numpydoc's default aliases make some names glossary terms (:term:), which
+# warn when the Python and NumPy inventories cannot be fetched; here the
+# builtin names are plain references, which link through intersphinx when
+# it can and render as code otherwise.
 numpydoc_xref_aliases = {
     "array-like": "array-like",
     "array_like": "array_like",
@@ -98,6 +108,8 @@ numpydoc_xref_aliases = {
     "DistilledClassifier": "sklearn_kd.DistilledClassifier",
     "MLPStudent": "sklearn_kd.MLPStudent",
     "Bunch": "sklearn.utils.Bunch",
+    "skorch.History": "skorch.history.History",
+    "skorch.NeuralNet": "skorch.net.NeuralNet",
 }
 # fmt: off
 numpydoc_xref_ignore = {
@@ -110,16 +122,38 @@ numpydoc_xref_ignore = {
 }
 # fmt: on
 
-# -- Optional intersphinx (needs the network, hence off by default) ---------
-if os.environ.get("SKLEARN_KD_INTERSPHINX") == "1":
-    extensions.append("sphinx.ext.intersphinx")
-    intersphinx_mapping = {
-        "python": ("https://docs.python.org/3", None),
-        "numpy": ("https://numpy.org/doc/stable", None),
-        "sklearn": ("https://scikit-learn.org/stable", None),
-        "skorch": ("https://skorch.readthedocs.io/en/stable", None),
-        "torch": ("https://pytorch.org/docs/stable", None),
-    }
+# -- intersphinx -------------------------------------------------------------
+# Each project's inventory is fetched from its site first. Where that fails
+# (no network), intersphinx logs the failure as information, not as a warning,
+# because a second location answers: ``_inventories/<name>.inv`` when one is
+# shipped, else an empty inventory. Unresolved names then render as code;
+# with the network they link.
+INTERSPHINX_SITES = {
+    "python": "https://docs.python.org/3",
+    "numpy": "https://numpy.org/doc/stable",
+    "scipy": "https://docs.scipy.org/doc/scipy",
+    "sklearn": "https://scikit-learn.org/stable",
+    "torch": "https://docs.pytorch.org/docs/stable",
+    "skorch": "https://skorch.readthedocs.io/en/stable",
+    "joblib": "https://joblib.readthedocs.io/en/stable",
+    "matplotlib": "https://matplotlib.org/stable",
+    "pandas": "https://pandas.pydata.org/docs",
+    "dask": "https://docs.dask.org/en/stable",
+}
+INVENTORIES = HERE / "_inventories"
+
+
+def _offline_inventory(name):
+    shipped = INVENTORIES / f"{name}.inv"
+    path = shipped if shipped.is_file() else INVENTORIES / "empty.inv"
+    return str(path.relative_to(HERE))
+
+
+intersphinx_mapping = {
+    name: (url, (None, _offline_inventory(name)))
+    for name, url in INTERSPHINX_SITES.items()
+}
+intersphinx_timeout = 10
 
 # -- sphinx-gallery ---------------------------------------------------------
 sphinx_gallery_conf = {
@@ -134,9 +168,6 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib", "gallery_reset.reset_threads"),
     "doc_module": ("sklearn_kd",),
     "backreferences_dir": "generated/backreferences",
-    # Link sklearn_kd names in code cells to the local API pages only; a URL
-    # for another package would make sphinx-gallery download its index.
-    "reference_url": {"sklearn_kd": None},
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "remove_config_comments": True,
@@ -181,7 +212,25 @@ def _skip_metadata_requests(app, what, name, obj, skip, options):
     return None
 
 
+_THUMBNAIL = re.compile(r"auto_examples/images/thumb/sphx_glr_(\w+)_thumb\.\w+$")
+
+
+def _thumbnail_alt_text(app, doctree, docname):
+    """Give each gallery thumbnail its example's title as alt text.
+
+    sphinx-gallery writes thumbnails with an empty ``alt``.
+    """
+    for image in doctree.findall(nodes.image):
+        match = _THUMBNAIL.search(image.get("uri", ""))
+        if match is None or image.get("alt"):
+            continue
+        title = app.env.titles.get(f"auto_examples/{match[1]}")
+        if title is not None:
+            image["alt"] = f"Thumbnail of the example: {title.astext()}"
+
+
 def setup(app):
+    app.connect("doctree-resolved", _thumbnail_alt_text)
     # After numpydoc (priority 500) has turned the docstring into reST.
     app.connect("autodoc-process-docstring", _quote_shape_names, priority=600)
     app.connect("autodoc-skip-member", _skip_metadata_requests)

@@ -125,15 +125,22 @@ scores.round(3)
 # %%
 # Accuracy per level
 # ------------------
-# Bars are the mean over the three seeds, ticks the individual seeds.
+# Bars are the mean over the three seeds (written on each bar), ticks the
+# individual seeds; the axis starts at zero.
 fig, ax = plt.subplots(figsize=(7, 3.5))
 names = ["hard labels", *LEVELS]
-ax.bar(names, scores[names].mean(), color="C0", alpha=0.7)
+bars = ax.bar(names, scores[names].mean(), color="C0", alpha=0.7)
+ax.bar_label(bars, fmt="%.3f", label_type="center")
 for i, name in enumerate(names):
     ax.plot(np.full(len(scores), i), scores[name], "k_", markersize=12)
 ax.axhline(scores["oracle"].mean(), color="C3", linestyle="--", label="oracle")
-ax.set(ylabel="test accuracy", ylim=(0.4, 0.7))
-ax.legend(loc="lower right")
+ax.set(
+    ylabel="test accuracy",
+    ylim=(0, 1),
+    xlabel="what the student learns from",
+    title="Accuracy of the student per level of knowledge",
+)
+ax.legend(loc="upper left")
 fig.tight_layout()
 plt.show()
 

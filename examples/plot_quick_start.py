@@ -105,7 +105,12 @@ fig, ax = plt.subplots(figsize=(6, 3.5))
 for name, model in [("distilled", student), ("hard labels", baseline)]:
     loss = np.array(model.history_[:, "train_loss"])
     ax.plot(np.arange(1, len(loss) + 1), loss / loss[0], label=name)
-ax.set(xlabel="epoch", ylabel="training loss / first epoch", yscale="log")
+ax.set(
+    xlabel="epoch",
+    ylabel="training loss / first epoch",
+    yscale="log",
+    title="Training loss of the two students",
+)
 ax.legend()
 fig.tight_layout()
 plt.show()

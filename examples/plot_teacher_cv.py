@@ -43,7 +43,8 @@ ax.hist(out_of_fold[rows, y_train], bins=bins, alpha=0.6, label="out-of-fold")
 ax.set(
     yscale="log",
     xlabel="teacher probability of the true class",
-    ylabel="training rows",
+    ylabel="training rows (log scale)",
+    title="The teacher's probability of the true class",
 )
 ax.legend(loc="upper left")
 fig.tight_layout()

@@ -316,8 +316,10 @@ _DIFFICULTY_CONSTRAINTS = {
         "n_subclasses": [Interval(Integral, 1, None, closed="left")],
         "class_similarity": [Interval(Real, 0, 1, closed="left")],
         "sibling_pull": [Interval(Real, 0, 1, closed="left")],
-        **_DIFFICULTY_CONSTRAINTS,
-    },
+    }
+    # A union rather than ``**``: Sphinx cannot parse ``**`` in a decorator's
+    # dict, and its source pages would then lose this module.
+    | _DIFFICULTY_CONSTRAINTS,
     prefer_skip_nested_validation=True,
 )
 def make_hierarchical_classification(
@@ -596,8 +598,8 @@ or None
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "n_features": [Interval(Integral, 1, None, closed="left")],
         "n_classes": [Interval(Integral, 1, None, closed="left")],
-        **_DIFFICULTY_CONSTRAINTS,
-    },
+    }
+    | _DIFFICULTY_CONSTRAINTS,
     prefer_skip_nested_validation=True,
 )
 def make_difficulty_classification(

@@ -328,7 +328,9 @@ def test_noisy_is_deterministic_per_row(blobs):
     X, y = blobs
     noisy = NoisyTeacher(LogisticRegression(), noise=0.5, random_state=0).fit(X, y)
     full = noisy.predict_proba(X)
-    np.testing.assert_array_equal(noisy.predict_proba(X[::-1]), full[::-1])
+    # The inner model's matrix product on reversed (negative-stride) rows may
+    # round differently in the last bit (NumPy < 2.3): equal up to rounding.
+    np.testing.assert_allclose(noisy.predict_proba(X[::-1]), full[::-1], rtol=1e-12)
     np.testing.assert_array_equal(noisy.predict_proba(X[50:60]), full[50:60])
     again = clone(noisy).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(again, full)
