@@ -477,7 +477,9 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         a callback implements ``on_batch_begin`` or ``on_batch_end`` (it may
         read the batch's loss as it goes), skorch's own loop runs instead.
         """
-        if iterator is None or fit_params or self._batch_hooks():
+        if iterator is None:
+            return
+        if fit_params or self._batch_hooks():
             return super().run_single_epoch(
                 iterator, training, prefix, step_fn, **fit_params
             )
