@@ -32,8 +32,6 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import get_len
 
-from . import _fast_step
-
 FEATURES = "X"
 TEACHER = "teacher"
 SAMPLE_WEIGHT = "sample_weight"
@@ -53,6 +51,11 @@ INFERENCE_BATCH_SIZE = 8192
 #: its free memory; otherwise they stay in host memory and each batch is
 #: copied over.
 DEVICE_MEMORY_FRACTION = 0.5
+
+#: A shuffled epoch whose rows take at most this many bytes is gathered in
+#: one operation per tensor and cut into views; larger ones are gathered
+#: batch by batch, so that a fit never holds a second copy of large data.
+EPOCH_GATHER_BYTES = 32 * 2**20
 
 #: Optimisers that accept ``fused=True``; it is asked for when the caller
 #: left ``fused`` and ``foreach`` unset, and dropped if torch refuses it on
@@ -129,6 +132,14 @@ class IndexBatches:
     def __len__(self):
         return math.ceil(self.n_rows / self.batch_size)
 
+    def epoch_bytes(self):
+        """Bytes of one epoch's rows of every tensor."""
+        tensors = list(self.dataset.tensors.values())
+        if self.dataset.y is not None:
+            tensors.append(self.dataset.y)
+        row_bytes = sum(t[:1].nbytes for t in tensors)
+        return row_bytes * self.n_rows
+
     def _take(self, idx):
         if isinstance(idx, slice):
             Xi = {key: value[idx] for key, value in self.dataset.tensors.items()}
@@ -155,6 +166,16 @@ class IndexBatches:
             order = torch.randperm(n).to(self.dataset.device)
             if self.indices is not None:
                 order = self.indices[order]
+            if not self.move and self.epoch_bytes() <= EPOCH_GATHER_BYTES:
+                # small data: gather the epoch's rows once, then slice views
+                tensors, y = self._take(order)
+                for start in range(0, n, bs):
+                    stop = start + bs
+                    yield (
+                        {key: value[start:stop] for key, value in tensors.items()},
+                        None if y is None else y[start:stop],
+                    )
+                return
             for start in range(0, n, bs):
                 yield self._take(order[start : start + bs])
         elif self.indices is None:
@@ -463,7 +484,9 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         self._closure_free = closure_free and not own_grad_hook
         self._fast = None
         if self._closure_free:
-            self._fast = _fast_step.FastStep.build(self.module_, self.criterion_)
+            from ._fast_step import FastStep  # it builds on this module's names
+
+            self._fast = FastStep.build(self.module_, self.criterion_)
 
     def on_train_end(self, net, **kwargs):
         super().on_train_end(net, **kwargs)
@@ -483,12 +506,24 @@ class DistillationNet(ClassifierMixin, NeuralNet):
             return super().run_single_epoch(
                 iterator, training, prefix, step_fn, **fit_params
             )
-        losses, sizes = [], []
-        for batch in iterator:
-            step = step_fn(batch)
-            losses.append(step["loss"].detach())
-            sizes.append(_batch_len(batch[0]))
-        values = torch.stack(losses).tolist() if losses else []
+        fast = self.__dict__.get("_fast") if training else None
+        if fast is not None and step_fn == self.train_step:
+            # the closed-form step writes each batch loss's parts to a row
+            # of one buffer; the losses are assembled once, at the end
+            parts = torch.zeros((len(iterator), 4), device=self.device)
+            sizes = []
+            for i, batch in enumerate(iterator):
+                fast.step(batch, components=parts[i])
+                self.optimizer_.step()
+                sizes.append(_batch_len(batch[0]))
+            values = fast.losses(parts[: len(sizes)], sizes).tolist()
+        else:
+            losses, sizes = [], []
+            for batch in iterator:
+                step = step_fn(batch)
+                losses.append(step["loss"].detach())
+                sizes.append(_batch_len(batch[0]))
+            values = torch.stack(losses).tolist() if losses else []
         history = self.history
         for value, size in zip(values, sizes):
             history.new_batch()

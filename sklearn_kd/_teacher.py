@@ -241,8 +241,7 @@ def soften_targets(
         for start in range(0, n_samples, chunk_rows):
             block = slice(start, start + chunk_rows)
             q = torch.softmax(
-                torch.log(torch.as_tensor(proba[block], dtype=dtype))
-                / temperature,
+                torch.log(torch.as_tensor(proba[block], dtype=dtype)) / temperature,
                 dim=1,
             )
             y_block = y_all[block]

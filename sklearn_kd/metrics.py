@@ -289,9 +289,7 @@ def expected_calibration_error(
     if isinstance(n_bins, bool) or not isinstance(n_bins, Integral) or n_bins < 1:
         raise ValueError(f"n_bins must be an integer >= 1; got {n_bins!r}.")
     if strategy not in _STRATEGIES:
-        raise ValueError(
-            f"strategy must be one of {_STRATEGIES}; got {strategy!r}."
-        )
+        raise ValueError(f"strategy must be one of {_STRATEGIES}; got {strategy!r}.")
     confidence, correct = _top_label(y_true, y_prob, labels)
     weights = _check_weights(sample_weight, len(confidence))
     levels = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]

@@ -97,9 +97,12 @@ def test_closed_form_step_equals_autograd(
     )
     for param, grad in zip(module.parameters(), want):
         torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
-    # a second step writes into the same gradient buffers
+    # a second step writes into the same gradient buffers, and the loss
+    # assembled from its parts (as the epoch loop does) is the same
     buffers = [p.grad for p in module.parameters()]
-    fast.step((Xi, y))
+    parts = torch.zeros((1, 4))
+    assert fast.step((Xi, y), components=parts[0])["loss"] is None or weights
+    torch.testing.assert_close(fast.losses(parts, [N])[0], loss, rtol=1e-5, atol=1e-6)
     assert all(p.grad is b for p, b in zip(module.parameters(), buffers))
     for param, grad in zip(module.parameters(), want):
         torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
