@@ -290,7 +290,13 @@ class DistillationNet(ClassifierMixin, NeuralNet):
     def classes_(self):
         if self.classes is not None:
             return np.asarray(self.classes)
-        return self.__dict__["classes_inferred_"]
+        try:
+            return self.__dict__["classes_inferred_"]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__} has no classes_ before fit when built "
+                "without classes."
+            ) from None
 
     def predict(self, X):
         """Most probable class index of each row."""

@@ -365,3 +365,113 @@ def test_epoch_log_keeps_colour_codes_on_a_terminal(monkeypatch):
     assert "\x1b[" in lines[0]
     monkeypatch.setattr(PlainPrintLog, "_terminal", lambda self: False)
     assert "\x1b[" not in log.table(row)
+
+
+# -- through the estimator ----------------------------------------------------
+from sklearn.base import clone  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+
+from sklearn_kd import DistilledClassifier  # noqa: E402
+
+
+def _estimator_data():
+    X, y = _inputs(n=90)
+    return X[FEATURES], y, X[TEACHER]
+
+
+def _estimator(**params):
+    base = dict(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
+    return DistilledClassifier(**{**base, **params})
+
+
+def test_estimator_epoch_scoring_with_scorer_strings_on_train_and_valid():
+    X, y, q = _estimator_data()
+    clf = _estimator(
+        early_stopping=True,
+        validation_fraction=0.3,
+        n_iter_no_change=None,
+        callbacks=[
+            EpochScoring("accuracy", on_train=True, name="train_acc"),
+            EpochScoring("neg_log_loss", name="valid_nll"),
+        ],
+    ).fit(X, y, teacher_proba=q)
+    acc = np.array(clf.history_[:, "train_acc"])
+    nll = np.array(clf.history_[:, "valid_nll"])
+    assert ((acc >= 0) & (acc <= 1)).all()
+    assert (np.isfinite(nll) & (nll < 0)).all()
+
+
+def test_estimator_optimizer_arguments_reach_the_optimizer_and_survive_clone():
+    X, y, q = _estimator_data()
+    sgd = functools.partial(torch.optim.SGD, momentum=0.9, nesterov=True)
+    clf = _estimator(optimizer=sgd, lr=0.05)
+    twin = clone(clf)
+    assert twin.optimizer.func is torch.optim.SGD
+    assert twin.optimizer.keywords == {"momentum": 0.9, "nesterov": True}
+    twin.fit(X, y, teacher_proba=q)
+    defaults = twin.student_.optimizer_.defaults
+    assert defaults["momentum"] == 0.9 and defaults["nesterov"] is True
+    assert _estimator().fit(X, y, teacher_proba=q).student_.optimizer_.defaults["fused"]
+
+
+def test_estimator_optimizer_arguments_are_grid_searchable():
+    X, y, q = _estimator_data()
+    grid = [functools.partial(torch.optim.SGD, momentum=m) for m in (0.0, 0.9)]
+    search = GridSearchCV(
+        _estimator(alpha=0.0, max_epochs=2), {"optimizer": grid}, cv=2
+    ).fit(X, y)
+    assert search.best_estimator_.optimizer.func is torch.optim.SGD
+
+
+@pytest.mark.parametrize("key", ["optimizer__momentum", "module__width"])
+def test_estimator_nested_optimizer_or_module_parameters_are_a_clear_error(key):
+    with pytest.raises(ValueError, match=f"{key}.*functools.partial"):
+        _estimator().set_params(**{key: 0.9})
+
+
+def test_estimator_refuses_partials_of_non_optimizers_and_non_callbacks():
+    X, y, q = _estimator_data()
+    with pytest.raises(TypeError, match="functools.partial must wrap"):
+        _estimator(optimizer=functools.partial(len)).fit(X, y, teacher_proba=q)
+    with pytest.raises(TypeError, match="skorch callbacks"):
+        _estimator(callbacks=[object()]).fit(X, y, teacher_proba=q)
+
+
+class _ThreadRecorder(Callback):
+    def initialize(self):
+        self.threads = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.threads.append(torch.get_num_threads())
+
+
+@pytest.mark.parametrize("n_threads, expected", [(None, 1), (2, 2)])
+def test_estimator_thread_policy_is_scoped_to_fit_and_predict(
+    n_threads, expected, monkeypatch
+):
+    X, y, q = _estimator_data()
+    before = torch.get_num_threads()
+    clf = _estimator(
+        n_threads=n_threads, callbacks=[("threads", _ThreadRecorder())]
+    ).fit(X, y, teacher_proba=q)
+    assert set(dict(clf.student_.callbacks_)["threads"].threads) == {expected}
+    assert torch.get_num_threads() == before
+    seen = []
+    forward = type(clf.student_).forward
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(clf.student_), "forward", spy)
+    clf.predict_proba(X)
+    assert seen == [expected]
+    assert torch.get_num_threads() == before
+
+
+def test_estimator_verbose_log_has_no_colour_codes_off_a_terminal(capsys):
+    X, y, q = _estimator_data()
+    _estimator(verbose=1, n_iter_no_change=1, tol=10.0).fit(X, y, teacher_proba=q)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "\x1b[" not in out
