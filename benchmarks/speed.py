@@ -445,7 +445,7 @@ def side_by_side(
     threads=(1, 2),
     repeats=5,
     memory_rows=500_000,
-    growth_n=(6250, 12_500, 25_000, 50_000),
+    growth_n=(12_500, 25_000, 50_000),
     growth_classes=(5, 20, 80, 320),
 ):
     """The whole experiment; returns a JSON-ready dict."""
@@ -599,7 +599,7 @@ def figure(results):
         S = SCENARIOS[name]
         ax.set_title(f"{S['n_samples']:,} x {S['n_features']}, {S['epochs']} epochs")
         ax.set_xlim(left=0)
-    axes[0].legend(loc="lower right")
+    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     axes[1].set_yticklabels([])
     ax = axes[2]
     growth = timing[threads[0]]["growth"]
@@ -625,7 +625,7 @@ def figure(results):
     ax.set_xlabel("rows or classes, relative to the smallest")
     ax.set_ylabel("seconds per epoch")
     ax.set_title(f"Growth at {threads[0]} thread(s)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
 
