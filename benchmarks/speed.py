@@ -447,6 +447,7 @@ def side_by_side(
     memory_rows=500_000,
     growth_n=(12_500, 25_000, 50_000),
     growth_classes=(5, 20, 80, 320),
+    checkpoint=None,
 ):
     """The whole experiment; returns a JSON-ready dict."""
     from .stats import loglog_slope
@@ -466,6 +467,9 @@ def side_by_side(
         results["timing"][t] = _run_python(
             ["--timing-worker", json.dumps(spec)], t, timeout=3600
         )
+        if checkpoint is not None:  # a long run keeps what it measured
+            with open(checkpoint, "w") as f:
+                json.dump(results, f, indent=1)
     growth = results["timing"][threads[0]]["growth"]
     for axis in ("n_samples", "n_classes"):
         for method in ("distilled", "plain_kd_fused"):
@@ -639,8 +643,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--memory-rows", type=int, default=500_000)
     args = parser.parse_args(argv)
+    os.makedirs(args.output, exist_ok=True)
     results = side_by_side(
-        threads=tuple(args.threads), repeats=args.repeats, memory_rows=args.memory_rows
+        checkpoint=os.path.join(args.output, "speed.partial.json"),
+        threads=tuple(args.threads),
+        repeats=args.repeats,
+        memory_rows=args.memory_rows,
     )
     for m in results["memory"].values():
         m["n_samples"] = args.memory_rows
