@@ -629,7 +629,12 @@ def figure(results):
     ax.set_xlabel("rows or classes, relative to the smallest")
     ax.set_ylabel("seconds per epoch")
     ax.set_title(f"Growth at {threads[0]} thread(s)")
-    ax.legend(fontsize=7, loc="upper left")
+    if ax.get_lines():
+        ax.legend(fontsize=7, loc="upper left")
+    else:
+        ax.text(
+            0.5, 0.5, "not measured in this run", ha="center", transform=ax.transAxes
+        )
     fig.tight_layout()
     return fig
 
