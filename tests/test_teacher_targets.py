@@ -100,3 +100,48 @@ def test_diagnostics_alone_match_those_built_with_the_targets(teacher):
     assert none is None
     for key in alone.keys() - {"weight_at"}:
         np.testing.assert_array_equal(alone[key], with_targets[key])
+
+
+def test_teacher_probabilities_returns_them_with_their_statistics(teacher):
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_kd._teacher_targets import teacher_probabilities
+
+    proba, y = teacher
+    before = proba.copy()
+    kwargs = dict(temperature=2.0, alpha=0.4)
+    assert teacher_probabilities(None, None, y, y, np.arange(7), **kwargs) is None
+    given = teacher_probabilities(
+        None, None, y, y, np.arange(7), proba=proba, **kwargs
+    )
+    assert given.teacher is None and given.proba is proba
+    np.testing.assert_array_equal(proba, before)
+    whole = teacher_diagnostics(soften(proba, 2.0).numpy(), y, alpha=0.4).summary
+    np.testing.assert_allclose(
+        given.stats.mean_confidence, whole.mean_confidence, rtol=1e-12
+    )
+
+    X = np.random.default_rng(1).normal(size=(len(y), 3))
+    estimator = LogisticRegression()
+    fitted = teacher_probabilities(estimator, X, y, y, np.arange(7), **kwargs)
+    assert fitted.teacher is not estimator and not hasattr(estimator, "coef_")
+    np.testing.assert_array_equal(fitted.proba, fitted.teacher.predict_proba(X))
+
+
+@pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
+def test_training_targets_keep_one_level_of_the_softened_teacher(teacher, level):
+    from sklearn_kd._teacher_targets import training_targets
+    from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
+
+    proba, y = teacher
+    targets, params = training_targets(proba, y, knowledge=level, temperature=2.0)
+    q_T = soften(proba, 2.0).numpy()
+    if level == "full":
+        assert params is None
+        expected = q_T
+    else:
+        params_expected = fit_knowledge(q_T, y, 7)
+        assert params.confidence == pytest.approx(params_expected.confidence)
+        expected = apply_knowledge(q_T, y, level, params_expected)
+    assert targets.q_T.dtype == np.float32
+    np.testing.assert_allclose(targets.q_T, expected, rtol=1e-6, atol=1e-7)
