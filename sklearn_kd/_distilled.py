@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import os
 import sys
@@ -52,6 +53,7 @@ from torch import nn
 from ._doc_links import DocLinkMixin
 from ._net import (
     FEATURES,
+    INFERENCE_BATCH_SIZE,
     NEG_ENTROPY,
     REST,
     SAMPLE_WEIGHT,
@@ -60,6 +62,7 @@ from ._net import (
     TOPK_INDEX,
     DistillationNet,
     FiniteLossGuard,
+    optimizer_class,
 )
 from ._student import (
     ACTIVATIONS,
@@ -86,6 +89,7 @@ from ._transfer import (
     labelled_mask,
     teacher_label,
 )
+from ._threads import SMALL_WORK, thread_scope
 from ._validation import KNOWLEDGE_LEVELS, LOSSES
 from .diagnostics import is_overconfident
 from .losses import DistillationLoss
@@ -117,6 +121,27 @@ FITTED_ATTRIBUTES = (
 _INTERNAL_PACKAGES = tuple(
     os.path.dirname(module.__file__) + os.sep for module in (sklearn, joblib)
 ) + (os.path.dirname(__file__) + os.sep,)
+
+
+def _native_threads(fit):
+    """Run ``fit`` under an explicit ``n_threads`` for every thread pool.
+
+    With an integer ``n_threads`` the teacher's OpenMP and BLAS pools are
+    capped too (see :mod:`sklearn_kd._threads`); with None nothing changes
+    here, and the student's torch threads are chosen around its training.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        with thread_scope(self.n_threads, SMALL_WORK, native=True):
+            return fit(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _student_work(module, rows):
+    """Multiply-adds of one pass of ``rows`` rows: rows times the weights."""
+    return int(rows) * sum(p.numel() for p in module.parameters())
 
 
 def _check_class(value, base, name):
@@ -214,9 +239,13 @@ class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     lr : float, default=1e-3
         Learning rate.
 
-    optimizer : {"adam", "adamw", "sgd"} or torch.optim.Optimizer class, \
-default="adam"
-        The optimiser.
+    optimizer : {"adam", "adamw", "sgd"}, torch.optim.Optimizer class or \
+functools.partial of one, default="adam"
+        The optimiser. Its arguments go in a :func:`functools.partial`, which
+        ``clone`` and ``GridSearchCV`` keep, e.g.
+        ``functools.partial(torch.optim.SGD, momentum=0.9, nesterov=True)``.
+        Adam and AdamW use torch's fused kernel where the device supports
+        it, unless the partial sets ``fused`` or ``foreach``.
 
     weight_decay : float, default=0.0
         L2 penalty passed to the optimiser.
@@ -305,8 +334,20 @@ default=None
         Seeds weight initialisation, shuffling and the validation split.
         The global torch RNG is left untouched.
 
+    n_threads : int or None, default=None
+        torch threads used by ``fit`` and the predict methods. None chooses
+        from the size of the work: one thread for small networks and
+        batches (faster, and safe on a busy machine), otherwise the threads
+        torch may use in this process, which respects ``OMP_NUM_THREADS``,
+        threadpoolctl and joblib's per-worker limits under
+        ``GridSearchCV(n_jobs=...)``. An integer asks for that many, and
+        also caps the teacher's OpenMP and BLAS threads during ``fit``. The
+        process's torch setting is restored afterwards. See
+        :ref:`threads`.
+
     verbose : int, default=0
-        0 is silent; 1 prints skorch's per-epoch table.
+        0 is silent; 1 prints skorch's per-epoch table (plain text unless
+        printed to a terminal).
 
     Attributes
     ----------
@@ -388,7 +429,7 @@ default=None
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type, functools.partial],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -409,6 +450,7 @@ default=None
         "n_bins": [Interval(Integral, 2, None, closed="left")],
         "unlabelled": [None, Integral, str],
         "random_state": ["random_state"],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
     }
 
@@ -447,6 +489,7 @@ default=None
         n_bins=16,
         unlabelled=-1,
         random_state=None,
+        n_threads=None,
         verbose=0,
     ):
         self.teacher = teacher
@@ -481,10 +524,34 @@ default=None
         self.n_bins = n_bins
         self.unlabelled = unlabelled
         self.random_state = random_state
+        self.n_threads = n_threads
         self.verbose = verbose
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator.
+
+        ``optimizer__<arg>`` and ``module__<arg>`` are not parameters: give
+        optimizer arguments with ``optimizer=functools.partial(...)`` and
+        module arguments through a module class or instance.
+        """
+        for key in params:
+            name, sep, arg = key.partition("__")
+            if sep and name in ("optimizer", "module"):
+                hint = (
+                    "functools.partial(torch.optim.SGD, momentum=0.9)"
+                    if name == "optimizer"
+                    else "functools.partial(MyModule, width=64) or an instance"
+                )
+                raise ValueError(
+                    f"{key} is not a parameter of {type(self).__name__}: "
+                    f"{name} arguments are given with {name}={hint}, which "
+                    f"clone and GridSearchCV keep; got {key}={params[key]!r}."
+                )
+        return super().set_params(**params)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=False)
+    @_native_threads
     def fit(self, X, y, teacher_proba=None, sample_weight=None, **fit_params):
         """Fit the teacher (unless frozen or precomputed), then the student.
 
@@ -625,11 +692,14 @@ default=None
             seed=seed,
             y_idx=y_idx,
             extra_callbacks=extra_callbacks,
+            n_classes=len(data.classes),
         )
+        work = _student_work(module, student.batch_size)
         try:
-            with torch.random.fork_rng(devices=rng_devices):
-                torch.manual_seed(seed)
-                student.fit(inputs, y_idx)
+            with thread_scope(self.n_threads, work):
+                with torch.random.fork_rng(devices=rng_devices):
+                    torch.manual_seed(seed)
+                    student.fit(inputs, y_idx)
         finally:
             # 6. every fitted attribute, in one place; also when training
             # stops with an error, so that the half-trained student can be
@@ -709,7 +779,13 @@ default=None
         if self.module is None:
             hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         _check_class(self.module, nn.Module, "module")
-        _check_class(self.optimizer, torch.optim.Optimizer, "optimizer")
+        optimizer = optimizer_class(self.optimizer)
+        if optimizer is not self.optimizer and not inspect.isclass(optimizer):
+            raise TypeError(
+                "optimizer given as a functools.partial must wrap a "
+                f"torch.optim.Optimizer subclass; got {self.optimizer!r}."
+            )
+        _check_class(optimizer, torch.optim.Optimizer, "optimizer")
         if self.early_stopping:
             self._check_validation_split(np.bincount(y_lab_idx(data)))
         self._check_label_free_rows(data)
@@ -929,7 +1005,11 @@ default=None
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         _check_float32_range(X)
-        logits = self.student_.forward(X.astype(np.float32, copy=False), device="cpu")
+        work = _student_work(self.student_.module_, min(len(X), INFERENCE_BATCH_SIZE))
+        with thread_scope(getattr(self, "n_threads", None), work):
+            logits = self.student_.forward(
+                X.astype(np.float32, copy=False), device="cpu"
+            )
         logits = logits.detach().numpy().astype(np.float64)
         bad = ~np.isfinite(logits).all(axis=1)
         if bad.any():
@@ -1085,6 +1165,7 @@ def build_student_net(
     seed=None,
     y_idx=None,
     extra_callbacks=(),
+    n_classes=None,
 ):
     """The skorch net that trains ``module`` with a DistilledClassifier's
     parameters ``params`` (its ``get_params()``), unfitted.
@@ -1105,6 +1186,8 @@ def build_student_net(
         validation split is drawn from the labelled rows only.
     extra_callbacks : sequence of (name, callback), default=()
         Callbacks of the fit itself (e.g. regenerating the transfer set).
+    n_classes : int, default=None
+        Number of classes: the net's ``classes_`` are their indices.
     """
     verbose = params["verbose"]
     optimizer = params["optimizer"]
@@ -1160,7 +1243,7 @@ def build_student_net(
         callbacks=callbacks,
         device=str(device),
         verbose=verbose,
-        predict_nonlinearity=None,
+        classes=None if n_classes is None else np.arange(n_classes),
     )
     if not verbose:
         net.set_params(callbacks__print_log=None)

@@ -1,24 +1,36 @@
 """The skorch network that trains a student against teacher targets.
 
 skorch stays the engine (``fit_loop``, callbacks, history, validation
-split); only its documented seams are overridden:
+split); only its public methods are overridden:
 
 - ``get_dataset`` builds the tensors once and moves them to the device once;
 - ``get_iterator`` batches them by index slicing instead of a per-row
   ``Dataset``/``DataLoader`` round trip;
 - ``infer`` feeds only the features to the module; the teacher targets and
   sample weights travel beside them in the batch dict;
-- ``get_loss`` hands those targets to the distillation criterion.
+- ``get_loss`` hands those targets to the distillation criterion;
+- ``initialize_optimizer`` asks for torch's fused Adam/AdamW kernels;
+- ``notify`` calls only the callbacks that implement a hook;
+- ``run_single_epoch`` keeps the batch losses on the device and writes them
+  to the history once per epoch, when no callback watches single batches;
+- ``train_step`` runs the default student's closed-form step (see
+  :mod:`sklearn_kd._fast_step`) when the module, loss and optimiser allow it,
+  and skorch's autograd step otherwise.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
+import sys
 
 import numpy as np
 import torch
+from sklearn.base import ClassifierMixin
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
+from skorch.dataset import get_len
 
 FEATURES = "X"
 TEACHER = "teacher"
@@ -40,6 +52,31 @@ INFERENCE_BATCH_SIZE = 8192
 #: copied over.
 DEVICE_MEMORY_FRACTION = 0.5
 
+#: A shuffled epoch whose rows take at most this many bytes is gathered in
+#: one operation per tensor and cut into views; larger ones are gathered
+#: batch by batch, so that a fit never holds a second copy of large data.
+EPOCH_GATHER_BYTES = 32 * 2**20
+
+#: Optimisers that accept ``fused=True``; it is asked for when the caller
+#: left ``fused`` and ``foreach`` unset, and dropped if torch refuses it on
+#: the device.
+FUSABLE_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
+
+#: Optimisers whose ``step`` needs no closure: training steps skip skorch's
+#: closure round trip for them.
+CLOSURE_FREE_OPTIMIZERS = (
+    torch.optim.Adam,
+    torch.optim.AdamW,
+    torch.optim.SGD,
+    torch.optim.RMSprop,
+    torch.optim.Adagrad,
+)
+
+#: The iterator parameters the index batches honour.
+ITERATOR_PARAMS = {"iterator_train": {"shuffle"}, "iterator_valid": set()}
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
 
 def storage_device(device, n_bytes, training):
     """Where a dataset's tensors live: on ``device`` when they fit.
@@ -57,7 +94,11 @@ def storage_device(device, n_bytes, training):
 
 
 class TensorDictDataset(torch.utils.data.Dataset):
-    """Named tensors of equal length plus the hard labels, held on a device."""
+    """Named tensors of equal length plus the hard labels, held on a device.
+
+    Only :class:`IndexBatches` reads it, by gathering whole batches; it has
+    no per-row access.
+    """
 
     def __init__(self, tensors, y=None):
         self.tensors = tensors
@@ -68,11 +109,6 @@ class TensorDictDataset(torch.utils.data.Dataset):
 
     def __len__(self):
         return self.n_rows
-
-    def __getitem__(self, i):
-        Xi = {key: value[i] for key, value in self.tensors.items()}
-        yi = self.y[i] if self.y is not None else torch.empty(0)
-        return Xi, yi
 
 
 class IndexBatches:
@@ -95,6 +131,14 @@ class IndexBatches:
 
     def __len__(self):
         return math.ceil(self.n_rows / self.batch_size)
+
+    def epoch_bytes(self):
+        """Bytes of one epoch's rows of every tensor."""
+        tensors = list(self.dataset.tensors.values())
+        if self.dataset.y is not None:
+            tensors.append(self.dataset.y)
+        row_bytes = sum(t[:1].nbytes for t in tensors)
+        return row_bytes * self.n_rows
 
     def _take(self, idx):
         if isinstance(idx, slice):
@@ -122,6 +166,16 @@ class IndexBatches:
             order = torch.randperm(n).to(self.dataset.device)
             if self.indices is not None:
                 order = self.indices[order]
+            if not self.move and self.epoch_bytes() <= EPOCH_GATHER_BYTES:
+                # small data: gather the epoch's rows once, then slice views
+                tensors, y = self._take(order)
+                for start in range(0, n, bs):
+                    stop = start + bs
+                    yield (
+                        {key: value[start:stop] for key, value in tensors.items()},
+                        None if y is None else y[start:stop],
+                    )
+                return
             for start in range(0, n, bs):
                 yield self._take(order[start : start + bs])
         elif self.indices is None:
@@ -132,15 +186,37 @@ class IndexBatches:
                 yield self._take(self.indices[start : start + bs])
 
 
-#: Optimisers whose ``step`` needs no closure: training steps skip skorch's
-#: closure round trip for them.
-CLOSURE_FREE_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
+def implements(callback, method_name):
+    """Whether ``callback`` does something in the hook ``method_name``.
+
+    True when its class overrides the no-op :class:`skorch.callbacks.Callback`
+    method or a function was attached to the instance itself.
+    """
+    method = getattr(callback, method_name, None)
+    if method is None:
+        return False
+    function = getattr(method, "__func__", method)
+    return function is not getattr(Callback, method_name, None)
 
 
-def _implements(callback, method_name):
-    """Whether ``callback`` overrides the no-op hook ``method_name``."""
-    method = getattr(type(callback), method_name, None)
-    return method is not None and method is not getattr(Callback, method_name, None)
+def optimizer_class(optimizer):
+    """The class behind ``optimizer``, looking through ``functools.partial``."""
+    while isinstance(optimizer, functools.partial):
+        optimizer = optimizer.func
+    return optimizer
+
+
+def _partial_keywords(optimizer):
+    keywords = {}
+    while isinstance(optimizer, functools.partial):
+        keywords = {**optimizer.keywords, **keywords}
+        optimizer = optimizer.func
+    return keywords
+
+
+def softmax_rows(logits):
+    """The student's probabilities: softmax over the last axis."""
+    return torch.softmax(logits, dim=-1)
 
 
 class FiniteLossGuard(Callback):
@@ -158,15 +234,75 @@ class FiniteLossGuard(Callback):
                 )
 
 
-class DistillationNet(NeuralNet):
+class PlainPrintLog(PrintLog):
+    """skorch's epoch table, with its colour codes only on a terminal.
+
+    Written to a file or a pipe (a log), the table is plain text.
+    """
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not self._terminal():
+            text = _ANSI.sub("", text)
+        return text
+
+    def _terminal(self):
+        if self.sink is not print:
+            return False
+        isatty = getattr(sys.stdout, "isatty", None)
+        return bool(isatty and isatty())
+
+
+class DistillationNet(ClassifierMixin, NeuralNet):
     """skorch ``NeuralNet`` whose batches carry teacher targets.
 
     ``X`` passed to ``fit`` is a dict with the features under ``"X"``, the
     softened teacher ``q_T`` under ``"teacher"`` and optionally
     ``"sample_weight"``; ``y`` holds the hard labels as class indices.
     A plain array is accepted for prediction.
+
+    Like skorch's ``NeuralNetClassifier``, ``predict_proba`` returns class
+    probabilities (``predict_nonlinearity`` is a softmax by default) and
+    ``predict`` the most probable class index, so every scikit-learn scorer
+    works in :class:`skorch.callbacks.EpochScoring`. ``classes`` are the
+    class indices (``0 .. n_classes - 1``); ``None`` takes those in ``y``.
     """
 
+    def __init__(
+        self,
+        module,
+        *args,
+        criterion=None,
+        classes=None,
+        predict_nonlinearity=softmax_rows,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            *args,
+            criterion=criterion,
+            predict_nonlinearity=predict_nonlinearity,
+            **kwargs,
+        )
+        self.classes = classes
+
+    @property
+    def classes_(self):
+        if self.classes is not None:
+            return np.asarray(self.classes)
+        try:
+            return self.__dict__["classes_inferred_"]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__} has no classes_ before fit when built "
+                "without classes."
+            ) from None
+
+    def predict(self, X):
+        """Most probable class index of each row."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    # -- data -------------------------------------------------------------
     def _to_tensors(self, X, y):
         """Tensors built once: on the device when they fit, else on the host.
 
@@ -199,6 +335,48 @@ class DistillationNet(NeuralNet):
         y_t = None if y_np is None else torch.as_tensor(y_np, device=device)
         return tensors, y_t
 
+    def fit(self, X, y=None, **fit_params):
+        if y is not None and self.classes is None:
+            self.classes_inferred_ = np.unique(np.asarray(y))
+        return super().fit(X, y, **fit_params)
+
+    def check_data(self, X, y):
+        super().check_data(X, y)
+        self._check_iterator_params()
+
+    def _check_iterator_params(self):
+        """Refuse skorch iterator and dataset settings that are not honoured.
+
+        The batches are gathered by index from tensors (no ``DataLoader``,
+        no ``Dataset`` class), so only ``iterator_train__shuffle`` has a
+        meaning here; anything else would be silently ignored.
+        """
+        params = self.get_params(deep=False)
+        for key in sorted(params):
+            prefix, sep, name = key.partition("__")
+            if not sep:
+                continue
+            if prefix in ITERATOR_PARAMS and name not in ITERATOR_PARAMS[prefix]:
+                allowed = sorted(f"{prefix}__{n}" for n in ITERATOR_PARAMS[prefix])
+                raise ValueError(
+                    f"{key} is not supported: this network gathers its batches "
+                    "from in-memory tensors, without a torch DataLoader. "
+                    f"Supported {prefix} parameters: {allowed or 'none'}; "
+                    f"got {key}={params[key]!r}."
+                )
+            if prefix == "dataset":
+                raise ValueError(
+                    f"{key} is not supported: the training data are held as "
+                    f"tensors, not a skorch Dataset; got {key}={params[key]!r}."
+                )
+        for name in ("iterator_train", "iterator_valid"):
+            if params[name] is not torch.utils.data.DataLoader:
+                raise ValueError(
+                    f"{name} cannot be replaced: batches are gathered by index "
+                    "from in-memory tensors; got "
+                    f"{name}={params[name]!r}."
+                )
+
     def get_dataset(self, X, y=None):
         if isinstance(X, torch.utils.data.Dataset):
             return X
@@ -219,63 +397,170 @@ class DistillationNet(NeuralNet):
             return super().get_iterator(dataset, training=training)
         n = len(base) if indices is None else len(indices)
         batch_size = self.batch_size if self.batch_size != -1 else n
-        if not training:
+        shuffle = False
+        if training:
+            shuffle = bool(self.get_params_for("iterator_train").get("shuffle", True))
+        else:
             batch_size = max(batch_size, INFERENCE_BATCH_SIZE)
         return IndexBatches(
-            base, indices, max(1, min(batch_size, n)), training, self.device
+            base, indices, max(1, min(batch_size, n)), shuffle, self.device
         )
 
-    # -- per-batch overhead -------------------------------------------------
-    # skorch calls every callback's hook for every batch and routes each step
-    # through an optimizer closure. Both are kept where they matter (a
-    # callback that implements the hook, an optimizer that needs a closure)
-    # and skipped otherwise; results are identical.
+    # -- optimiser ----------------------------------------------------------
+    def initialize_optimizer(self, triggered_directly=None):
+        """Build the optimiser, with torch's fused kernels for Adam/AdamW.
 
+        ``fused=True`` is added when neither ``fused`` nor ``foreach`` was
+        given (as ``optimizer__fused``/``optimizer__foreach`` or in a
+        ``functools.partial``) and torch supports it for these parameters on
+        this device; otherwise the optimiser is built as skorch would.
+        """
+        if triggered_directly is not None:  # skorch's deprecated argument
+            return super().initialize_optimizer(triggered_directly)
+        named_parameters = self.get_all_learnable_params()
+        args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
+        chosen = {**_partial_keywords(self.optimizer), **kwargs}
+        fuse = (
+            issubclass_safe(optimizer_class(self.optimizer), FUSABLE_OPTIMIZERS)
+            and chosen.get("fused") is None
+            and chosen.get("foreach") is None
+            and not chosen.get("differentiable", False)
+        )
+        self.optimizer_ = None
+        if fuse:
+            try:
+                self.optimizer_ = self.optimizer(*args, **kwargs, fused=True)
+            except (RuntimeError, ValueError, TypeError):
+                self.optimizer_ = None  # not on this device or dtype
+        if self.optimizer_ is None:
+            args, kwargs = self.get_params_for_optimizer(
+                "optimizer", self.get_all_learnable_params()
+            )
+            self.optimizer_ = self.optimizer(*args, **kwargs)
+        return self
+
+    # -- callbacks: only those that implement a hook are called ----------
     def initialize_callbacks(self):
+        for item in self.callbacks or []:
+            callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+            is_class = isinstance(callback, type) and issubclass(callback, Callback)
+            if not (is_class or isinstance(callback, Callback)):
+                raise TypeError(
+                    "callbacks must be skorch callbacks (instances or "
+                    "subclasses of skorch.callbacks.Callback), optionally as "
+                    f"(name, callback) tuples; got {item!r}."
+                )
         super().initialize_callbacks()
-        self._hooked_callbacks = {}
+        self._hooked = {}
         return self
 
     def notify(self, method_name, **cb_kwargs):
         getattr(self, method_name)(self, **cb_kwargs)
-        hooked = self.__dict__.get("_hooked_callbacks")
-        if hooked is None:
-            hooked = self._hooked_callbacks = {}
+        for cb in self._callbacks_with(method_name):
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def _callbacks_with(self, method_name):
+        hooked = self.__dict__.setdefault("_hooked", {})
+        if method_name == "on_train_begin":
+            hooked.clear()  # hooks attached since the last fit count too
         callbacks = hooked.get(method_name)
         if callbacks is None:
             callbacks = hooked[method_name] = [
-                cb for _, cb in self.callbacks_ if _implements(cb, method_name)
+                cb for _, cb in self.callbacks_ if implements(cb, method_name)
             ]
-        for cb in callbacks:
-            getattr(cb, method_name)(self, **cb_kwargs)
+        return callbacks
 
-    def _set_training(self, training=True):
-        # skorch switches every module's mode before every batch; the
-        # recursive ``Module.train`` costs about 5 % of a small MLP's step, so
-        # switch only when the top-level mode differs.
-        for name in self._modules + self._criteria:
-            module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and module.training != training:
-                return super()._set_training(training)
-        return None
+    def _batch_hooks(self):
+        """Whether anything must run around each single batch."""
+        own = type(self)
+        return (
+            own.on_batch_begin is not NeuralNet.on_batch_begin
+            or own.on_batch_end is not NeuralNet.on_batch_end
+            or bool(self._callbacks_with("on_batch_begin"))
+            or bool(self._callbacks_with("on_batch_end"))
+        )
 
+    # -- the epoch loop -----------------------------------------------------
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
-        self._lean_step = self._lean_step_possible()
+        closure_free = issubclass_safe(
+            optimizer_class(type(self.optimizer_)), CLOSURE_FREE_OPTIMIZERS
+        ) and not self._callbacks_with("on_grad_computed")
+        own_grad_hook = type(self).on_grad_computed is not NeuralNet.on_grad_computed
+        self._closure_free = closure_free and not own_grad_hook
+        self._fast = None
+        y = kwargs.get("y")
+        # rows without a hard label (negative index, which cross-entropy
+        # ignores) need autograd's ignore_index: the closed-form step gathers
+        # every row's label
+        unlabelled_rows = y is not None and bool((np.asarray(y) < 0).any())
+        if self._closure_free and not unlabelled_rows:
+            from ._fast_step import FastStep  # it builds on this module's names
+
+            self._fast = FastStep.build(self.module_, self.criterion_)
+
+    def on_train_end(self, net, **kwargs):
+        super().on_train_end(net, **kwargs)
+        self._fast = None  # rebuilt at the next fit; nothing to pickle
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator``, with one host-device sync at its end.
+
+        The batch losses stay on the device until the epoch ends; then the
+        history gets its per-batch rows (loss and batch size) at once. When
+        a callback implements ``on_batch_begin`` or ``on_batch_end`` (it may
+        read the batch's loss as it goes), skorch's own loop runs instead.
+        """
+        if iterator is None:
+            return
+        if fit_params or self._batch_hooks():
+            return super().run_single_epoch(
+                iterator, training, prefix, step_fn, **fit_params
+            )
+        fast = self.__dict__.get("_fast") if training else None
+        if fast is not None and step_fn == self.train_step:
+            # the closed-form step writes each batch loss's parts to a row
+            # of one buffer; the losses are assembled once, at the end
+            parts = torch.zeros((len(iterator), 4), device=self.device)
+            sizes = []
+            for i, batch in enumerate(iterator):
+                fast.step(batch, components=parts[i])
+                self.optimizer_.step()
+                sizes.append(_batch_len(batch[0]))
+            values = fast.losses(parts[: len(sizes)], sizes).tolist()
+        else:
+            losses, sizes = [], []
+            for batch in iterator:
+                step = step_fn(batch)
+                losses.append(step["loss"].detach())
+                sizes.append(_batch_len(batch[0]))
+            values = torch.stack(losses).tolist() if losses else []
+        history = self.history
+        for value, size in zip(values, sizes):
+            history.new_batch()
+            history.record_batch(prefix + "_loss", value)
+            history.record_batch(prefix + "_batch_size", size)
+        history.record(prefix + "_batch_count", len(values))
 
     def train_step(self, batch, **fit_params):
-        if not self.__dict__.get("_lean_step", False):
-            return super().train_step(batch, **fit_params)
-        self._zero_grad_optimizer(set_to_none=True)
-        step = self.train_step_single(batch, **fit_params)
-        self._step_optimizer(None)
-        return step
+        """One optimisation step.
 
-    def _lean_step_possible(self):
-        """No closure needed: known optimisers, no on_grad_computed hook."""
-        return isinstance(self.optimizer_, CLOSURE_FREE_OPTIMIZERS) and not any(
-            _implements(cb, "on_grad_computed") for _, cb in self.callbacks_
-        )
+        With a closure-free optimiser and no ``on_grad_computed`` hook the
+        closure round trip is skipped; the default student with the KD loss
+        then computes its gradient in closed form (no autograd graph).
+        Otherwise this is skorch's step.
+        """
+        if fit_params or not self.__dict__.get("_closure_free", False):
+            return super().train_step(batch, **fit_params)
+        optimizer = self.optimizer_
+        fast = self.__dict__.get("_fast")
+        if fast is not None:
+            step = fast.step(batch)
+        else:
+            optimizer.zero_grad(set_to_none=True)
+            step = self.train_step_single(batch)
+        optimizer.step()
+        return step
 
     def infer(self, x, **fit_params):
         if isinstance(x, dict):
@@ -300,6 +585,22 @@ class DistillationNet(NeuralNet):
                     teacher_neg_entropy=X[NEG_ENTROPY],
                 )
         return self.criterion_(y_pred, teacher, y_true, sample_weight=weights)
+
+    def get_default_callbacks(self):
+        return [
+            (name, PlainPrintLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
+
+
+def _batch_len(Xi):
+    if isinstance(Xi, dict):
+        return len(Xi[FEATURES]) if FEATURES in Xi else get_len(Xi)
+    return get_len(Xi)
+
+
+def issubclass_safe(cls, bases):
+    return isinstance(cls, type) and issubclass(cls, bases)
 
 
 def densify_top_k(top, top_index, rest, n_classes):

@@ -1,0 +1,106 @@
+"""How many threads the student's torch operations use, scoped to one call.
+
+torch starts with one intra-op thread per core and keeps that setting for the
+whole process. For the small matrices of a tabular student, each operation
+then pays for waking and joining threads that have little to do, and on a
+busy machine a thread that waits for a core stalls every operation behind
+it: a 1,000-row ``predict_proba`` can take a hundred times longer on all
+cores than on one. The policy here follows scikit-learn's habit for
+OpenMP-parallel estimators (a default chosen for the work, capped by the
+process's own limits, overridable per estimator):
+
+- ``n_threads=None`` picks one thread when each matrix product is small
+  (fewer than :data:`SMALL_WORK` multiply-adds) and otherwise the threads
+  torch may use in this process, which already reflects ``OMP_NUM_THREADS``,
+  ``threadpoolctl.threadpool_limits`` and the per-worker limits that joblib
+  sets for ``GridSearchCV(n_jobs=...)``;
+- an integer asks for exactly that many, and during ``fit`` also caps the
+  teacher's OpenMP and BLAS thread pools through threadpoolctl;
+- the process's setting is restored when the call returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from numbers import Integral
+
+import torch
+
+#: Multiply-adds per matrix product (rows per batch times the network's
+#: weights) under which one thread beats several: waking a thread pool
+#: costs more than it saves on smaller products.
+SMALL_WORK = 2**23
+
+
+def student_work(batch_rows, layer_sizes):
+    """Multiply-adds of one pass of ``batch_rows`` rows through the layers.
+
+    ``layer_sizes`` lists the widths, inputs first and logits last.
+    """
+    weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    return int(batch_rows) * int(weights)
+
+
+def resolve_threads(n_threads, work):
+    """The number of torch threads for a call with ``work`` multiply-adds."""
+    if n_threads is not None:
+        return int(n_threads)
+    available = max(1, torch.get_num_threads())
+    return 1 if work < SMALL_WORK else available
+
+
+def check_n_threads(n_threads):
+    """``None`` or a positive integer; a clear error otherwise."""
+    if n_threads is None or (
+        isinstance(n_threads, Integral)
+        and not isinstance(n_threads, bool)
+        and n_threads >= 1
+    ):
+        return n_threads
+    raise ValueError(
+        "n_threads must be None (chosen from the size of the work) or a "
+        f"positive integer; got {n_threads!r}."
+    )
+
+
+@contextlib.contextmanager
+def torch_threads(n):
+    """Run the block with ``n`` torch threads; restore the setting after."""
+    previous = torch.get_num_threads()
+    if n != previous:
+        torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def thread_scope(n_threads, work, *, native=False):
+    """The thread policy for one ``fit`` or ``predict`` call.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        The estimator's parameter.
+    work : int
+        Multiply-adds of one matrix product of the call (see
+        :func:`student_work`).
+    native : bool, default=False
+        Also cap the OpenMP and BLAS pools of other libraries (a teacher's
+        fit) through threadpoolctl, when ``n_threads`` is an integer. It
+        costs about a millisecond, so prediction leaves it off.
+
+    Yields
+    ------
+    n : int
+        The number of torch threads in effect.
+    """
+    n = resolve_threads(n_threads, work)
+    with contextlib.ExitStack() as stack:
+        if native and n_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(limits=n))
+        yield stack.enter_context(torch_threads(n))

@@ -1,0 +1,169 @@
+"""The closed-form training step equals autograd's."""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_kd import MLPStudent
+from sklearn_kd._fast_step import FastStep
+from sklearn_kd._net import (
+    FEATURES,
+    NEG_ENTROPY,
+    REST,
+    SAMPLE_WEIGHT,
+    TEACHER,
+    TOPK,
+    TOPK_INDEX,
+    DistillationNet,
+    densify_top_k,
+)
+from sklearn_kd.losses import DistillationLoss
+
+N, D, K = 40, 6, 4
+
+
+def _batch(offset=0.0, weights=False, top_k=False, seed=0):
+    rng = np.random.default_rng(seed)
+    X = torch.as_tensor(rng.standard_normal((N, D)) * 3 + offset, dtype=torch.float32)
+    y = torch.as_tensor(rng.integers(0, K, N))
+    q = torch.as_tensor(rng.dirichlet(np.ones(K), N), dtype=torch.float32)
+    Xi = {FEATURES: X, NEG_ENTROPY: (q * q.log()).sum(1)}
+    if top_k:
+        top, index = q.topk(2, dim=1)
+        rest = (1 - top.sum(1)) / (K - 2)
+        Xi.update({TOPK: top, TOPK_INDEX: index, REST: rest})
+        del Xi[NEG_ENTROPY]  # also covers the entropy computed in the step
+    else:
+        Xi[TEACHER] = q
+    if weights:
+        Xi[SAMPLE_WEIGHT] = torch.as_tensor(rng.uniform(0, 2, N), dtype=torch.float32)
+    return Xi, y
+
+
+def _module(activation, offset, hidden=(7, 5)):
+    torch.manual_seed(0)
+    X = _batch(offset)[0][FEATURES]
+    return MLPStudent(
+        D,
+        K,
+        hidden_layer_sizes=hidden,
+        activation=activation,
+        mean=X.mean(0).numpy(),
+        scale=X.std(0).numpy(),
+    )
+
+
+def _autograd_grads(module, criterion, Xi, y):
+    module.zero_grad(set_to_none=True)
+    teacher = Xi.get(TEACHER)
+    if teacher is None and TOPK in Xi:
+        teacher = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], K)
+    loss = criterion(
+        module(Xi[FEATURES]),
+        teacher,
+        y,
+        sample_weight=Xi.get(SAMPLE_WEIGHT),
+        teacher_neg_entropy=Xi.get(NEG_ENTROPY),
+    )
+    loss.backward()
+    return loss.detach(), [p.grad.clone() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+@pytest.mark.parametrize("alpha", [0.0, 0.7])
+@pytest.mark.parametrize(
+    "offset, weights, top_k, scale_t2",
+    [(0.0, False, False, True), (100.0, True, False, True), (0.0, True, True, False)],
+)
+def test_closed_form_step_equals_autograd(
+    activation, alpha, offset, weights, top_k, scale_t2
+):
+    # offset 100 puts the means far from zero: the student standardises
+    # explicitly instead of folding the statistics into the first layer
+    module = _module(activation, offset)
+    assert module.foldable() is (offset == 0.0)
+    criterion = DistillationLoss(
+        alpha=alpha, temperature=3.0, scale_t2=scale_t2, teacher_format="softened"
+    )
+    Xi, y = _batch(offset, weights, top_k)
+    loss, want = _autograd_grads(module, criterion, Xi, y)
+    fast = FastStep.build(module, criterion)
+    assert fast is not None
+    module.zero_grad(set_to_none=True)
+    step = fast.step((Xi, y))
+    torch.testing.assert_close(step["loss"], loss, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        step["y_pred"], module(Xi[FEATURES]), rtol=1e-5, atol=1e-5
+    )
+    for param, grad in zip(module.parameters(), want):
+        torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
+    # a second step writes into the same gradient buffers, and the loss
+    # assembled from its parts (as the epoch loop does) is the same
+    buffers = [p.grad for p in module.parameters()]
+    parts = torch.zeros((1, 4))
+    assert fast.step((Xi, y), components=parts[0])["loss"] is None or weights
+    torch.testing.assert_close(fast.losses(parts, [N])[0], loss, rtol=1e-5, atol=1e-6)
+    assert all(p.grad is b for p, b in zip(module.parameters(), buffers))
+    for param, grad in zip(module.parameters(), want):
+        torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
+
+
+class _Custom(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(D, K)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+def test_anything_else_falls_back_to_autograd():
+    kd = DistillationLoss(alpha=0.5, teacher_format="softened")
+    module = _module("relu", 0.0)
+    assert FastStep.build(module, kd) is not None
+    assert FastStep.build(_Custom(), kd) is None
+    assert FastStep.build(_module("gelu", 0.0), kd) is None
+    assert FastStep.build(module, DistillationLoss(loss="dkd", alpha=0.5)) is None
+    assert FastStep.build(module, DistillationLoss(alpha=0.5)) is None  # raw q
+    hooked = _module("relu", 0.0)
+    hooked.layers[0].register_forward_hook(lambda *args: None)
+    assert FastStep.build(hooked, kd) is None
+    frozen = _module("relu", 0.0)
+    frozen.layers[0].weight.requires_grad_(False)
+    assert FastStep.build(frozen, kd) is None
+
+
+def test_a_fit_with_the_closed_form_step_follows_autograd():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((120, D)).astype(np.float32) * 2 + 1
+    y = rng.integers(0, K, 120)
+    q = rng.dirichlet(np.ones(K), 120).astype(np.float32)
+    inputs = {FEATURES: X, TEACHER: q, NEG_ENTROPY: (q * np.log(q)).sum(1)}
+
+    def fit(hook):
+        module = _module("relu", 0.0)
+        if hook:  # any forward hook sends the net down the autograd path
+            module.layers[0].register_forward_hook(lambda *args: None)
+        net = DistillationNet(
+            module=module,
+            criterion=DistillationLoss(
+                alpha=0.6, temperature=2.0, teacher_format="softened"
+            ),
+            optimizer=torch.optim.Adam,
+            lr=0.01,
+            max_epochs=4,
+            batch_size=32,
+            train_split=None,
+            verbose=0,
+        )
+        torch.manual_seed(0)
+        net.fit(inputs, y)
+        return net
+
+    fast, slow = fit(False), fit(True)
+    assert fast._fast is None and slow._fast is None  # dropped after fit
+    np.testing.assert_allclose(
+        fast.history[:, "train_loss"], slow.history[:, "train_loss"], rtol=1e-4
+    )
+    for a, b in zip(fast.module_.parameters(), slow.module_.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4)

@@ -1,0 +1,55 @@
+"""The thread policy: chosen from the work, scoped, restored."""
+
+import pytest
+import torch
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from sklearn_kd._threads import (
+    SMALL_WORK,
+    check_n_threads,
+    resolve_threads,
+    student_work,
+    thread_scope,
+)
+
+
+def test_work_counts_the_multiply_adds_of_one_pass():
+    assert student_work(128, [64, 100, 10]) == 128 * (64 * 100 + 100 * 10)
+
+
+def test_small_work_gets_one_thread_large_work_what_the_process_allows():
+    assert resolve_threads(None, SMALL_WORK - 1) == 1
+    assert resolve_threads(None, SMALL_WORK) == torch.get_num_threads()
+    assert resolve_threads(3, 1) == 3
+    with threadpool_limits(limits=1):  # threadpoolctl caps torch's OpenMP pool
+        assert resolve_threads(None, 10 * SMALL_WORK) == 1
+
+
+def test_the_scope_restores_the_process_setting():
+    before = torch.get_num_threads()
+    with thread_scope(None, 1) as n:
+        assert n == torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError):
+        with thread_scope(2, 1):
+            assert torch.get_num_threads() == 2
+            raise RuntimeError
+    assert torch.get_num_threads() == before
+
+
+def test_an_explicit_count_also_caps_native_pools_during_fit():
+    def openmp_threads():
+        return [
+            i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"
+        ]
+
+    before = openmp_threads()
+    with thread_scope(1, SMALL_WORK * 10, native=True):
+        assert set(openmp_threads()) <= {1}
+    assert openmp_threads() == before
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "auto"])
+def test_bad_thread_counts_are_refused(bad):
+    with pytest.raises(ValueError, match="n_threads must be"):
+        check_n_threads(bad)
