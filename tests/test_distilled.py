@@ -5,6 +5,8 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from references import np_kd_per_sample
+from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.ensemble import RandomForestClassifier
@@ -94,7 +96,12 @@ def test_fit_predict_shapes_and_attributes(data):
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     assert clf.n_features_in_ == X.shape[1]
     assert isinstance(clf.teacher_, LogisticRegression)
-    assert clf.student_.module_ is not None
+    # The fitted skorch net's module computes the logits behind predict_proba.
+    with torch.no_grad():
+        logits = clf.student_.module_(torch.as_tensor(X, dtype=torch.float32))
+    np.testing.assert_allclose(
+        proba, softmax(logits.double().numpy(), axis=1), rtol=1e-6, atol=1e-12
+    )
     assert len(clf.history_) == clf.n_iter_ <= FAST["max_epochs"]
     np.testing.assert_allclose(
         clf.predict_log_proba(X), np.log(proba), rtol=1e-6, atol=1e-9
@@ -351,13 +358,70 @@ def test_self_distillation(data):
     assert agreement > 0.7
 
 
-def test_early_stopping_holds_out_a_validation_split(data):
-    X, y = data
+class SplitProbe(Callback):
+    """Records the rows of skorch's train and validation datasets."""
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        self.train_rows_ = np.asarray(dataset_train.indices)
+        self.valid_rows_ = np.asarray(dataset_valid.indices)
+
+
+def _probe(clf):
+    return dict(clf.student_.callbacks_)["split_probe"]
+
+
+@pytest.mark.parametrize("random_state", [0, 1, 2])
+def test_early_stopping_validation_rows_are_stratified(random_state):
+    # 60 / 22.5 / 11.25 / 6.25 % classes; 20 % of the 400 rows are held out.
+    y = np.repeat([0, 1, 2, 3], [240, 90, 45, 25])
+    X = np.random.default_rng(random_state).normal(size=(len(y), 3)) + y[:, None]
     clf = DistilledClassifier(
-        LogisticRegression(), early_stopping=True, n_iter_no_change=2, **FAST
+        LogisticRegression(),
+        early_stopping=True,
+        validation_fraction=0.2,
+        callbacks=[("split_probe", SplitProbe())],
+        max_epochs=1,
+        hidden_layer_sizes=(2,),
+        random_state=random_state,
     ).fit(X, y)
-    assert "valid_loss" in clf.history_[-1]
-    assert clf.history_[-1, "valid_loss"] >= min(clf.history_[:, "valid_loss"])
+    probe = _probe(clf)
+    rows = np.concatenate([probe.train_rows_, probe.valid_rows_])
+    np.testing.assert_array_equal(np.sort(rows), np.arange(len(y)))
+    # Every class is held out in proportion: 48 / 18 / 9 / 5 of the 80 rows.
+    counts = np.bincount(y[probe.valid_rows_], minlength=4)
+    np.testing.assert_array_equal(counts, [48, 18, 9, 5])
+
+
+def test_early_stopping_restores_the_best_validation_epoch(data):
+    X, y = data
+    q = LogisticRegression(C=0.1).fit(X, y).predict_proba(X)
+    T, alpha, patience = 2.0, 0.5, 2
+    clf = DistilledClassifier(
+        None,
+        temperature=T,
+        alpha=alpha,
+        early_stopping=True,
+        validation_fraction=0.25,
+        n_iter_no_change=patience,
+        tol=0.0,
+        callbacks=[("split_probe", SplitProbe())],
+        max_epochs=60,
+        hidden_layer_sizes=(16,),
+        lr=0.05,
+        random_state=0,
+    ).fit(X, y, teacher_proba=q)
+    valid_loss = np.asarray(clf.history_[:, "valid_loss"])
+    best = int(np.argmin(valid_loss))
+    # Training stopped after `patience` epochs without a new best ...
+    assert clf.n_iter_ < 60
+    assert clf.n_iter_ == best + 1 + patience
+    # ... and the student kept the weights of the best epoch: its loss on the
+    # held-out rows, recomputed from its predictions, is the best valid_loss.
+    valid = _probe(clf).valid_rows_
+    log_p = clf.predict_log_proba(X[valid])
+    expected = np.mean(np_kd_per_sample(log_p, q[valid], y[valid], T, alpha))
+    np.testing.assert_allclose(valid_loss[best], expected, rtol=1e-5)
+    assert not np.isclose(valid_loss[-1], expected, rtol=1e-5)
 
 
 @pytest.mark.parametrize("loss", ["kd", "dkd", "label_smoothing"])
@@ -366,6 +430,50 @@ def test_loss_family_through_estimator(data, loss):
     clf = DistilledClassifier(LogisticRegression(), loss=loss, temperature=3.0, **FAST)
     clf.fit(X, y)
     assert clf.score(X, y) > 0.6
+
+
+def test_sample_weight_weights_the_students_loss():
+    # The teacher is fixed (precomputed probabilities), so the weights can
+    # act only on the student's loss. One full batch: the first epoch's
+    # train_loss is the loss of the initial network.
+    rng = np.random.default_rng(0)
+    n, T, alpha = 60, 2.0, 0.5
+    X = rng.normal(size=(n, 4))
+    y = np.arange(n) % 3
+    q = rng.dirichlet(np.ones(3), size=n)
+    w = rng.uniform(0.0, 3.0, size=n)
+    module = nn.Linear(4, 3)
+    clf = DistilledClassifier(
+        None,
+        module=module,
+        temperature=T,
+        alpha=alpha,
+        max_epochs=1,
+        batch_size=n,
+        n_iter_no_change=None,
+        random_state=0,
+    ).fit(X, y, teacher_proba=q, sample_weight=w)
+    with torch.no_grad():
+        z = module(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+    per_sample = np_kd_per_sample(z, q, y, T, alpha)
+    train_loss = clf.history_[0, "train_loss"]
+    np.testing.assert_allclose(train_loss, np.mean(w * per_sample), rtol=1e-5)
+    assert not np.isclose(train_loss, np.mean(per_sample), rtol=1e-3)
+
+
+def test_zero_weights_on_a_class_change_the_students_predictions(data):
+    X, y = data
+    q = LogisticRegression().fit(X, y).predict_proba(X)
+    params = dict(teacher=None, alpha=0.5, temperature=2.0, **FAST)
+    plain = DistilledClassifier(**params).fit(X, y, teacher_proba=q)
+    w = (y != 2).astype(float)
+    weighted = DistilledClassifier(**params).fit(
+        X, y, teacher_proba=q, sample_weight=w
+    )
+    # Rows of class 2 no longer count: the student predicts it far less.
+    n_plain = np.sum(plain.predict(X) == 2)
+    n_weighted = np.sum(weighted.predict(X) == 2)
+    assert n_weighted < n_plain / 2, (n_plain, n_weighted)
 
 
 def test_sample_weight_changes_the_student(data):

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
-from scipy.special import log_softmax, xlogy
+from references import np_kd_per_sample
+from scipy.special import log_softmax
 
 from sklearn_kd.losses import (
     LOSSES,
@@ -30,17 +31,6 @@ RTOL, ATOL = 1e-7, 1e-9
 
 def t64(a):
     return torch.tensor(np.asarray(a), dtype=torch.float64)
-
-
-def np_kd_per_sample(z, q, y, T, alpha, scale_t2=True):
-    """(1 - alpha) CE + alpha T^2 KL(q_T || p_T), per sample, in NumPy."""
-    rows = np.arange(len(y))
-    ce = -log_softmax(z, axis=1)[rows, y]
-    with np.errstate(divide="ignore"):
-        log_q_T = log_softmax(np.log(q) / T, axis=1)
-    q_T = np.exp(log_q_T)
-    kl = xlogy(q_T, q_T).sum(axis=1) - (q_T * log_softmax(z / T, axis=1)).sum(axis=1)
-    return (1 - alpha) * ce + alpha * (T**2 if scale_t2 else 1.0) * kl
 
 
 def weights(n):
@@ -164,11 +154,17 @@ def _function_loss(name, z, q, y, T, alpha, tckd_w, nckd_w, w):
     tckd_w=st.floats(0.0, 10.0),
     nckd_w=st.floats(0.0, 10.0),
     teacher_format=st.sampled_from(["proba", "softened", "log_softened"]),
+    weighted=st.booleans(),
+    neg_entropy=st.booleans(),
 )
 def test_module_agrees_with_functions(
-    data, name, T, alpha, tckd_w, nckd_w, teacher_format
+    data, name, T, alpha, tckd_w, nckd_w, teacher_format, weighted, neg_entropy
 ):
+    """Every path of the module (unweighted, weighted, with the teacher's
+    precomputed entropy) equals the functional loss."""
     (z, q, y), w = data
+    if not weighted:
+        w = np.ones(len(y))
     criterion = DistillationLoss(
         loss=name,
         temperature=T,
@@ -185,7 +181,12 @@ def test_module_agrees_with_functions(
     z1 = t64(z).requires_grad_(True)
     z2 = t64(z).requires_grad_(True)
     y_t = torch.as_tensor(y)
-    got = criterion(z1, teacher, y_t, sample_weight=t64(w))
+    extra = {}
+    if neg_entropy:
+        q_T = soften(t64(q), T)
+        extra["teacher_neg_entropy"] = torch.xlogy(q_T, q_T).sum(dim=-1)
+    weight = t64(w) if weighted else None
+    got = criterion(z1, teacher, y_t, sample_weight=weight, **extra)
     expected = _function_loss(name, z2, t64(q), y_t, T, alpha, tckd_w, nckd_w, t64(w))
     got.backward()
     expected.backward()

@@ -6,7 +6,7 @@ import torch
 from scipy.stats import entropy
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
 from sklearn_kd import DistilledClassifier
 from sklearn_kd.metrics import (
@@ -197,23 +197,56 @@ def test_scorers_match_functions(data):
     )
 
 
+def test_teacher_agreement_score_compares_with_the_teacher_not_y(data):
+    X, y = data
+    clf = _student(alpha=1.0).fit(X, y)
+    teacher_pred = clf.teacher_.predict(X)
+    # Labels that never equal the teacher's predictions.
+    y_other = (teacher_pred + 1) % 3
+    expected = agreement(clf.predict(X), teacher_pred)
+    assert teacher_agreement_score(clf, X, y_other) == expected
+    assert teacher_agreement_score(clf, X, y) == expected
+    assert expected != agreement(clf.predict(X), y_other)
+
+
 def test_scorers_inside_grid_search(data):
     X, y = data
+    grid = {"alpha": [0.0, 1.0]}
+    cv = StratifiedKFold(2)
     search = GridSearchCV(
         _student(),
-        {"alpha": [0.0, 1.0]},
+        grid,
         scoring={"accuracy": "accuracy", **SCORERS},
         refit="teacher_agreement",
-        cv=2,
+        cv=cv,
     ).fit(X, y)
     results = search.cv_results_
-    for name in SCORERS:
-        scores = results[f"mean_test_{name}"]
-        assert np.all(np.isfinite(scores))
-    assert np.all(results["mean_test_teacher_agreement"] >= 0)
-    assert np.all(results["mean_test_neg_teacher_kl_divergence"] <= 0)
-    assert np.all(results["mean_test_neg_expected_calibration_error"] <= 0)
-    assert search.best_params_["alpha"] in (0.0, 1.0)
+    # Each mean test score is the documented quantity on the held-out folds,
+    # computed here from students fitted on the same training folds.
+    references = {
+        "teacher_agreement": lambda clf, Xt, yt: agreement(
+            clf.predict(Xt), clf.teacher_.predict(Xt)
+        ),
+        "neg_teacher_kl_divergence": lambda clf, Xt, yt: -teacher_kl_divergence(
+            clf.teacher_.predict_proba(Xt), clf.predict_proba(Xt)
+        ),
+        "neg_expected_calibration_error": lambda clf, Xt, yt: (
+            -expected_calibration_error(yt, clf.predict_proba(Xt))
+        ),
+    }
+    assert set(references) == set(SCORERS)
+    for i, params in enumerate(results["params"]):
+        folds = {name: [] for name in references}
+        for train, test in cv.split(X, y):
+            clf = _student(**params).fit(X[train], y[train])
+            for name, reference in references.items():
+                folds[name].append(reference(clf, X[test], y[test]))
+        for name in references:
+            np.testing.assert_allclose(
+                results[f"mean_test_{name}"][i], np.mean(folds[name]), rtol=1e-12
+            )
+    best = int(np.argmax(results["mean_test_teacher_agreement"]))
+    assert search.best_params_ == results["params"][best]
 
 
 def test_ece_scorer_works_on_any_classifier(data):
