@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from scipy.special import softmax
 from scipy.stats import entropy
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
@@ -166,6 +169,84 @@ def test_ece_rejects_bad_arguments():
 
 
 # ------------------------------------------------------------- scorers
+class _FixedClassifier(ClassifierMixin, BaseEstimator):
+    """Fitted classifier whose probabilities are a fixed function of X.
+
+    The probabilities of ``classes`` are ``softmax(X[:, columns] + shift)``;
+    ``teacher`` becomes ``teacher_``.
+    """
+
+    def __init__(self, classes=(0, 1, 2), columns=(0, 1, 2), shift=0.0, teacher=None):
+        self.classes = classes
+        self.columns = columns
+        self.shift = shift
+        self.teacher = teacher
+
+    def fit(self, X=None, y=None):
+        self.classes_ = np.asarray(self.classes)
+        self.teacher_ = self.teacher
+        return self
+
+    def predict_proba(self, X):
+        return softmax(np.asarray(X)[:, list(self.columns)] + self.shift, axis=1)
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def _scorer_problem():
+    X = np.random.default_rng(3).normal(size=(40, 3)) * 2.0
+    # The teacher lists its classes in another order and favours class 0,
+    # so it disagrees with the student on some rows.
+    teacher = _FixedClassifier(
+        classes=(2, 0, 1), columns=(2, 0, 1), shift=np.array([0.0, 1.5, 0.0])
+    ).fit()
+    student = _FixedClassifier(teacher=teacher).fit()
+    return X, student, teacher
+
+
+def test_scorers_hand_computed_on_fixed_probabilities():
+    X, student, teacher = _scorer_problem()
+    p = softmax(X, axis=1)  # columns of classes 0, 1, 2
+    q = softmax(X + [1.5, 0.0, 0.0], axis=1)  # the teacher's, classes 0, 1, 2
+    np.testing.assert_allclose(teacher.predict_proba(X)[:, [1, 2, 0]], q)
+    teacher_pred = q.argmax(axis=1)
+    student_pred = p.argmax(axis=1)
+    expected = np.mean(student_pred == teacher_pred)
+    assert 0 < expected < 1
+    y = (teacher_pred + 1) % 3  # labels that never equal the teacher's
+    assert teacher_agreement_score(student, X, y) == expected
+    expected_kl = np.mean([entropy(qi, pi) for qi, pi in zip(q, p)])
+    assert neg_teacher_kl_divergence_score(student, X) == pytest.approx(
+        -expected_kl, rel=1e-12
+    )
+    assert neg_expected_calibration_error_score(student, X, y) == pytest.approx(
+        -_ece_reference(y, p, 15), abs=1e-12
+    )
+
+
+def test_ece_scorer_scores_the_estimators_classes():
+    # A test fold holding only classes 1 and 2 of a 3-class estimator.
+    X, student, _ = _scorer_problem()
+    p = student.predict_proba(X)
+    y = np.where(p.argmax(axis=1) == 0, 1, 2)
+    assert neg_expected_calibration_error_score(student, X, y) == pytest.approx(
+        -_ece_reference(y, p, 15), abs=1e-12
+    )
+
+
+def test_scorers_need_a_fitted_estimator_with_a_teacher():
+    X, student, _ = _scorer_problem()
+    without = _FixedClassifier().fit()
+    for scorer in (teacher_agreement_score, neg_teacher_kl_divergence_score):
+        with pytest.raises(ValueError, match="teacher_=None"):
+            scorer(without, X)
+        with pytest.raises(NotFittedError):
+            scorer(_FixedClassifier(), X)
+    with pytest.raises(NotFittedError):
+        neg_expected_calibration_error_score(_FixedClassifier(), X, [0] * len(X))
+
+
 @pytest.fixture(scope="module")
 def data():
     return make_classification(
