@@ -12,8 +12,9 @@ from .runner import EXPERIMENT_NAMES, run
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Test the predictions S1-S9 of THEORY.md and time the "
-        "estimator; write report.md, results.json and figures to --output.",
+        description="Test the predictions S1-S9 of the theory page "
+        "(doc/theory.rst) and time the estimator; write report.md, "
+        "results.json and figures to --output.",
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick",
                         help="run sizes: smoke (seconds), quick (minutes), full")

@@ -3,7 +3,7 @@
 from . import datasets, diagnostics, knowledge, losses, metrics, persistence, teachers
 from ._distilled import DistilledClassifier
 from ._student import MLPStudent
-from ._teacher import OverconfidentTeacherWarning
+from ._teacher_targets import OverconfidentTeacherWarning
 from ._version import __version__
 from .datasets import make_difficulty_classification, make_hierarchical_classification
 from .teachers import (

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
+import sys
 import warnings
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
+import sklearn
 import torch
-from scipy.special import softmax
+from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -24,11 +28,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
-    check_memory,
+    has_fit_parameter,
     validate_data,
 )
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
+from skorch.history import History
 from torch import nn
 
 from ._doc_links import DocLinkMixin
@@ -44,15 +49,16 @@ from ._net import (
     FiniteLossGuard,
 )
 from ._student import ACTIVATIONS, MLPStudent, standardisation_statistics
-from ._teacher import (
+from ._teacher_targets import (
     OverconfidentTeacherWarning,
     check_teacher_proba,
-    fit_teacher_proba,
     is_frozen,
-    log_soften_numpy,
-    soften_targets,
+    teacher_probabilities,
+    training_targets,
 )
-from .losses import LOSSES, DistillationLoss
+from ._validation import KNOWLEDGE_LEVELS, LOSSES
+from .diagnostics import is_overconfident
+from .losses import DistillationLoss
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -60,7 +66,27 @@ OPTIMIZERS = {
     "sgd": torch.optim.SGD,
 }
 
-KNOWLEDGE_LEVELS = ("full", "universe", "domain", "instance")
+#: Every fitted attribute of a DistilledClassifier. ``fit`` sets them all
+#: in one place (:func:`set_fitted`; ``validate_data`` records the two
+#: feature attributes, as in every scikit-learn estimator) and
+#: :mod:`sklearn_kd.persistence` saves and restores this same list.
+FITTED_ATTRIBUTES = (
+    "classes_",
+    "n_features_in_",
+    "feature_names_in_",
+    "teacher_",
+    "student_",
+    "history_",
+    "n_iter_",
+    "teacher_stats_",
+    "knowledge_params_",
+)
+
+#: Packages whose frames stand between a user's call and ``fit``: warnings
+#: skip them to point at the user's own line.
+_INTERNAL_PACKAGES = tuple(
+    os.path.dirname(module.__file__) + os.sep for module in (sklearn, joblib)
+) + (os.path.dirname(__file__) + os.sep,)
 
 
 def _check_class(value, base, name):
@@ -227,8 +253,8 @@ default=None
         Constants of the knowledge level estimated on the training rows.
     teacher_stats_ : Bunch or None
         Summary of the teacher's targets on the training rows, softened at
-        ``temperature`` (true-class confidence, non-target mass, the E4
-        instance weight; see
+        ``temperature`` (true-class confidence, non-target mass, the
+        instance weight of identity E4 in :ref:`theory`; see
         :func:`sklearn_kd.diagnostics.teacher_diagnostics`). A warning
         (:class:`~sklearn_kd.OverconfidentTeacherWarning`) is raised when
         they are nearly one-hot.
@@ -365,6 +391,9 @@ default=None
     def fit(self, X, y, teacher_proba=None, sample_weight=None, **fit_params):
         """Fit the teacher (unless frozen or precomputed), then the student.
 
+        The data and every parameter are checked before anything is fitted:
+        a bad student setting never costs a teacher fit.
+
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
@@ -394,59 +423,141 @@ default=None
         self : DistilledClassifier
             The fitted estimator.
         """
-        X_teacher = X
-        X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
-        )
-        _check_float32_range(X)
-        check_classification_targets(y)
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                "y must hold at least 2 classes to train a classifier; got 1 "
-                f"class: {self.classes_.tolist()!r}."
-            )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        device = self._check_device()
+        # 1. the data and every parameter; nothing is fitted yet
+        data = self._check_data(X, y, teacher_proba, sample_weight)
+        settings = self._check_settings(data, fit_params)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
-        targets = self._teacher_targets(
-            X_teacher,
-            y,
-            y_idx,
-            teacher_proba,
-            self._teacher_fit_params(sample_weight, fit_params),
-            rng,
+        # 2. the teacher's probabilities, once, with their statistics
+        teacher = teacher_probabilities(
+            self._teacher_estimator(rng),
+            data.X_teacher,
+            data.y,
+            data.y_idx,
+            data.classes,
+            proba=data.teacher_proba,
+            cv=self.teacher_cv,
+            fit_params=settings.teacher_fit_params,
+            memory=self.memory,
+            temperature=self.temperature,
+            alpha=self.alpha,
         )
-        self.student_ = self._build_student(X, y_idx, n_classes, device, seed)
-        inputs = {FEATURES: X}
-        if targets is not None:
-            inputs.update(targets)
-        if sample_weight is not None:
-            inputs[SAMPLE_WEIGHT] = sample_weight
-        with torch.random.fork_rng(devices=self._rng_devices(device)):
+
+        # 3. the knowledge level and the student's targets
+        inputs = {FEATURES: data.X}
+        knowledge_params = None
+        if teacher is not None and self._needs_teacher():
+            self._warn_if_overconfident(teacher.stats)
+            targets, knowledge_params = training_targets(
+                teacher.proba,
+                data.y_idx,
+                knowledge=self.knowledge,
+                temperature=self.temperature,
+                top_k=self.teacher_top_k,
+            )
+            inputs.update(_target_inputs(targets))
+        if data.sample_weight is not None:
+            inputs[SAMPLE_WEIGHT] = data.sample_weight
+
+        # 4. the student, 5. its training
+        rng_devices = _rng_devices(settings.device)
+        with torch.random.fork_rng(devices=rng_devices):
             torch.manual_seed(seed)
-            self.student_.fit(inputs, y_idx)
-        self.history_ = self.student_.history
-        self.n_iter_ = len(self.history_)
+            module = make_student_module(
+                self.module,
+                data.X.shape[1],
+                len(data.classes),
+                hidden_layer_sizes=settings.hidden_layer_sizes,
+                activation=self.activation,
+                X=data.X,
+            )
+        student = build_student_net(
+            module,
+            self.get_params(deep=False),
+            device=settings.device,
+            n_rows=len(data.X),
+            seed=seed,
+        )
+        try:
+            with torch.random.fork_rng(devices=rng_devices):
+                torch.manual_seed(seed)
+                student.fit(inputs, data.y_idx)
+        finally:
+            # 6. every fitted attribute, in one place; also when training
+            # stops with an error, so that the half-trained student can be
+            # inspected (its predictions refuse non-finite logits)
+            set_fitted(
+                self,
+                classes_=data.classes,
+                teacher_=None if teacher is None else teacher.teacher,
+                student_=student,
+                teacher_stats_=None if teacher is None else teacher.stats,
+                knowledge_params_=knowledge_params,
+            )
         return self
 
-    @staticmethod
-    def _target_inputs(targets):
-        """The student's target tensors by input name: ``q_T`` or its top-k."""
-        inputs = {NEG_ENTROPY: targets.neg_entropy}
-        if targets.top_index is None:
-            inputs[TEACHER] = targets.q_T
-        else:
-            inputs.update(
-                {TOPK: targets.q_T, TOPK_INDEX: targets.top_index, REST: targets.rest}
+    def _check_data(self, X, y, teacher_proba, sample_weight):
+        """The validated training data, as a Bunch. ``validate_data``
+        records ``n_features_in_`` (and ``feature_names_in_``), as in every
+        scikit-learn estimator; no other attribute is set."""
+        data = Bunch(X_teacher=X)  # the teacher sees X as given
+        data.X, data.y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+        )
+        _check_float32_range(data.X)
+        check_classification_targets(data.y)
+        data.classes, data.y_idx = np.unique(data.y, return_inverse=True)
+        if len(data.classes) < 2:
+            raise ValueError(
+                "y must hold at least 2 classes to train a classifier; got 1 "
+                f"class: {data.classes.tolist()!r}."
             )
-        return inputs
+        data.sample_weight = sample_weight
+        if sample_weight is not None:
+            data.sample_weight = _check_sample_weight(
+                sample_weight, data.X, dtype=np.float64, ensure_non_negative=True
+            )
+        data.teacher_proba = teacher_proba
+        if teacher_proba is not None:
+            if self.teacher is not None:
+                raise ValueError(
+                    "Pass either a teacher or teacher_proba, not both: got "
+                    f"teacher={self.teacher!r} and a teacher_proba array."
+                )
+            data.teacher_proba = check_teacher_proba(
+                teacher_proba, "teacher_proba", len(data.y), len(data.classes)
+            )
+        elif self.teacher is None and self._needs_teacher():
+            raise ValueError(
+                "DistilledClassifier needs a teacher: pass teacher=<estimator> "
+                "or fit(X, y, teacher_proba=...), or set alpha=0 (hard labels "
+                f"only) or loss='label_smoothing'; got teacher=None, "
+                f"alpha={self.alpha!r}, loss={self.loss!r}."
+            )
+        return data
+
+    def _check_settings(self, data, fit_params):
+        """Checks of the parameters that depend on the data or on each other,
+        beyond ``_parameter_constraints``: the student's, the device, the
+        teacher's cross-validation and the metadata the teacher receives."""
+        device = self._check_device()
+        hidden_layer_sizes = None
+        if self.module is None:
+            hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        _check_class(self.module, nn.Module, "module")
+        _check_class(self.optimizer, torch.optim.Optimizer, "optimizer")
+        if self.early_stopping:
+            self._check_validation_split(np.bincount(data.y_idx))
+        if self.teacher_cv is not None and self.teacher is not None:
+            self._check_teacher_cv(data.y)
+        return Bunch(
+            device=device,
+            hidden_layer_sizes=hidden_layer_sizes,
+            teacher_fit_params=self._teacher_fit_params(
+                data.sample_weight, fit_params
+            ),
+        )
 
     def _check_device(self):
         try:
@@ -463,97 +574,47 @@ default=None
             )
         return device
 
-    @staticmethod
-    def _rng_devices(device):
-        if device.type == "cuda":
-            return [device.index if device.index is not None else 0]
-        return []
-
-    def _needs_teacher(self):
-        return self.alpha > 0 and self.loss != "label_smoothing"
-
-    def _teacher_targets(
-        self, X_teacher, y, y_idx, teacher_proba, teacher_fit_params, rng
-    ):
-        """Teacher probabilities -> knowledge level -> the student's targets.
-
-        Returns None when the loss uses no teacher, else the target tensors
-        (dense float32 ``q_T`` or its top-k compression) by input name.
-        """
-        n_classes = len(self.classes_)
-        self.teacher_ = None
-        self.knowledge_params_ = None
-        self.teacher_stats_ = None
-        if teacher_proba is not None and self.teacher is not None:
+    def _check_teacher_cv(self, y):
+        if is_frozen(self.teacher):
             raise ValueError(
-                "Pass either a teacher or teacher_proba, not both: got "
-                f"teacher={self.teacher!r} and a teacher_proba array."
+                "teacher_cv needs a teacher that can be refitted per fold; "
+                "a FrozenEstimator is never refitted. Use teacher_cv=None "
+                "(its predictions on these rows are out-of-sample if it was "
+                "fitted elsewhere) or pass the unfitted estimator; got "
+                f"teacher_cv={self.teacher_cv!r}."
             )
-        if teacher_proba is not None:
-            proba = check_teacher_proba(teacher_proba, len(y), n_classes)
-        elif self.teacher is not None:
-            proba = self._run_teacher(X_teacher, y, teacher_fit_params, rng)
-        elif self._needs_teacher():
+        splitter = check_cv(self.teacher_cv, y, classifier=True)
+        n_splits = splitter.get_n_splits()
+        counts = np.unique(y, return_counts=True)[1]
+        if len(y) < n_splits or counts.min() < n_splits:
             raise ValueError(
-                "DistilledClassifier needs a teacher: pass teacher=<estimator> "
-                "or fit(X, y, teacher_proba=...), or set alpha=0 (hard labels "
-                f"only) or loss='label_smoothing'; got teacher=None, "
-                f"alpha={self.alpha!r}, loss={self.loss!r}."
+                f"teacher_cv={self.teacher_cv!r} makes {n_splits} folds, which "
+                f"needs at least {n_splits} rows of every class; got "
+                f"{len(y)} rows and a smallest class of {counts.min()} rows."
             )
-        else:
-            return None
 
-        # the student trains on the full teacher's targets, built together
-        # with the diagnostics; otherwise only the diagnostics are needed here
-        full_targets = self._needs_teacher() and self.knowledge == "full"
-        targets, self.teacher_stats_ = soften_targets(
-            proba,
-            y_idx,
-            self.temperature,
-            self.alpha,
-            top_k=self.teacher_top_k,
-            build_targets=full_targets,
-        )
-        if not self._needs_teacher():
-            return None
-        self._warn_if_overconfident()
-        if full_targets:
-            return self._target_inputs(targets)
-
-        from .knowledge import apply_knowledge, fit_knowledge
-
-        q_T = np.exp(log_soften_numpy(proba, self.temperature))
-        self.knowledge_params_ = fit_knowledge(q_T, y_idx, n_classes)
-        q_T = apply_knowledge(q_T, y_idx, self.knowledge, self.knowledge_params_)
-        # softening at T = 1 leaves q_T as it is and builds its targets
-        targets, _ = soften_targets(
-            q_T, y_idx, 1.0, self.alpha, top_k=self.teacher_top_k
-        )
-        return self._target_inputs(targets)
-
-    def _warn_if_overconfident(self):
-        from .diagnostics import is_overconfident
-
-        if is_overconfident(self.teacher_stats_):
-            warnings.warn(
-                "The teacher is nearly one-hot on the training rows (mean "
-                "non-target mass "
-                f"{self.teacher_stats_.mean_non_target_mass:.2g}): it passes on "
-                "little beyond the hard labels. Use teacher_cv for out-of-fold "
-                "probabilities, a higher temperature, or an early-stopped "
-                "teacher.",
-                OverconfidentTeacherWarning,
-                stacklevel=4,
+    def _check_validation_split(self, y_counts):
+        n_classes = len(y_counts)
+        n = int(y_counts.sum())
+        n_valid = int(np.ceil(self.validation_fraction * n))
+        if y_counts.min() < 2 or n_valid < n_classes or n - n_valid < n_classes:
+            raise ValueError(
+                "early_stopping=True holds out a stratified validation split of "
+                f"validation_fraction={self.validation_fraction!r}, which needs "
+                "at least 2 rows of every class and at least n_classes rows on "
+                f"each side; got {n} rows, {n_classes} classes and a smallest "
+                f"class of {y_counts.min()} rows."
             )
 
     def _teacher_fit_params(self, sample_weight, fit_params):
         """The metadata the teacher's ``fit`` receives."""
+        has_teacher = self.teacher is not None and not isinstance(self.teacher, str)
         if _routing_enabled():
             routed = process_routing(
                 self, "fit", sample_weight=sample_weight, **fit_params
             )
             return dict(routed.teacher.fit) if "teacher" in routed else {}
-        if fit_params and (self.teacher is None or isinstance(self.teacher, str)):
+        if fit_params and not has_teacher:
             raise TypeError(
                 "Extra fit parameters are passed to the teacher's fit, but "
                 f"teacher={self.teacher!r} has none to receive them; got "
@@ -562,8 +623,7 @@ default=None
         fit_params = dict(fit_params)
         if (
             sample_weight is not None
-            and self.teacher is not None
-            and not isinstance(self.teacher, str)
+            and has_teacher
             and _accepts_sample_weight(self.teacher)
         ):
             fit_params["sample_weight"] = sample_weight
@@ -588,136 +648,34 @@ default=None
             )
         return router
 
-    def _run_teacher(self, X, y, fit_params, rng):
-        teacher = self.teacher
-        if isinstance(teacher, str):  # "self": born-again distillation
-            teacher = clone(self).set_params(
-                teacher=None,
-                alpha=0.0,
-                loss="kd",
-                knowledge="full",
-                teacher_cv=None,
-                memory=None,
-                random_state=int(rng.randint(np.iinfo(np.int32).max)),
-            )
-        if self.teacher_cv is not None:
-            if is_frozen(teacher):
-                raise ValueError(
-                    "teacher_cv needs a teacher that can be refitted per fold; "
-                    "a FrozenEstimator is never refitted. Use teacher_cv=None "
-                    "(its predictions on these rows are out-of-sample if it was "
-                    "fitted elsewhere) or pass the unfitted estimator; got "
-                    f"teacher_cv={self.teacher_cv!r}."
-                )
-            self._check_teacher_cv(y)
-        run = fit_teacher_proba
-        if self.memory is not None:
-            run = check_memory(self.memory).cache(fit_teacher_proba)
-        self.teacher_, proba = run(
-            teacher, X, y, self.classes_, self.teacher_cv, fit_params
+    def _needs_teacher(self):
+        return self.alpha > 0 and self.loss != "label_smoothing"
+
+    def _teacher_estimator(self, rng):
+        """The estimator that teaches: ``teacher``, or for ``"self"`` a first
+        student of the same architecture trained on the hard labels."""
+        if not isinstance(self.teacher, str):
+            return self.teacher
+        return clone(self).set_params(
+            teacher=None,
+            alpha=0.0,
+            loss="kd",
+            knowledge="full",
+            teacher_cv=None,
+            memory=None,
+            random_state=int(rng.randint(np.iinfo(np.int32).max)),
         )
-        return proba
 
-    def _check_teacher_cv(self, y):
-        splitter = check_cv(self.teacher_cv, y, classifier=True)
-        n_splits = splitter.get_n_splits()
-        counts = np.unique(y, return_counts=True)[1]
-        if len(y) < n_splits or counts.min() < n_splits:
-            raise ValueError(
-                f"teacher_cv={self.teacher_cv!r} makes {n_splits} folds, which "
-                f"needs at least {n_splits} rows of every class; got "
-                f"{len(y)} rows and a smallest class of {counts.min()} rows."
-            )
-
-    # -------------------------------------------------------------- student
-    def _build_student(self, X, y_idx, n_classes, device, seed):
-        n_features = X.shape[1]
-        with torch.random.fork_rng(devices=self._rng_devices(device)):
-            torch.manual_seed(seed)
-            module = self._make_module(X, n_features, n_classes)
-        _check_class(self.optimizer, torch.optim.Optimizer, "optimizer")
-        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
-        criterion = DistillationLoss(
-            loss=self.loss,
-            temperature=self.temperature,
-            alpha=self.alpha,
-            tckd_weight=self.tckd_weight,
-            nckd_weight=self.nckd_weight,
-            scale_t2=self.scale_t2,
-            teacher_format="softened",
-        )
-        callbacks = [("finite_loss", FiniteLossGuard())]
-        train_split = None
-        if self.early_stopping:
-            self._check_validation_split(np.bincount(y_idx))
-            train_split = ValidSplit(
-                self.validation_fraction, stratified=True, random_state=seed
-            )
-        if self.n_iter_no_change is not None:
-            monitor = "valid_loss" if self.early_stopping else "train_loss"
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor=monitor,
-                        patience=self.n_iter_no_change,
-                        threshold=self.tol,
-                        threshold_mode="rel",
-                        load_best=self.early_stopping,
-                        sink=print if self.verbose else _silent,
-                    ),
-                )
-            )
-        for i, callback in enumerate(copy.deepcopy(self.callbacks or [])):
-            if not isinstance(callback, tuple):
-                callback = (f"user_callback_{i}", callback)
-            callbacks.append(callback)
-        net = DistillationNet(
-            module=module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            batch_size=min(self.batch_size, len(X)),
-            train_split=train_split,
-            callbacks=callbacks,
-            device=str(device),
-            verbose=self.verbose,
-            predict_nonlinearity=None,
-        )
-        if not self.verbose:
-            net.set_params(callbacks__print_log=None)
-        return net
-
-    def _make_module(self, X, n_features, n_classes):
-        if self.module is None:
-            hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-            mean, scale = standardisation_statistics(X)
-            return MLPStudent(
-                n_features,
-                n_classes,
-                hidden_layer_sizes=hidden_layer_sizes,
-                activation=self.activation,
-                mean=mean,
-                scale=scale,
-            )
-        if inspect.isclass(self.module):
-            _check_class(self.module, nn.Module, "module")
-            return self.module(n_features, n_classes)
-        return copy.deepcopy(self.module)
-
-    def _check_validation_split(self, y_counts):
-        n_classes = len(y_counts)
-        n = int(y_counts.sum())
-        n_valid = int(np.ceil(self.validation_fraction * n))
-        if y_counts.min() < 2 or n_valid < n_classes or n - n_valid < n_classes:
-            raise ValueError(
-                "early_stopping=True holds out a stratified validation split of "
-                f"validation_fraction={self.validation_fraction!r}, which needs "
-                "at least 2 rows of every class and at least n_classes rows on "
-                f"each side; got {n} rows, {n_classes} classes and a smallest "
-                f"class of {y_counts.min()} rows."
+    def _warn_if_overconfident(self, stats):
+        if is_overconfident(stats):
+            warnings.warn(
+                "The teacher is nearly one-hot on the training rows (mean "
+                f"non-target mass {stats.mean_non_target_mass:.2g}): it passes "
+                "on little beyond the hard labels. Use teacher_cv for "
+                "out-of-fold probabilities, a higher temperature, or an "
+                "early-stopped teacher.",
+                OverconfidentTeacherWarning,
+                stacklevel=_caller_stacklevel(),
             )
 
     # ------------------------------------------------------------- predict
@@ -743,6 +701,7 @@ default=None
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to score.
 
         Returns
         -------
@@ -753,8 +712,6 @@ default=None
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits."""
-        from scipy.special import log_softmax
-
         return log_softmax(self._logits(X), axis=1)
 
     def predict(self, X):
@@ -763,6 +720,7 @@ default=None
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to label, with the features seen in fit.
 
         Returns
         -------
@@ -808,12 +766,157 @@ def _silent(*args, **kwargs):
 
 
 def _accepts_sample_weight(estimator):
-    from sklearn.utils.validation import has_fit_parameter
-
     try:
         return has_fit_parameter(estimator, "sample_weight")
     except (TypeError, ValueError):
         return False
+
+
+def _caller_stacklevel():
+    """``stacklevel`` of a warning raised by this function's caller that
+    names the first frame outside sklearn_kd, scikit-learn and joblib: the
+    user's own call to ``fit`` (or to the pipeline or search around it)."""
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(
+        _INTERNAL_PACKAGES
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _rng_devices(device):
+    """The CUDA devices whose random state a fit forks."""
+    if device.type == "cuda":
+        return [device.index if device.index is not None else 0]
+    return []
+
+
+def _target_inputs(targets):
+    """The student's target tensors by input name: ``q_T`` or its top-k."""
+    inputs = {NEG_ENTROPY: targets.neg_entropy}
+    if targets.top_index is None:
+        inputs[TEACHER] = targets.q_T
+    else:
+        inputs.update(
+            {TOPK: targets.q_T, TOPK_INDEX: targets.top_index, REST: targets.rest}
+        )
+    return inputs
+
+
+def make_student_module(
+    module, n_features, n_classes, *, hidden_layer_sizes, activation, X=None
+):
+    """The student's torch module, as the estimator's ``module`` asks.
+
+    ``None`` builds :class:`~sklearn_kd.MLPStudent`, standardising with the
+    statistics of ``X`` (none without ``X``: they are then loaded with the
+    weights); a class is instantiated as ``module(n_features, n_classes)``;
+    an instance is deep-copied.
+    """
+    if module is None:
+        mean, scale = (None, None) if X is None else standardisation_statistics(X)
+        return MLPStudent(
+            n_features,
+            n_classes,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            mean=mean,
+            scale=scale,
+        )
+    if inspect.isclass(module):
+        return module(n_features, n_classes)
+    return copy.deepcopy(module)
+
+
+def build_student_net(module, params, *, device="cpu", n_rows=None, seed=None):
+    """The skorch net that trains ``module`` with a DistilledClassifier's
+    parameters ``params`` (its ``get_params()``), unfitted.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The student.
+    params : dict
+        The estimator's parameters, already validated.
+    device : str or torch.device, default="cpu"
+    n_rows : int, default=None
+        Training rows; the batch size is capped at it.
+    seed : int, default=None
+        Seeds the stratified validation split of ``early_stopping``.
+    """
+    verbose = params["verbose"]
+    optimizer = params["optimizer"]
+    criterion = DistillationLoss(
+        loss=params["loss"],
+        temperature=params["temperature"],
+        alpha=params["alpha"],
+        tckd_weight=params["tckd_weight"],
+        nckd_weight=params["nckd_weight"],
+        scale_t2=params["scale_t2"],
+        teacher_format="softened",
+    )
+    callbacks = [("finite_loss", FiniteLossGuard())]
+    train_split = None
+    if params["early_stopping"]:
+        train_split = ValidSplit(
+            params["validation_fraction"], stratified=True, random_state=seed
+        )
+    if params["n_iter_no_change"] is not None:
+        monitor = "valid_loss" if params["early_stopping"] else "train_loss"
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor=monitor,
+                    patience=params["n_iter_no_change"],
+                    threshold=params["tol"],
+                    threshold_mode="rel",
+                    load_best=params["early_stopping"],
+                    sink=print if verbose else _silent,
+                ),
+            )
+        )
+    for i, callback in enumerate(copy.deepcopy(params["callbacks"] or [])):
+        if not isinstance(callback, tuple):
+            callback = (f"user_callback_{i}", callback)
+        callbacks.append(callback)
+    batch_size = params["batch_size"]
+    net = DistillationNet(
+        module=module,
+        criterion=criterion,
+        optimizer=OPTIMIZERS.get(optimizer, optimizer),
+        lr=params["lr"],
+        optimizer__weight_decay=params["weight_decay"],
+        max_epochs=params["max_epochs"],
+        batch_size=batch_size if n_rows is None else min(batch_size, n_rows),
+        train_split=train_split,
+        callbacks=callbacks,
+        device=str(device),
+        verbose=verbose,
+        predict_nonlinearity=None,
+    )
+    if not verbose:
+        net.set_params(callbacks__print_log=None)
+    return net
+
+
+def set_fitted(estimator, **attributes):
+    """Set the fitted attributes of a DistilledClassifier, all in one call.
+
+    ``history_`` and ``n_iter_`` are read from ``student_``; every name must
+    be in :data:`FITTED_ATTRIBUTES`.
+    """
+    if "history_" not in attributes:  # None until the net is initialised
+        attributes["history_"] = attributes["student_"].history or History()
+    attributes.setdefault("n_iter_", len(attributes["history_"]))
+    unknown = set(attributes) - set(FITTED_ATTRIBUTES)
+    if unknown:
+        raise ValueError(f"Not fitted attributes: {sorted(unknown)!r}.")
+    for name, value in attributes.items():
+        setattr(estimator, name, value)
+    return estimator
 
 
 __all__ = ["DistilledClassifier"]

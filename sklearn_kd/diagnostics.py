@@ -4,21 +4,20 @@ A teacher that is nearly one-hot on its training rows (over-trained, too
 large, or predicting on the rows it was fitted on, as random forests and
 boosting do) carries almost no knowledge: its non-target mass ``1 - q_c``,
 which holds the class relationships, vanishes, and the instance weight ``w``
-of identity E4 is close to 1 for every example. :func:`teacher_diagnostics`
-measures this; :func:`is_overconfident` turns it into a yes/no answer.
-Out-of-fold teacher predictions or a higher temperature restore the lost
-knowledge (Cho & Hariharan, 2019).
+of identity E4 (see :ref:`theory`) is close to 1 for every example.
+:func:`teacher_diagnostics` measures this; :func:`is_overconfident` turns it
+into a yes/no answer. Out-of-fold teacher predictions or a higher temperature
+restore the lost knowledge (Cho & Hariharan, 2019).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from numbers import Real
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from .knowledge import _check_distributions, _check_input
+from ._validation import check_class_indices, check_fraction, check_probabilities
 
 __all__ = [
     "OVERCONFIDENCE_THRESHOLD",
@@ -40,7 +39,7 @@ def teacher_diagnostics(proba, y, *, alpha=0.5, student_proba=None):
     """Per-example and summary statistics of a teacher's probabilities.
 
     With ``q_c`` the teacher's probability of the true class, the instance
-    rescaling weight of identity E4 (at ``T = 1``) is
+    rescaling weight of identity E4 of :ref:`theory` (at ``T = 1``) is
 
     .. math::
 
@@ -97,21 +96,16 @@ def teacher_diagnostics(proba, y, *, alpha=0.5, student_proba=None):
     >>> round(diag.summary.mean_non_target_mass, 4)
     0.3
     """
-    proba, y = _check_input(proba, y)
-    if (
-        isinstance(alpha, bool)
-        or not isinstance(alpha, Real)
-        or not 0.0 <= float(alpha) <= 1.0
-    ):
-        raise ValueError(f"alpha must be a float in [0, 1], got {alpha!r}.")
-    alpha = float(alpha)
+    proba = check_probabilities(proba, "proba")
     n_samples, n_classes = proba.shape
+    y = check_class_indices(y, n_samples, n_classes)
+    alpha = check_fraction(alpha, "alpha")
     if n_samples == 0:
         raise ValueError("proba must have at least one row, got 0.")
     rows = np.arange(n_samples)
     student_confidence = None
     if student_proba is not None:
-        student_proba = _check_distributions(
+        student_proba = check_probabilities(
             student_proba, "student_proba", n_columns=n_classes
         )
         if student_proba.shape[0] != n_samples:
@@ -245,12 +239,7 @@ def is_overconfident(summary, threshold=OVERCONFIDENCE_THRESHOLD):
     >>> is_overconfident(teacher_diagnostics(proba, [0, 1]).summary, 0.001)
     False
     """
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, Real)
-        or not 0.0 <= float(threshold) <= 1.0
-    ):
-        raise ValueError(f"threshold must be a float in [0, 1], got {threshold!r}.")
+    check_fraction(threshold, "threshold")
     if isinstance(summary, Mapping) and "summary" in summary:
         summary = summary["summary"]
     try:

@@ -30,10 +30,19 @@ builds the teacher of a level::
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.utils import Bunch, check_array
+from sklearn.utils import Bunch
+
+from ._validation import (
+    KNOWLEDGE_LEVELS,
+    ROW_SUM_ATOL,
+    check_choice,
+    check_class_indices,
+    check_fraction,
+    check_probabilities,
+)
 
 __all__ = [
     "KNOWLEDGE_LEVELS",
@@ -48,101 +57,15 @@ __all__ = [
     "universe_teacher",
 ]
 
-KNOWLEDGE_LEVELS = ("full", "universe", "domain", "instance")
-
-#: Largest accepted ``|row sum - 1|`` for probability rows and shapes. Loose
-#: enough for float32 ``predict_proba`` output, tight enough to catch logits
-#: or unnormalised scores passed by mistake.
-ROW_SUM_ATOL = 1e-5
-
 
 # --------------------------------------------------------------------------
-# validation helpers
+# helpers
 # --------------------------------------------------------------------------
-def _check_distributions(array, name, *, n_columns=None):
-    """Validated float64 2-D array, possibly ``array`` itself: never write to it."""
-    if np.ndim(array) != 2:
-        raise ValueError(
-            f"{name} must be a 2-D array of shape (n_samples, n_classes), got "
-            f"an array with {np.ndim(array)} dimension(s)."
-        )
-    array = check_array(
-        array,
-        dtype=np.float64,
-        ensure_2d=True,
-        ensure_all_finite=True,
-        input_name=name,
-    )
-    if n_columns is not None and array.shape[1] != n_columns:
-        raise ValueError(
-            f"{name} must have {n_columns} columns (one per class), got shape "
-            f"{array.shape}."
-        )
-    if array.shape[1] < 2:
-        raise ValueError(
-            f"{name} must have at least 2 columns (classes), got shape {array.shape}."
-        )
-    if np.any(array < 0):
-        row = int(np.flatnonzero((array < 0).any(axis=1))[0])
-        raise ValueError(
-            f"{name} must have non-negative entries, got a minimum of "
-            f"{array.min()!r} (row {row})."
-        )
-    deviation = np.abs(array.sum(axis=1) - 1.0)
-    if np.any(deviation > ROW_SUM_ATOL):
-        row = int(np.argmax(deviation))
-        raise ValueError(
-            f"Each row of {name} must sum to 1 within {ROW_SUM_ATOL:g}, got a "
-            f"row summing to {array[row].sum()!r} (row {row})."
-        )
-    return array
-
-
-def _check_labels(y, n_samples, n_classes):
-    """1-D int64 array of class indices in ``[0, n_classes)``."""
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != n_samples:
-        raise ValueError(
-            f"y must be a 1-D array of {n_samples} class indices (one per row "
-            f"of proba), got shape {y.shape}."
-        )
-    if y.dtype.kind not in "iu":
-        if y.dtype.kind == "b" or not np.issubdtype(y.dtype, np.number):
-            raise ValueError(
-                f"y must hold integer class indices in [0, {n_classes}), got "
-                f"dtype {y.dtype}."
-            )
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise ValueError(
-                f"y must hold integer class indices in [0, {n_classes}), got "
-                f"non-integer values of dtype {y.dtype}."
-            )
-    if n_samples and (y.min() < 0 or y.max() >= n_classes):
-        bad = y[(y < 0) | (y >= n_classes)][0].item()
-        raise ValueError(
-            f"y must hold class indices in [0, {n_classes}) (one per column of "
-            f"proba), got {bad!r}."
-        )
-    return y.astype(np.int64)
-
-
-def _check_confidence_scalar(confidence):
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, Real)
-        or not 0.0 <= float(confidence) <= 1.0
-    ):
-        raise ValueError(
-            f"confidence must be a float in [0, 1] or None, got {confidence!r}."
-        )
-    return float(confidence)
-
-
 def _check_class_shapes(class_shapes, n_classes):
-    class_shapes = _check_distributions(
+    class_shapes = check_probabilities(
         class_shapes, "class_shapes", n_columns=n_classes
     )
-    if class_shapes.shape[0] != n_classes:
+    if class_shapes.shape != (n_classes, n_classes):
         raise ValueError(
             f"class_shapes must have shape ({n_classes}, {n_classes}), got "
             f"{class_shapes.shape}."
@@ -196,8 +119,8 @@ def _class_shapes(shape, y, n_classes):
 
 
 def _check_input(proba, y):
-    proba = _check_distributions(proba, "proba")
-    y = _check_labels(y, proba.shape[0], proba.shape[1])
+    proba = check_probabilities(proba, "proba")
+    y = check_class_indices(y, proba.shape[0], proba.shape[1])
     return proba, y
 
 
@@ -298,9 +221,9 @@ def compose_teacher(confidence, shape, y):
     >>> compose_teacher([0.6], shape, [0])
     array([[0.6, 0.3, 0.1]])
     """
-    shape = _check_distributions(shape, "shape")
+    shape = check_probabilities(shape, "shape")
     n_samples, n_classes = shape.shape
-    y = _check_labels(y, n_samples, n_classes)
+    y = check_class_indices(y, n_samples, n_classes)
     confidence = np.asarray(confidence, dtype=np.float64)
     if confidence.shape != (n_samples,):
         raise ValueError(
@@ -356,7 +279,7 @@ def universe_teacher(proba, y, *, confidence=None):
     proba, y = _check_input(proba, y)
     if confidence is None:
         confidence = float(_confidence(proba, y).mean())
-    confidence = _check_confidence_scalar(confidence)
+    confidence = check_fraction(confidence, "confidence", allow_none=True)
     constant = np.full(y.shape[0], confidence)
     return _compose(constant, _uniform_shape(y, proba.shape[1]), y)
 
@@ -402,7 +325,7 @@ def domain_teacher(proba, y, *, confidence=None, class_shapes=None):
     n_classes = proba.shape[1]
     if confidence is None:
         confidence = float(_confidence(proba, y).mean())
-    confidence = _check_confidence_scalar(confidence)
+    confidence = check_fraction(confidence, "confidence", allow_none=True)
     if class_shapes is None:
         class_shapes, _ = _class_shapes(_shape(proba, y), y, n_classes)
     else:
@@ -418,7 +341,7 @@ def instance_teacher(proba, y):
     Keeps how confident the teacher is on each example's true class and
     spreads the remaining ``1 - q_c`` evenly over the other ``K - 1``
     classes. At ``T = 1`` it gives the same true-class gradient as the full
-    teacher (identity E6).
+    teacher (identity E6 of :ref:`theory`).
 
     Parameters
     ----------
@@ -536,8 +459,7 @@ def apply_knowledge(proba, y, level, params=None):
     array([[0.7 , 0.15, 0.15],
            [0.1 , 0.8 , 0.1 ]])
     """
-    if not isinstance(level, str) or level not in KNOWLEDGE_LEVELS:
-        raise ValueError(f"level must be one of {KNOWLEDGE_LEVELS}, got {level!r}.")
+    check_choice(level, "level", KNOWLEDGE_LEVELS)
     proba, y = _check_input(proba, y)
     if level == "full":
         return proba.copy()

@@ -5,8 +5,9 @@ Every function here works on a batch: ``student_logits`` of shape
 labels ``y`` as integer class indices of shape ``(n_samples,)``.
 
 The teacher is softened from its probabilities alone,
-``q_T = softmax(log q / T)``, in log space: a zero probability stays exactly
-zero at every temperature and never produces a NaN in the loss or its gradient.
+``q_T = softmax(log q / T)`` (:func:`soften`), in log space: a zero
+probability stays exactly zero at every temperature and never produces a NaN
+in the loss or its gradient.
 
 The Hinton loss is
 
@@ -17,6 +18,11 @@ The Hinton loss is
 averaged over the batch (``batchmean``). Decoupled KD (Zhao et al., 2022)
 splits the KL term into a target-class term (TCKD) and a non-target-class term
 (NCKD) with their own weights; label smoothing is the no-teacher baseline.
+
+Each loss has one per-sample kernel; every batch loss, from the functions
+below or from :class:`DistillationLoss`, is that kernel followed by one
+reduction (the sample-weighted mean). See :ref:`theory` for the identities
+the losses satisfy.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ._validation import LOSSES, check_choice, check_fraction, check_temperature
 
 __all__ = [
     "LOSSES",
@@ -37,25 +45,53 @@ __all__ = [
     "soften",
 ]
 
-LOSSES = ("kd", "dkd", "label_smoothing")
-TEACHER_FORMATS = ("proba", "softened", "log_softened")
+TEACHER_FORMATS = ("proba", "softened")
 
 
-def _check_temperature(temperature):
-    if not float(temperature) > 0:
-        raise ValueError(f"temperature must be a float > 0, got {temperature!r}.")
+# ------------------------------------------------------------- softening
+def soften(proba, temperature, *, log=False):
+    """Soften (T > 1) or sharpen (T < 1) probabilities by a temperature.
 
+    Returns ``softmax(log(proba) / T)``, which equals ``proba ** (1 / T)``
+    renormalised per row. ``T = 1`` returns ``proba``; the argmax and the
+    zeros of every row are kept at every temperature, and as ``T`` grows the
+    rows tend to the uniform distribution over their support (identity E11
+    of :ref:`theory`).
 
-def _check_alpha(alpha, name="alpha"):
-    if not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"{name} must be a float in [0, 1], got {alpha!r}.")
+    Parameters
+    ----------
+    proba : torch.Tensor or ndarray of shape (n_samples, n_classes)
+        Probabilities; each row sums to one and may contain exact zeros.
+    temperature : float
+        Temperature ``T > 0``.
+    log : bool, default=False
+        Return ``log_softmax(log(proba) / T)`` instead, ``-inf`` where
+        ``proba`` is zero (see :func:`log_soften`).
+
+    Returns
+    -------
+    proba_T : torch.Tensor of shape (n_samples, n_classes)
+        The softened probabilities (or their logarithms); rows sum to one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_kd.losses import soften
+    >>> soften(torch.tensor([[0.8, 0.2, 0.0]], dtype=torch.float64), 2.0)
+    tensor([[0.6667, 0.3333, 0.0000]], dtype=torch.float64)
+    """
+    check_temperature(temperature)
+    scaled = torch.log(torch.as_tensor(proba)) / temperature
+    if log:
+        return torch.log_softmax(scaled, dim=-1)
+    return torch.softmax(scaled, dim=-1)
 
 
 def log_soften(proba, temperature):
     """Log of the teacher probabilities softened at ``temperature``.
 
-    Computes ``log_softmax(log(proba) / temperature)``. Entries where
-    ``proba`` is zero are ``-inf`` for every temperature.
+    ``soften(proba, temperature, log=True)``: entries where ``proba`` is
+    zero are ``-inf`` for every temperature.
 
     Parameters
     ----------
@@ -76,53 +112,80 @@ def log_soften(proba, temperature):
     >>> log_soften(torch.tensor([[0.5, 0.5, 0.0]]), 2.0)
     tensor([[-0.6931, -0.6931,    -inf]])
     """
-    _check_temperature(temperature)
-    proba = torch.as_tensor(proba)
-    return torch.log_softmax(torch.log(proba) / temperature, dim=-1)
+    return soften(proba, temperature, log=True)
 
 
-def soften(proba, temperature):
-    """Soften (T > 1) or sharpen (T < 1) probabilities by a temperature.
+# --------------------------------------------------------------- kernels
+# Each loss is (1 - alpha) * CE + alpha * scale * soft per sample, with its
+# own soft term; DistillationLoss.per_sample mixes them, _reduce averages.
+def _kd_soft(student_logits, q_T, temperature, neg_entropy=None):
+    """Per-sample ``KL(q_T || p_T)`` from the softened teacher ``q_T``.
 
-    Returns ``softmax(log(proba) / T)``, which equals ``proba ** (1 / T)``
-    renormalised per row. ``T = 1`` returns ``proba``; the argmax and the
-    zeros of every row are kept at every temperature, and as ``T`` grows the
-    rows tend to the uniform distribution over their support.
-
-    Parameters
-    ----------
-    proba : torch.Tensor of shape (n_samples, n_classes)
-        Probabilities; each row sums to one and may contain exact zeros.
-    temperature : float
-        Temperature ``T > 0``.
-
-    Returns
-    -------
-    proba_T : torch.Tensor of shape (n_samples, n_classes)
-        The softened probabilities; rows sum to one.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_kd.losses import soften
-    >>> soften(torch.tensor([[0.8, 0.2, 0.0]], dtype=torch.float64), 2.0)
-    tensor([[0.6667, 0.3333, 0.0000]], dtype=torch.float64)
+    ``neg_entropy`` is each row's ``sum q_T log q_T`` when precomputed: the
+    KL term is then that constant minus the cross-entropy ``sum q_T log p_T``,
+    with no logarithm of the teacher per batch.
     """
-    return torch.exp(log_soften(proba, temperature))
+    log_p_T = torch.log_softmax(student_logits / temperature, dim=-1)
+    if neg_entropy is None:
+        neg_entropy = torch.xlogy(q_T, q_T).sum(dim=-1)
+    return neg_entropy - (q_T * log_p_T).sum(dim=-1)
 
 
-def _kl_from_log(log_q, log_p):
-    """Row-wise KL(q || p) given log q (may hold -inf) and finite log p."""
-    q = torch.exp(log_q)
-    return torch.xlogy(q, q).sum(dim=-1) - (q * log_p).sum(dim=-1)
+def _dkd_soft(student_logits, log_q_T, y, temperature, tckd_weight, nckd_weight):
+    """Per-sample weighted decoupled terms from ``log q_T``."""
+    tckd, nckd = decoupled_kd_terms(student_logits, log_q_T, y, temperature=temperature)
+    return tckd_weight * tckd + nckd_weight * nckd
 
 
 def _reduce(per_sample, sample_weight):
+    """The batch loss: the mean of the (weighted) per-sample losses."""
     if sample_weight is not None:
         per_sample = per_sample * torch.as_tensor(
             sample_weight, dtype=per_sample.dtype, device=per_sample.device
         )
     return per_sample.mean()
+
+
+def _per_sample(
+    loss,
+    student_logits,
+    teacher,
+    y,
+    *,
+    temperature,
+    alpha,
+    tckd_weight=1.0,
+    nckd_weight=1.0,
+    scale_t2=True,
+    softened=False,
+    neg_entropy=None,
+):
+    """The per-sample loss of every member of the family.
+
+    ``teacher`` holds probabilities ``q``, or ``q_T`` when ``softened``;
+    ``neg_entropy`` is each softened row's ``sum q_T log q_T`` when
+    precomputed (KD only). The DKD weights may be per-sample tensors.
+    """
+    smoothing = loss == "label_smoothing"
+    ce = F.cross_entropy(
+        student_logits,
+        y,
+        reduction="none",
+        label_smoothing=float(alpha) if smoothing else 0.0,
+    )
+    if smoothing or alpha == 0:
+        return ce
+    if loss == "kd":
+        if not softened:
+            teacher, neg_entropy = soften(teacher, temperature), None
+        soft = _kd_soft(student_logits, teacher, temperature, neg_entropy)
+    else:
+        log_q_T = torch.log(teacher) if softened else log_soften(teacher, temperature)
+        soft = _dkd_soft(
+            student_logits, log_q_T, y, temperature, tckd_weight, nckd_weight
+        )
+    scale = temperature**2 if scale_t2 else 1.0
+    return ce.mul(1.0 - alpha).add(soft, alpha=alpha * scale)
 
 
 def kd_loss_per_sample(
@@ -166,13 +229,17 @@ def kd_loss_per_sample(
     ...                    temperature=1.0, alpha=0.0)
     tensor([1.0986, 1.0986])
     """
-    ce = F.cross_entropy(student_logits, y, reduction="none")
-    if alpha == 0:
-        return ce
-    log_p_T = torch.log_softmax(student_logits / temperature, dim=-1)
-    kl = _kl_from_log(log_teacher_T, log_p_T)
-    scale = temperature**2 if scale_t2 else 1.0
-    return (1.0 - alpha) * ce + alpha * scale * kl
+    q_T = None if alpha == 0 else torch.exp(log_teacher_T)
+    return _per_sample(
+        "kd",
+        student_logits,
+        q_T,
+        y,
+        temperature=temperature,
+        alpha=alpha,
+        scale_t2=scale_t2,
+        softened=True,
+    )
 
 
 def distillation_loss(
@@ -225,12 +292,12 @@ def distillation_loss(
     >>> bool(torch.isfinite(loss))
     True
     """
-    _check_temperature(temperature)
-    _check_alpha(alpha)
-    log_q_T = log_soften(teacher_proba, temperature) if alpha != 0 else None
-    per_sample = kd_loss_per_sample(
+    check_temperature(temperature)
+    check_fraction(alpha, "alpha")
+    per_sample = _per_sample(
+        "kd",
         student_logits,
-        log_q_T,
+        teacher_proba,
         y,
         temperature=temperature,
         alpha=alpha,
@@ -248,8 +315,9 @@ def decoupled_kd_terms(student_logits, log_teacher_T, y, *, temperature):
 
         TCKD = KL(b_q || b_p),  NCKD = KL(q_hat || p_hat)
 
-    and ``KL(q_T || p_T) = TCKD + (1 - q_T,c) * NCKD`` exactly. A teacher
-    row with no non-target mass has ``NCKD = 0``.
+    and ``KL(q_T || p_T) = TCKD + (1 - q_T,c) * NCKD`` exactly (identity E9
+    of :ref:`theory`). A teacher row with no non-target mass has
+    ``NCKD = 0``.
 
     Parameters
     ----------
@@ -340,24 +408,26 @@ def decoupled_kd_loss(
     Returns
     -------
     loss : torch.Tensor
-        Scalar, the mean over the batch.
+        Scalar: the batch mean of the per-sample losses.
 
     Examples
     --------
+    The non-target term alone (NCKD) of a batch of one:
+
     >>> import torch
     >>> from sklearn_kd.losses import decoupled_kd_loss
-    >>> z = torch.tensor([[1.0, 0.0, -1.0]])
+    >>> z, y = torch.tensor([[1.0, 0.0, -1.0]]), torch.tensor([0])
     >>> q = torch.tensor([[0.7, 0.2, 0.1]])
-    >>> loss = decoupled_kd_loss(z, q, torch.tensor([0]), temperature=2.0,
-    ...                          alpha=1.0, tckd_weight=1.0, nckd_weight=8.0)
-    >>> loss.ndim
-    0
+    >>> nckd = decoupled_kd_loss(z, q, y, alpha=1.0, tckd_weight=0.0)
+    >>> nckd.ndim, bool(nckd > 0)
+    (0, True)
     """
-    _check_temperature(temperature)
-    _check_alpha(alpha)
-    per_sample = _dkd_per_sample(
+    check_temperature(temperature)
+    check_fraction(alpha, "alpha")
+    per_sample = _per_sample(
+        "dkd",
         student_logits,
-        log_soften(teacher_proba, temperature),
+        teacher_proba,
         y,
         temperature=temperature,
         alpha=alpha,
@@ -368,33 +438,12 @@ def decoupled_kd_loss(
     return _reduce(per_sample, sample_weight)
 
 
-def _dkd_per_sample(
-    student_logits,
-    log_teacher_T,
-    y,
-    *,
-    temperature,
-    alpha,
-    tckd_weight,
-    nckd_weight,
-    scale_t2,
-):
-    ce = F.cross_entropy(student_logits, y, reduction="none")
-    if alpha == 0:
-        return ce
-    tckd, nckd = decoupled_kd_terms(
-        student_logits, log_teacher_T, y, temperature=temperature
-    )
-    scale = temperature**2 if scale_t2 else 1.0
-    soft = tckd_weight * tckd + nckd_weight * nckd
-    return (1.0 - alpha) * ce + alpha * scale * soft
-
-
 def label_smoothing_loss(student_logits, y, *, epsilon, sample_weight=None):
     """Cross-entropy against smoothed labels ``(1 - eps) y + eps / K``.
 
     Label smoothing is the teacher-free baseline: at ``T = 1`` it is the KD
-    loss with a uniform teacher and ``alpha = epsilon``.
+    loss with a uniform teacher and ``alpha = epsilon`` (identity E3 of
+    :ref:`theory`).
 
     Parameters
     ----------
@@ -407,7 +456,7 @@ def label_smoothing_loss(student_logits, y, *, epsilon, sample_weight=None):
     Returns
     -------
     loss : torch.Tensor
-        Scalar, the mean over the batch.
+        The batch mean, a scalar: ``log K`` for uniform logits.
 
     Examples
     --------
@@ -416,9 +465,9 @@ def label_smoothing_loss(student_logits, y, *, epsilon, sample_weight=None):
     >>> label_smoothing_loss(torch.zeros(1, 4), torch.tensor([1]), epsilon=0.1)
     tensor(1.3863)
     """
-    _check_alpha(epsilon, "epsilon")
-    per_sample = F.cross_entropy(
-        student_logits, y, reduction="none", label_smoothing=float(epsilon)
+    epsilon = check_fraction(epsilon, "epsilon")
+    per_sample = _per_sample(
+        "label_smoothing", student_logits, None, y, temperature=1.0, alpha=epsilon
     )
     return _reduce(per_sample, sample_weight)
 
@@ -437,12 +486,11 @@ class DistillationLoss(nn.Module):
     tckd_weight, nckd_weight : float, default=1.0
         Weights of the decoupled terms, used when ``loss="dkd"``.
     scale_t2 : bool, default=True
-    teacher_format : {"proba", "softened", "log_softened"}, default="proba"
+    teacher_format : {"proba", "softened"}, default="proba"
         What ``forward`` receives as ``teacher``: the teacher's probabilities
-        ``q`` (softened in every call), the softened ``q_T`` (see
-        :func:`soften`), or ``log q_T`` (see :func:`log_soften`). The two
-        latter let a training loop soften once per fit rather than once per
-        batch.
+        ``q`` (softened in every call) or the softened ``q_T`` (see
+        :func:`soften`), which lets a training loop soften once per fit
+        rather than once per batch.
 
     Examples
     --------
@@ -465,66 +513,34 @@ class DistillationLoss(nn.Module):
         teacher_format="proba",
     ):
         super().__init__()
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
-        _check_temperature(temperature)
-        _check_alpha(alpha)
-        self.loss = loss
-        self.temperature = float(temperature)
-        self.alpha = float(alpha)
+        self.loss = check_choice(loss, "loss", LOSSES)
+        self.temperature = check_temperature(temperature)
+        self.alpha = check_fraction(alpha, "alpha")
         self.tckd_weight = float(tckd_weight)
         self.nckd_weight = float(nckd_weight)
         self.scale_t2 = bool(scale_t2)
-        if teacher_format not in TEACHER_FORMATS:
-            raise ValueError(
-                f"teacher_format must be one of {TEACHER_FORMATS}, got "
-                f"{teacher_format!r}."
-            )
-        self.teacher_format = teacher_format
+        self.teacher_format = check_choice(
+            teacher_format, "teacher_format", TEACHER_FORMATS
+        )
 
-    def _log_teacher(self, teacher):
-        """``log q_T`` from ``teacher`` in this criterion's format."""
-        if self.teacher_format == "log_softened":
-            return teacher
-        if self.teacher_format == "softened":
-            return torch.log(teacher)
-        return log_soften(teacher, self.temperature)
+    def per_sample(self, student_logits, teacher, y, teacher_neg_entropy=None):
+        """Per-sample loss, before weighting and the batch mean.
 
-    def _softened_teacher(self, teacher):
-        """``q_T`` from ``teacher`` in this criterion's format."""
-        if self.teacher_format == "softened":
-            return teacher
-        if self.teacher_format == "log_softened":
-            return torch.exp(teacher)
-        return soften(teacher, self.temperature)
-
-    def per_sample(self, student_logits, teacher, y):
-        """Per-sample loss, before weighting and the batch mean."""
-        if self.loss == "label_smoothing":
-            return F.cross_entropy(
-                student_logits, y, reduction="none", label_smoothing=self.alpha
-            )
-        if self.alpha == 0:
-            return F.cross_entropy(student_logits, y, reduction="none")
-        log_q_T = self._log_teacher(teacher)
-        if self.loss == "kd":
-            return kd_loss_per_sample(
-                student_logits,
-                log_q_T,
-                y,
-                temperature=self.temperature,
-                alpha=self.alpha,
-                scale_t2=self.scale_t2,
-            )
-        return _dkd_per_sample(
+        ``teacher_neg_entropy`` (``loss="kd"`` with ``teacher_format=
+        "softened"`` only) is each row's ``sum q_T log q_T``, precomputed.
+        """
+        return _per_sample(
+            self.loss,
             student_logits,
-            log_q_T,
+            teacher,
             y,
             temperature=self.temperature,
             alpha=self.alpha,
             tckd_weight=self.tckd_weight,
             nckd_weight=self.nckd_weight,
             scale_t2=self.scale_t2,
+            softened=self.teacher_format == "softened",
+            neg_entropy=teacher_neg_entropy,
         )
 
     def forward(
@@ -550,32 +566,5 @@ class DistillationLoss(nn.Module):
         loss : torch.Tensor
             Scalar.
         """
-        if self.loss == "kd" and (
-            sample_weight is None or teacher_neg_entropy is not None
-        ):
-            return self._kd_fast(
-                student_logits, teacher, y, sample_weight, teacher_neg_entropy
-            )
-        return _reduce(self.per_sample(student_logits, teacher, y), sample_weight)
-
-    def _kd_fast(self, student_logits, teacher, y, sample_weight, neg_entropy):
-        """The Hinton loss in fewer tensor operations (once per batch).
-
-        Equal to the weighted mean of :meth:`per_sample`.
-        """
-        if sample_weight is None:
-            ce = F.cross_entropy(student_logits, y)
-        else:
-            ce = _reduce(
-                F.cross_entropy(student_logits, y, reduction="none"), sample_weight
-            )
-        if self.alpha == 0:
-            return ce
-        log_p_T = torch.log_softmax(student_logits / self.temperature, dim=-1)
-        q_T = self._softened_teacher(teacher)
-        if neg_entropy is None:
-            kl = F.kl_div(log_p_T, q_T, reduction="batchmean")
-        else:
-            kl = _reduce(neg_entropy - (q_T * log_p_T).sum(dim=-1), sample_weight)
-        scale = self.temperature**2 if self.scale_t2 else 1.0
-        return (1.0 - self.alpha) * ce + (self.alpha * scale) * kl
+        per_sample = self.per_sample(student_logits, teacher, y, teacher_neg_entropy)
+        return _reduce(per_sample, sample_weight)

@@ -24,6 +24,9 @@ import numpy as np
 from scipy.special import rel_entr
 from sklearn.utils.validation import check_is_fitted
 
+from ._teacher_targets import align_columns
+from ._validation import check_probabilities
+
 __all__ = [
     "SCORERS",
     "agreement",
@@ -33,9 +36,6 @@ __all__ = [
     "teacher_agreement_score",
     "teacher_kl_divergence",
 ]
-
-#: Absolute tolerance on the row sums of probability matrices.
-ROW_SUM_ATOL = 1e-4
 
 _STRATEGIES = ("uniform", "quantile")
 
@@ -54,31 +54,6 @@ def _check_weights(sample_weight, n_samples):
     if weights.sum() <= 0:
         raise ValueError("sample_weight must have a positive sum; got 0.")
     return weights
-
-
-def _check_proba(proba, name, *, n_columns=None):
-    """A 2-D float64 matrix of probability rows, each summing to 1."""
-    proba = np.asarray(proba, dtype=np.float64)
-    if proba.ndim != 2 or proba.shape[0] == 0:
-        raise ValueError(
-            f"{name} must be a non-empty 2-D array of shape (n_samples, "
-            f"n_classes); got shape {proba.shape}."
-        )
-    if n_columns is not None and proba.shape[1] != n_columns:
-        raise ValueError(
-            f"{name} must have {n_columns} columns (one per class); got "
-            f"{proba.shape[1]}."
-        )
-    if not np.all(np.isfinite(proba)) or np.any(proba < 0):
-        raise ValueError(f"{name} must hold finite, non-negative probabilities.")
-    sums = proba.sum(axis=1)
-    if np.max(np.abs(sums - 1.0)) > ROW_SUM_ATOL:
-        raise ValueError(
-            f"Each row of {name} must sum to 1 (absolute tolerance "
-            f"{ROW_SUM_ATOL}); the worst row sums to "
-            f"{sums[np.argmax(np.abs(sums - 1.0))]:.6g}."
-        )
-    return proba
 
 
 def _fitted_teacher(estimator):
@@ -174,8 +149,10 @@ def teacher_kl_divergence(teacher_proba, student_proba, *, sample_weight=None):
     >>> teacher_kl_divergence(q, q)
     0.0
     """
-    q = _check_proba(teacher_proba, "teacher_proba")
-    p = _check_proba(student_proba, "student_proba", n_columns=q.shape[1])
+    q = check_probabilities(teacher_proba, "teacher_proba", min_rows=1)
+    p = check_probabilities(
+        student_proba, "student_proba", n_columns=q.shape[1], min_rows=1
+    )
     if p.shape[0] != q.shape[0]:
         raise ValueError(
             "teacher_proba and student_proba must have the same number of rows; "
@@ -198,7 +175,7 @@ def _top_label(y_true, y_prob, labels):
         if np.any((y_prob < 0) | (y_prob > 1)) or not np.all(np.isfinite(y_prob)):
             raise ValueError("A 1-D y_prob must hold probabilities in [0, 1].")
         y_prob = np.column_stack([1.0 - y_prob, y_prob])
-    y_prob = _check_proba(y_prob, "y_prob")
+    y_prob = check_probabilities(y_prob, "y_prob", min_rows=1)
     if y_prob.shape[0] != len(y_true):
         raise ValueError(
             f"y_true and y_prob must have the same number of rows; got "
@@ -381,7 +358,6 @@ def neg_teacher_kl_divergence_score(estimator, X, y=None):
     True
     """
     teacher = _fitted_teacher(estimator)
-    from ._teacher import align_columns
 
     student = estimator.predict_proba(X)
     q = align_columns(teacher.predict_proba(X), teacher.classes_, estimator.classes_)

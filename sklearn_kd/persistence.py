@@ -32,7 +32,6 @@ its predictions equal the original's bit for bit.
 
 from __future__ import annotations
 
-import copy
 import inspect
 import io
 import json
@@ -47,11 +46,15 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 from torch import nn
 
-from ._distilled import DistilledClassifier
-from ._net import DistillationNet
+from ._distilled import (
+    FITTED_ATTRIBUTES,
+    DistilledClassifier,
+    build_student_net,
+    make_student_module,
+    set_fitted,
+)
 from ._student import ACTIVATIONS, MLPStudent
 from ._version import __version__
-from .losses import DistillationLoss
 
 __all__ = ["load", "save"]
 
@@ -61,9 +64,12 @@ META_NAME = "estimator.json"
 WEIGHTS_NAME = "student.pt"
 DEFAULT_STUDENT = "sklearn_kd.MLPStudent"
 
-# numpy dtype kinds that classes_ and feature_names_in_ may have in a file.
+# numpy dtype kinds an array may have in a file.
 _ARRAY_KINDS = "biufUO"
 _SCALARS = (type(None), bool, int, float, str)
+# fitted attributes that are not JSON: the student's weights go to
+# WEIGHTS_NAME, the teacher is never saved.
+_NOT_JSON = ("student_", "teacher_")
 
 
 def save(estimator, path):
@@ -96,19 +102,15 @@ def save(estimator, path):
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> from sklearn.datasets import make_classification
+    >>> import io, zipfile
+    >>> from sklearn.datasets import load_iris
     >>> from sklearn_kd import DistilledClassifier
-    >>> from sklearn_kd.persistence import load, save
-    >>> X, y = make_classification(n_samples=60, n_features=4, random_state=0)
-    >>> clf = DistilledClassifier(alpha=0.0, max_epochs=3,
-    ...                           hidden_layer_sizes=(8,), random_state=0)
-    >>> clf = clf.fit(X, y)
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = save(clf, os.path.join(tmp, "student.skd"))
-    ...     restored = load(path)
-    >>> bool((restored.predict_proba(X) == clf.predict_proba(X)).all())
-    True
+    >>> from sklearn_kd.persistence import save
+    >>> X, y = load_iris(return_X_y=True)
+    >>> student = DistilledClassifier(alpha=0.0, max_epochs=2, random_state=0)
+    >>> archive = save(student.fit(X, y), io.BytesIO())
+    >>> sorted(zipfile.ZipFile(archive).namelist())
+    ['estimator.json', 'student.pt']
     """
     if not isinstance(estimator, DistilledClassifier):
         raise TypeError(
@@ -132,11 +134,11 @@ def save(estimator, path):
 
     params, not_saved = {}, []
     for name, value in estimator.get_params(deep=False).items():
-        encoded = _encode_param(value)
-        if encoded is _NOT_DATA:
-            not_saved.append(name)
-        else:
+        encoded = _encode(value)
+        if _is_plain(encoded):
             params[name] = encoded
+        else:
+            not_saved.append(name)
 
     meta = {
         "format": FORMAT,
@@ -146,17 +148,10 @@ def save(estimator, path):
         "params": params,
         "params_not_saved": not_saved,
         "student": student,
-        "classes_": _encode_array(estimator.classes_, "classes_"),
-        "n_features_in_": int(estimator.n_features_in_),
-        "feature_names_in_": (
-            _encode_array(estimator.feature_names_in_, "feature_names_in_")
-            if hasattr(estimator, "feature_names_in_")
-            else None
-        ),
-        "history_": _to_json(list(estimator.history_)),
-        "teacher_stats_": _to_json(estimator.teacher_stats_),
-        "knowledge_params_": _to_json(estimator.knowledge_params_),
     }
+    for name in FITTED_ATTRIBUTES:
+        if name not in _NOT_JSON and hasattr(estimator, name):
+            meta[name] = _encode(getattr(estimator, name))
     weights = io.BytesIO()
     state = {k: v.detach().cpu() for k, v in module_.state_dict().items()}
     torch.save(state, weights)
@@ -222,12 +217,9 @@ def load(path, *, module=None):
     """
     meta, state = _read_archive(path)
     try:
-        parsed = _parse_meta(meta)
+        estimator, fitted = _parse_meta(meta)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _refuse(path, f"has invalid metadata: {exc!r}") from None
-    n_features = parsed["n_features_in_"]
-    classes = parsed["classes_"]
-    estimator = parsed["estimator"]
     student = meta["student"]
     if student.get("class") == DEFAULT_STUDENT:
         if module is not None:
@@ -235,12 +227,6 @@ def load(path, *, module=None):
                 "module must be None for a file holding the default MLPStudent; "
                 f"got module={module!r}."
             )
-        module_ = MLPStudent(
-            n_features,
-            len(classes),
-            hidden_layer_sizes=tuple(student["hidden_layer_sizes"]),
-            activation=student["activation"],
-        )
     else:
         if module is None:
             raise ValueError(
@@ -248,15 +234,21 @@ def load(path, *, module=None):
                 "load never imports code named in a file, so pass "
                 "module=<its class or an instance> to load."
             )
-        if inspect.isclass(module) and issubclass(module, nn.Module):
-            module_ = module(n_features, len(classes))
-        elif isinstance(module, nn.Module):
-            module_ = copy.deepcopy(module)
-        else:
+        if not (
+            isinstance(module, nn.Module)
+            or (inspect.isclass(module) and issubclass(module, nn.Module))
+        ):
             raise TypeError(
                 f"module must be a torch.nn.Module class or instance; got {module!r}."
             )
         estimator.module = module
+    module_ = make_student_module(
+        module,
+        fitted["n_features_in_"],
+        len(fitted["classes_"]),
+        hidden_layer_sizes=tuple(student.get("hidden_layer_sizes", ())),
+        activation=student.get("activation"),
+    )
     try:
         module_.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -264,18 +256,10 @@ def load(path, *, module=None):
             f"The weights in {WEIGHTS_NAME} do not fit the student module "
             f"{type(module_).__name__}: {exc}"
         ) from None
-
-    estimator.classes_ = classes
-    estimator.n_features_in_ = n_features
-    if parsed["feature_names_in_"] is not None:
-        estimator.feature_names_in_ = parsed["feature_names_in_"]
-    estimator.teacher_ = None
-    estimator.history_ = parsed["history_"]
-    estimator.n_iter_ = len(estimator.history_)
-    estimator.teacher_stats_ = parsed["teacher_stats_"]
-    estimator.knowledge_params_ = parsed["knowledge_params_"]
-    estimator.student_ = _inference_net(estimator, module_)
-    return estimator
+    student_ = build_student_net(module_, estimator.get_params(deep=False))
+    student_.initialize()
+    student_.module_.eval()
+    return set_fitted(estimator, teacher_=None, student_=student_, **fitted)
 
 
 # --------------------------------------------------------------- reading
@@ -324,10 +308,8 @@ def _read_archive(path):
 
 
 def _parse_meta(meta):
-    """Decode the JSON metadata; any malformed entry raises."""
-    n_features = meta["n_features_in_"]
-    if isinstance(n_features, bool) or not isinstance(n_features, int):
-        raise TypeError(f"n_features_in_ must be an int, got {n_features!r}")
+    """The estimator with its parameters, and its fitted attributes (but the
+    student and the teacher); any malformed entry raises."""
     student = meta["student"]
     if student["class"] == DEFAULT_STUDENT:
         sizes = student["hidden_layer_sizes"]
@@ -335,142 +317,105 @@ def _parse_meta(meta):
             raise ValueError(f"bad hidden_layer_sizes {sizes!r}")
         if student["activation"] not in ACTIVATIONS:
             raise ValueError(f"bad activation {student['activation']!r}")
-    names = meta["feature_names_in_"]
-    return {
-        "estimator": DistilledClassifier(
-            **{k: _decode_param(v) for k, v in meta["params"].items()}
-        ),
-        "n_features_in_": n_features,
-        "classes_": _decode_array(meta["classes_"], "classes_"),
-        "feature_names_in_": (
-            None if names is None else _decode_array(names, "feature_names_in_")
-        ),
-        "history_": History(_from_json(meta["history_"])),
-        "teacher_stats_": _from_json(meta["teacher_stats_"]),
-        "knowledge_params_": _from_json(meta["knowledge_params_"]),
-    }
-
-
-def _inference_net(estimator, module_):
-    """A fitted skorch net around ``module_``, on the CPU, ready to predict."""
-    net = DistillationNet(
-        module=module_,
-        criterion=DistillationLoss(
-            loss=estimator.loss,
-            temperature=estimator.temperature,
-            alpha=estimator.alpha,
-            tckd_weight=estimator.tckd_weight,
-            nckd_weight=estimator.nckd_weight,
-            scale_t2=estimator.scale_t2,
-            teacher_format="softened",
-        ),
-        train_split=None,
-        device="cpu",
-        predict_nonlinearity=None,
+    estimator = DistilledClassifier(
+        **{k: _decode(v) for k, v in meta["params"].items()}
     )
-    net.initialize()
-    net.module_.eval()
-    return net
+    fitted = {
+        name: _decode(meta[name])
+        for name in FITTED_ATTRIBUTES
+        if name not in _NOT_JSON and (name in meta or name != "feature_names_in_")
+    }
+    n_features = fitted["n_features_in_"]
+    if isinstance(n_features, bool) or not isinstance(n_features, int):
+        raise TypeError(f"n_features_in_ must be an int, got {n_features!r}")
+    for name in ("classes_", "feature_names_in_"):
+        if name in fitted and (
+            not isinstance(fitted[name], np.ndarray) or fitted[name].ndim != 1
+        ):
+            raise TypeError(f"{name} must be a 1-d array, got {fitted[name]!r}")
+    fitted["history_"] = History(fitted["history_"])
+    return estimator, fitted
 
 
 # ------------------------------------------------------------ JSON codec
-class _NotData:
-    def __repr__(self):
-        return "<not plain data>"
+def _encode(value):
+    """Plain data -> JSON, tagged so that :func:`_decode` restores the type.
 
-
-_NOT_DATA = _NotData()
-
-
-def _encode_param(value):
+    Tuples, arrays (with their dtype), Bunches, dicts and non-finite floats
+    are tagged; anything else that is not plain data is kept as its
+    ``repr``, text that is never evaluated.
+    """
     if isinstance(value, torch.device):
         return str(value)
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, _SCALARS):
-        if isinstance(value, float) and not np.isfinite(value):
-            return _NOT_DATA
-        return value
-    if isinstance(value, tuple | list):
-        items = [_encode_param(v) for v in value]
-        if any(v is _NOT_DATA or isinstance(v, dict | list) for v in items):
-            return _NOT_DATA
-        return {"tuple": items} if isinstance(value, tuple) else items
-    return _NOT_DATA
-
-
-def _decode_param(value):
-    if isinstance(value, dict):
-        return tuple(value["tuple"])
-    return value
-
-
-def _encode_array(array, name):
-    array = np.asarray(array)
-    values = array.tolist()
-    if array.ndim != 1 or array.dtype.kind not in _ARRAY_KINDS:
-        raise TypeError(
-            f"{name} must be a 1-d array of numbers, strings or booleans to "
-            f"be saved; got dtype {array.dtype} and shape {array.shape}."
-        )
-    if array.dtype.kind == "O" and not all(isinstance(v, _SCALARS) for v in values):
-        kinds = sorted({type(v).__name__ for v in values})
-        raise TypeError(
-            f"{name} must hold numbers, strings or booleans to be saved; got "
-            f"values of types {kinds}."
-        )
-    return {"dtype": array.dtype.str, "values": values}
-
-
-def _decode_array(encoded, name):
-    dtype = np.dtype(encoded["dtype"])
-    if dtype.kind not in _ARRAY_KINDS:
-        raise ValueError(f"{name} in the file has an unsupported dtype {dtype}.")
-    values = encoded["values"]
-    if dtype.kind == "O":
-        array = np.empty(len(values), dtype=object)
-        array[:] = values
-        return array
-    return np.asarray(values, dtype=dtype)
-
-
-def _to_json(value):
-    """Bunch/dict/list/ndarray/numpy scalars -> JSON-able, tagged."""
-    if isinstance(value, Bunch):
-        return {"bunch": {k: _to_json(v) for k, v in value.items()}}
-    if isinstance(value, dict):
-        return {"dict": {str(k): _to_json(v) for k, v in value.items()}}
-    if isinstance(value, np.ndarray):
-        return {"ndarray": _to_json(value.tolist()), "dtype": value.dtype.str}
-    if isinstance(value, list | tuple):
-        return [_to_json(v) for v in value]
-    if isinstance(value, np.generic):
-        return _to_json(value.item())
     if isinstance(value, float) and not np.isfinite(value):
         return {"float": repr(value)}
     if isinstance(value, _SCALARS):
         return value
+    if isinstance(value, Bunch):
+        return {"bunch": {k: _encode(v) for k, v in value.items()}}
+    if isinstance(value, dict):
+        return {"dict": {str(k): _encode(v) for k, v in value.items()}}
+    if isinstance(value, np.ndarray):
+        return _encode_array(value)
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
     if isinstance(value, Real | Integral):
         return float(value)
-    return {"repr": repr(value)}  # kept as text, never evaluated
+    return {"repr": repr(value)}
 
 
-def _from_json(value):
+def _encode_array(array):
+    values = array.tolist()
+    if array.dtype.kind not in _ARRAY_KINDS or (
+        array.dtype.kind == "O"
+        and not all(isinstance(v, _SCALARS) for v in array.ravel().tolist())
+    ):
+        kinds = sorted({type(v).__name__ for v in array.ravel().tolist()})
+        raise TypeError(
+            "Arrays must hold numbers, strings or booleans to be saved; got "
+            f"dtype {array.dtype} with values of types {kinds}."
+        )
+    return {"dtype": array.dtype.str, "values": values}
+
+
+def _is_plain(encoded):
+    """Whether ``encoded`` holds no ``repr`` of an object."""
+    if isinstance(encoded, list):
+        return all(_is_plain(v) for v in encoded)
+    if isinstance(encoded, dict):
+        if "repr" in encoded:
+            return False
+        return all(_is_plain(v) for v in encoded.values())
+    return True
+
+
+def _decode(value):
     if isinstance(value, list):
-        return [_from_json(v) for v in value]
+        return [_decode(v) for v in value]
     if not isinstance(value, dict):
         return value
-    if "bunch" in value:
-        return Bunch(**{k: _from_json(v) for k, v in value["bunch"].items()})
-    if "dict" in value:
-        return {k: _from_json(v) for k, v in value["dict"].items()}
-    if "ndarray" in value:
-        dtype = np.dtype(value["dtype"])
-        if dtype.kind not in _ARRAY_KINDS or dtype.kind == "O":
-            dtype = None
-        return np.asarray(_from_json(value["ndarray"]), dtype=dtype)
+    if "tuple" in value:
+        return tuple(_decode(v) for v in value["tuple"])
     if "float" in value:
         return float(value["float"])
+    if "bunch" in value:
+        return Bunch(**{k: _decode(v) for k, v in value["bunch"].items()})
+    if "dict" in value:
+        return {k: _decode(v) for k, v in value["dict"].items()}
+    if "dtype" in value:
+        dtype = np.dtype(value["dtype"])
+        if dtype.kind not in _ARRAY_KINDS:
+            raise ValueError(f"unsupported array dtype {dtype}")
+        if dtype.kind == "O":
+            values = value["values"]
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            return array
+        return np.asarray(value["values"], dtype=dtype)
     if "repr" in value:
         return value["repr"]
     raise ValueError(f"Unknown entry in the file's metadata: {sorted(value)!r}.")

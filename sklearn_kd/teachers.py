@@ -38,7 +38,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._doc_links import DocLinkMixin
-from ._teacher import log_soften_numpy
+from ._validation import check_probabilities
+from .losses import soften
 
 __all__ = [
     "LabelSmoothedTeacher",
@@ -151,21 +152,6 @@ def _log_posterior(
     with np.errstate(invalid="ignore"):
         log_joint += log_priors[None, :]
         return log_joint - logsumexp(log_joint, axis=1, keepdims=True)
-
-
-def _check_proba(proba, name):
-    proba = np.asarray(proba, dtype=np.float64)
-    if proba.ndim != 2:
-        raise ValueError(
-            f"{name}.predict_proba must return a 2-D array, got shape {proba.shape}."
-        )
-    if not np.all(np.isfinite(proba)) or np.any(proba < 0):
-        raise ValueError(
-            f"{name}.predict_proba returned NaN, inf or negative probabilities."
-        )
-    if np.any(proba.sum(axis=1) <= 0):
-        raise ValueError(f"{name}.predict_proba returned a row with no positive entry.")
-    return proba
 
 
 # ---------------------------------------------------------------------------
@@ -589,8 +575,9 @@ class _ProbaTransformTeacher(
             Float64 probabilities; rows sum to 1; columns follow ``classes_``.
         """
         check_is_fitted(self)
-        proba = _check_proba(
-            self.estimator_.predict_proba(X), type(self.estimator_).__name__
+        proba = check_probabilities(
+            self.estimator_.predict_proba(X),
+            f"{type(self.estimator_).__name__}.predict_proba(X)",
         )
         return self._transform(proba, X)
 
@@ -682,7 +669,7 @@ class TemperatureScaledTeacher(_ProbaTransformTeacher):
         self.temperature = temperature
 
     def _transform(self, proba, X):
-        return np.exp(log_soften_numpy(proba, float(self.temperature)))
+        return soften(proba, float(self.temperature)).numpy()
 
 
 class LabelSmoothedTeacher(_ProbaTransformTeacher):

@@ -554,3 +554,58 @@ def test_memory_runs_the_teacher_once_per_fold_in_a_grid_search(tmp_path, data):
     GridSearchCV(est, grid, cv=3, refit=False).fit(X, y)
     assert len(CALLS["grid"]) == 3
     assert CALLS["grid"] == [160, 160, 160]  # each fold's training rows
+
+
+class TeacherThatMustNotBeFitted(LogisticRegression):
+    """Fitting this teacher fails the test: a bad setting must stop fit first."""
+
+    def fit(self, X, y, **fit_params):
+        raise AssertionError("the teacher was fitted before a bad parameter")
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"hidden_layer_sizes": (-3,)}, ValueError, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (8, 0)}, ValueError, "hidden_layer_sizes"),
+        ({"module": dict}, TypeError, "module must be a subclass"),
+        ({"optimizer": dict}, TypeError, "optimizer must be a subclass"),
+        ({"device": "no-such-device"}, ValueError, "device must name"),
+        (
+            {"early_stopping": True, "validation_fraction": 0.001},
+            ValueError,
+            "early_stopping=True",
+        ),
+        ({"teacher_cv": 500}, ValueError, "teacher_cv=500 makes 500 folds"),
+        ({"activation": "softsign"}, ValueError, "'activation' parameter"),
+    ],
+)
+def test_bad_settings_are_rejected_before_the_teacher_is_fitted(
+    data, params, error, match
+):
+    X, y = data
+    clf = DistilledClassifier(TeacherThatMustNotBeFitted(), **{**FAST, **params})
+    with pytest.raises(error, match=match):
+        clf.fit(X, y)
+
+
+def test_teacher_is_fitted_once_settings_are_valid(data):
+    """The guard above can fail: with valid settings the teacher is fitted."""
+    X, y = data
+    clf = DistilledClassifier(TeacherThatMustNotBeFitted(), **FAST)
+    with pytest.raises(AssertionError, match="the teacher was fitted"):
+        clf.fit(X, y)
+
+
+def test_overconfident_warning_points_at_the_callers_line(data):
+    from sklearn.tree import DecisionTreeClassifier
+
+    from sklearn_kd import OverconfidentTeacherWarning
+
+    X, y = data
+    clf = DistilledClassifier(DecisionTreeClassifier(random_state=0), **FAST)
+    for estimator in (clf, make_pipeline(StandardScaler(), clf)):
+        with pytest.warns(OverconfidentTeacherWarning) as record:
+            estimator.fit(X, y)
+        warned = [w for w in record if w.category is OverconfidentTeacherWarning]
+        assert [w.filename for w in warned] == [__file__]

@@ -1,4 +1,4 @@
-"""Property tests of the exact identities E1-E11 of THEORY.md.
+"""Property tests of the exact identities E1-E11 (doc/theory.rst).
 
 Each test runs sklearn_kd's torch functions in float64 and checks them
 against an independent NumPy/SciPy reference written here. Gradients of the

@@ -20,7 +20,7 @@ from sklearn.svm import SVC, LinearSVC
 from skorch.callbacks import Callback
 
 from sklearn_kd import DistilledClassifier, OverconfidentTeacherWarning
-from sklearn_kd._teacher import ROW_SUM_ATOL
+from sklearn_kd.knowledge import ROW_SUM_ATOL
 
 TINY = dict(max_epochs=3, hidden_layer_sizes=(8,), random_state=0)
 

@@ -246,6 +246,20 @@ def test_saved_file_is_json_and_tensors(fitted, tmp_path):
     assert meta["params"]["hidden_layer_sizes"] == {"tuple": [8]}
 
 
+def test_load_restores_every_fitted_attribute(fitted, tmp_path):
+    """The list the estimator owns is the list the file restores."""
+    from sklearn_kd._distilled import FITTED_ATTRIBUTES
+
+    restored = load(save(fitted, tmp_path / "clf.skd"))
+    present = {name for name in FITTED_ATTRIBUTES if hasattr(fitted, name)}
+    assert present == {name for name in FITTED_ATTRIBUTES if hasattr(restored, name)}
+    assert present == set(FITTED_ATTRIBUTES) - {"feature_names_in_"}
+    fitted_attributes = {name for name in vars(fitted) if name.endswith("_")}
+    assert fitted_attributes == present
+    assert restored.n_iter_ == fitted.n_iter_
+    assert restored.teacher_ is None
+
+
 def test_saved_cuda_estimator_loads_on_cpu(fitted, data, tmp_path):
     """The weights are always mapped to the CPU; ``device`` stays a param."""
     X, _ = data

@@ -401,9 +401,9 @@ def test_wrappers_reject_invalid_inner_probabilities():
     bad = np.array([[0.5, np.nan], [0.0, 0.0]])
     X = _index_rows(2)
     wrapper = TemperatureScaledTeacher(FixedProba(bad)).fit(X)
-    with pytest.raises(ValueError, match="FixedProba.predict_proba returned NaN"):
+    with pytest.raises(ValueError, match=r"predict_proba\(X\) must hold finite"):
         wrapper.predict_proba(X[:1])
-    with pytest.raises(ValueError, match="no positive entry"):
+    with pytest.raises(ValueError, match=r"predict_proba\(X\) must sum to 1"):
         wrapper.predict_proba(X[1:])
 
 

@@ -1,8 +1,13 @@
-"""Teacher handling: fit or freeze, out-of-fold predictions, column alignment,
-validation of probability matrices and softening.
+"""What the student learns from: the teacher's probabilities, their
+statistics, and the training targets of a knowledge level.
 
-Everything here runs once per ``fit`` (once per fold with ``teacher_cv``),
-never per epoch.
+Everything here is a pure function of its arguments and runs once per
+``fit`` (once per fold with ``teacher_cv``), never per epoch:
+
+1. :func:`teacher_probabilities` fits (or reuses) the teacher, or takes
+   precomputed probabilities, and returns them with their statistics;
+2. :func:`training_targets` keeps the chosen level of knowledge and builds
+   the softened float32 targets the student trains on.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv, cross_val_predict
 from sklearn.utils import Bunch
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 
-#: Rows of a teacher probability matrix must sum to 1 within this absolute
-#: tolerance; softening then renormalises them exactly.
-ROW_SUM_ATOL = 1e-4
+from ._validation import check_probabilities
+from .diagnostics import diagnostics_from_confidence
+from .knowledge import apply_knowledge, fit_knowledge
+from .losses import soften
 
 #: Entries (rows x classes) processed at a time when softening teacher
 #: probabilities: no full float64 copy of a large (n_samples, n_classes)
@@ -30,52 +36,12 @@ class OverconfidentTeacherWarning(UserWarning):
     """The teacher is nearly one-hot on the rows the student learns from."""
 
 
-def check_teacher_proba(proba, n_samples, n_classes, *, name="teacher_proba"):
-    """Validate a teacher probability matrix and return it as an array.
-
-    Raises ValueError naming ``name`` when the matrix has the wrong shape,
-    holds NaN, inf or negative entries, or has rows that do not sum to 1
-    within :data:`ROW_SUM_ATOL`. Floating-point input is returned as it is
-    (never copied nor modified; :func:`soften_targets` renormalises), other
-    numeric input as float64.
-    """
-    try:
-        proba = np.asarray(proba)
-        if proba.dtype.kind != "f":
-            proba = proba.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{name} must be a numeric array of shape (n_samples, n_classes) = "
-            f"({n_samples}, {n_classes}); got an object that cannot be "
-            f"converted to floats: {exc}"
-        ) from None
-    if proba.shape != (n_samples, n_classes):
-        raise ValueError(
-            f"{name} must have shape (n_samples, n_classes) = ({n_samples}, "
-            f"{n_classes}) with columns in classes_ order; got shape "
-            f"{proba.shape}."
-        )
-    # two passes over the matrix: a NaN or inf entry makes its row sum
-    # non-finite, so the full finiteness scan runs only to report one
-    sums = proba.sum(axis=1, dtype=np.float64)
-    if not np.all(np.isfinite(sums)):
-        bad = int(np.sum(~np.isfinite(proba)))
-        raise ValueError(
-            f"{name} must hold finite probabilities; got {bad} NaN or infinite entries."
-        )
-    smallest = proba.min() if proba.size else 0.0
-    if smallest < 0:
-        raise ValueError(
-            f"{name} must be non-negative; got a minimum of {smallest:.3g}."
-        )
-    worst = np.max(np.abs(sums - 1.0)) if len(sums) else 0.0
-    if worst > ROW_SUM_ATOL:
-        raise ValueError(
-            f"Each row of {name} must sum to 1 (absolute tolerance "
-            f"{ROW_SUM_ATOL}); the worst row sums to "
-            f"{sums[np.argmax(np.abs(sums - 1.0))]:.6g}."
-        )
-    return proba
+def check_teacher_proba(proba, name, n_samples, n_classes):
+    """A teacher's probabilities for ``n_samples`` rows and ``n_classes``
+    classes, validated; float32 stays float32 and nothing is copied."""
+    return check_probabilities(
+        proba, name, n_rows=n_samples, n_columns=n_classes, keep_float=True
+    )
 
 
 def align_columns(proba, teacher_classes, classes):
@@ -98,6 +64,7 @@ def align_columns(proba, teacher_classes, classes):
 
 
 def is_frozen(teacher):
+    """Whether ``teacher`` is used as it is, never refitted."""
     return isinstance(teacher, FrozenEstimator)
 
 
@@ -122,7 +89,7 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     Returns
     -------
     teacher_ : fitted estimator
-    proba : ndarray of shape (n_samples, n_classes), float64
+    proba : ndarray of shape (n_samples, n_classes), floating point
     """
     fit_params = fit_params or {}
     if is_frozen(teacher):
@@ -139,9 +106,9 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
             )
         proba = check_teacher_proba(
             fitted.predict_proba(X),
+            "teacher.predict_proba(X)",
             len(y),
             len(teacher_classes),
-            name="teacher.predict_proba(X)",
         )
         proba = align_columns(proba, teacher_classes, classes)
     else:
@@ -155,22 +122,87 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
             params=fit_params,
         )
         proba = check_teacher_proba(
-            proba, len(y), len(classes), name="out-of-fold teacher probabilities"
+            proba, "out-of-fold teacher probabilities", len(y), len(classes)
         )
     return fitted, proba
 
 
-def log_soften_numpy(proba, temperature):
-    """``log softmax(log(proba) / T)`` in float64; zeros stay ``-inf``.
+def teacher_probabilities(
+    teacher,
+    X,
+    y,
+    y_idx,
+    classes,
+    *,
+    proba=None,
+    cv=None,
+    fit_params=None,
+    memory=None,
+    temperature=1.0,
+    alpha=0.5,
+):
+    """The teacher's probabilities on the training rows, with their statistics.
 
-    Rows must hold at least one positive entry (validated probabilities do).
+    Parameters
+    ----------
+    teacher : estimator or None
+        Fitted by :func:`fit_teacher_proba` unless ``proba`` is given.
+    X, y : training data as given to ``fit``; ``y_idx`` the labels as
+        indices into ``classes``.
+    proba : ndarray of shape (n_samples, n_classes), default=None
+        Validated precomputed probabilities; used as they are.
+    cv, fit_params : passed to :func:`fit_teacher_proba`.
+    memory : joblib.Memory or None
+        Caches :func:`fit_teacher_proba`.
+    temperature, alpha : float
+        The statistics describe the teacher softened at ``temperature``, as
+        the loss sees it, with the instance weight at ``alpha``.
+
+    Returns
+    -------
+    result : Bunch or None
+        None without teacher and probabilities; else ``teacher`` (the fitted
+        teacher, None for precomputed probabilities), ``proba`` and
+        ``stats`` (the summary of
+        :func:`~sklearn_kd.diagnostics.teacher_diagnostics`).
     """
-    with np.errstate(divide="ignore"):
-        log_q = np.log(np.asarray(proba, dtype=np.float64))
-    log_q /= temperature
-    log_q -= log_q.max(axis=1, keepdims=True)
-    log_q -= np.log(np.exp(log_q).sum(axis=1, keepdims=True))
-    return log_q
+    fitted = None
+    if proba is None:
+        if teacher is None:
+            return None
+        run = fit_teacher_proba
+        if memory is not None:
+            run = check_memory(memory).cache(fit_teacher_proba)
+        fitted, proba = run(teacher, X, y, classes, cv, fit_params)
+    _, stats = soften_targets(proba, y_idx, temperature, alpha, build_targets=False)
+    return Bunch(teacher=fitted, proba=proba, stats=stats)
+
+
+def training_targets(proba, y_idx, *, knowledge, temperature, top_k=None):
+    """The float32 targets the student trains on, for one knowledge level.
+
+    ``"full"`` softens ``proba`` straight into the targets. The other levels
+    soften it in float64, estimate the level's constants on these rows
+    (:func:`~sklearn_kd.knowledge.fit_knowledge`), keep that part of the
+    teacher (:func:`~sklearn_kd.knowledge.apply_knowledge`) and build the
+    targets from the result, already at temperature ``T``.
+
+    Returns
+    -------
+    targets : Bunch
+        As returned by :func:`soften_targets`.
+    knowledge_params : Bunch or None
+        The level's constants; None for ``"full"``.
+    """
+    if knowledge == "full":
+        targets, _ = soften_targets(proba, y_idx, temperature, 0.0, top_k=top_k)
+        return targets, None
+    q_T = soften(np.asarray(proba, dtype=np.float64), temperature).numpy()
+    params = fit_knowledge(q_T, y_idx, q_T.shape[1])
+    q_T = apply_knowledge(q_T, y_idx, knowledge, params)
+    # softening at T = 1 leaves q_T as it is and builds its targets
+    targets, _ = soften_targets(q_T, y_idx, 1.0, 0.0, top_k=top_k)
+    return targets, params
 
 
 def soften_targets(
@@ -188,7 +220,8 @@ def soften_targets(
     Parameters
     ----------
     proba : ndarray of shape (n_samples, n_classes)
-        Validated teacher probabilities (see :func:`check_teacher_proba`).
+        Validated teacher probabilities (see
+        :func:`~sklearn_kd._validation.check_probabilities`).
     y_idx : ndarray of shape (n_samples,)
         Hard labels as class indices.
     temperature, alpha : float
@@ -215,12 +248,10 @@ def soften_targets(
 
     Notes
     -----
-    Each block is softened by torch's vectorised kernels, in float32 for a
-    float32 ``proba`` and in float64 otherwise, so the memory beyond the
-    result stays at one block whatever the number of rows and classes.
+    Each block is softened by :func:`~sklearn_kd.losses.soften`, in float32
+    for a float32 ``proba`` and in float64 otherwise, so the memory beyond
+    the result stays at one block whatever the number of rows and classes.
     """
-    from .diagnostics import diagnostics_from_confidence
-
     n_samples, n_classes = proba.shape
     compress = top_k is not None and top_k < n_classes
     chunk_rows = max(1, chunk_entries // n_classes)
@@ -240,11 +271,7 @@ def soften_targets(
     with torch.no_grad():
         for start in range(0, n_samples, chunk_rows):
             block = slice(start, start + chunk_rows)
-            q = torch.softmax(
-                torch.log(torch.as_tensor(proba[block], dtype=dtype))
-                / temperature,
-                dim=1,
-            )
+            q = soften(torch.as_tensor(proba[block], dtype=dtype), temperature)
             y_block = y_all[block]
             confidence[block] = q.gather(1, y_block[:, None])[:, 0]
             correct[block] = q.argmax(dim=1) == y_block
