@@ -39,17 +39,21 @@ docs: install
 # draws, no shrinking). Survivors are listed; the last line is the score.
 MUTMUT_SPEC ?= mutmut==3.8.1
 MUTATION_JOBS ?= 2
+MUTANTS ?= "sklearn_kd.losses.*" "sklearn_kd.knowledge.*" \
+	"sklearn_kd._teacher_targets.*" "sklearn_kd.metrics.*" \
+	"sklearn_kd.teachers.x__log_posterior_*" \
+	"sklearn_kd.teachers.x__mixture_components_*"
 
 mutation: install
 	$(PY) -m pip install --quiet "$(MUTMUT_SPEC)"
 	rm -rf mutants
 	@start=$$(date +%s); \
 	HYPOTHESIS_PROFILE=mutation OMP_NUM_THREADS=1 \
-		$(PY) -m mutmut run --max-children $(MUTATION_JOBS) > mutation.log 2>&1 \
+		$(PY) -m mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS) > mutation.log 2>&1 \
 		|| { tail -n 30 mutation.log; exit 1; }; \
 	echo "mutmut run: $$(( $$(date +%s) - start )) s wall time"
 	@echo "surviving mutants (see them with: $(PY) -m mutmut show NAME):"
-	@$(PY) -m mutmut results
+	@$(PY) -m mutmut results | grep -v ': not checked$$' || true
 	@$(PY) tests/mutation_score.py
 
 clean:

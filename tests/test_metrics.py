@@ -6,7 +6,6 @@ import torch
 from scipy.special import softmax
 from scipy.stats import entropy
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
@@ -245,13 +244,6 @@ def test_scorers_need_a_fitted_estimator_with_a_teacher():
             scorer(_FixedClassifier(), X)
     with pytest.raises(NotFittedError):
         neg_expected_calibration_error_score(_FixedClassifier(), X, [0] * len(X))
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_classification(
-        n_samples=160, n_features=6, n_informative=4, n_classes=3, random_state=0
-    )
 
 
 def _student(**params):
