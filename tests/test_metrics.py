@@ -338,3 +338,104 @@ def test_teacher_scorers_need_a_teacher(data):
         teacher_agreement_score(clf, X)
     with pytest.raises(ValueError, match="teacher_=None"):
         neg_teacher_kl_divergence_score(clf, X)
+
+
+# ------------------------------------------------------- argument checks
+Q2 = np.array([[0.7, 0.3], [0.2, 0.8]])
+Y2 = np.array([0, 1])
+
+
+def _agree(**kwargs):
+    return lambda: agreement([0, 1], [0, 1], **kwargs)
+
+
+def _ece(y=Y2, y_prob=Q2, **kwargs):
+    return lambda: expected_calibration_error(y, y_prob, **kwargs)
+
+
+NON_NEGATIVE = "sample_weight must be finite and non-negative"
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (_agree(sample_weight=[1.0]), r"sample_weight must have shape \(2,\); got \("),
+        (_agree(sample_weight=[1.0, -1.0]), NON_NEGATIVE),
+        (_agree(sample_weight=[1.0, np.nan]), NON_NEGATIVE),
+        (_agree(sample_weight=[1.0, np.inf]), NON_NEGATIVE),
+        (_agree(sample_weight=[0.0, 0.0]), "sample_weight must have a positive sum"),
+        (
+            lambda: agreement([], []),
+            r"non-empty 1-D arrays of the same length; got shapes \(0,\) and \(0,",
+        ),
+        (lambda: agreement([[0, 1]], [[0, 1]]), r"got shapes \(1, 2\) and \(1, 2\)"),
+        (lambda: teacher_kl_divergence(Q2, Q2[:1]), "same number of rows; got 2 and 1"),
+        (
+            lambda: teacher_kl_divergence(Q2, Q2, sample_weight=[1.0]),
+            "sample_weight must have shape",
+        ),
+        (_ece(n_bins=True), "n_bins must be an integer >= 1; got True"),
+        (_ece(n_bins=2.0), "n_bins must be an integer >= 1; got 2.0"),
+        (_ece(strategy="kmeans"), r"strategy must be one of \('uniform', 'quantile"),
+        (_ece(y=[[0, 1]]), r"y_true must be a non-empty 1-D array; got shape \(1, 2"),
+        (_ece(y=[]), r"y_true must be a non-empty 1-D array; got shape \(0,\)"),
+        (_ece(y_prob=[0.5, 1.5]), r"A 1-D y_prob must hold probabilities in \[0, 1"),
+        (_ece(y_prob=[-0.5, 0.5]), r"A 1-D y_prob must hold probabilities in \[0, 1"),
+        (_ece(y_prob=[np.nan, 0.5]), r"A 1-D y_prob must hold probabilities"),
+        (_ece(y=[0, 1, 1]), "same number of rows; got 3 and 2"),
+        (
+            _ece(y=[0, 0]),
+            "y_prob has 2 columns but there are 1 labels; pass labels=estimator",
+        ),
+        (
+            _ece(y=[0, 5], labels=[0, 1]),
+            r"y_true holds labels not in labels: array\(\[5\]\)",
+        ),
+        (_ece(sample_weight=[1.0, -2.0]), NON_NEGATIVE),
+    ],
+)
+def test_bad_arguments_are_clear_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_sample_weight_weights_every_metric():
+    rng = np.random.default_rng(2)
+    q = rng.dirichlet(np.ones(3), size=30)
+    p = rng.dirichlet(np.ones(3), size=30)
+    y = rng.integers(0, 3, size=30)
+    w = rng.uniform(0.0, 2.0, size=30)
+    per_row = np.array([entropy(qi, pi) for qi, pi in zip(q, p)])
+    assert teacher_kl_divergence(q, p, sample_weight=w) == pytest.approx(
+        np.average(per_row, weights=w), rel=1e-12
+    )
+    same = q.argmax(axis=1) == p.argmax(axis=1)
+    assert agreement(q.argmax(axis=1), p.argmax(axis=1), sample_weight=w) == (
+        pytest.approx(np.average(same, weights=w), rel=1e-12)
+    )
+    # Integer weights equal repeated rows.
+    counts = rng.integers(0, 3, size=30)
+    counts[0] = 1
+    rows = np.repeat(np.arange(30), counts)
+    assert expected_calibration_error(
+        y, p, sample_weight=counts, labels=[0, 1, 2], n_bins=5
+    ) == pytest.approx(
+        expected_calibration_error(y[rows], p[rows], labels=[0, 1, 2], n_bins=5),
+        abs=1e-12,
+    )
+
+
+def test_ece_quantile_bins_hold_equal_shares():
+    # Confidences 0.5 .. 0.95: two quantile bins split them at the median.
+    conf = np.linspace(0.5, 0.95, 10)
+    y_prob = np.column_stack([conf, 1 - conf])
+    y_true = np.array([0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
+    low, high = conf[:5], conf[5:]
+    expected = 0.5 * abs(0.8 - low.mean()) + 0.5 * abs(1.0 - high.mean())
+    assert expected_calibration_error(
+        y_true, y_prob, n_bins=2, strategy="quantile"
+    ) == pytest.approx(expected, abs=1e-12)
+    # Uniform bins of width 1/2 put every row in the upper bin.
+    assert expected_calibration_error(y_true, y_prob, n_bins=2) == pytest.approx(
+        abs(0.9 - conf.mean()), abs=1e-12
+    )
