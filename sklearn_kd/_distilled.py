@@ -1,4 +1,17 @@
-"""DistilledClassifier: distil any scikit-learn teacher into a PyTorch student."""
+"""DistilledClassifier: distil any scikit-learn teacher into a PyTorch student.
+
+``fit`` runs one way, each step reading only what the steps before returned:
+
+1. check the data and every parameter (nothing is fitted yet);
+2. the teacher's probabilities and their statistics, once
+   (:func:`~sklearn_kd._teacher_targets.teacher_probabilities`);
+3. the knowledge level and the training targets
+   (:func:`~sklearn_kd._teacher_targets.training_targets`);
+4. the student (:func:`make_student_module`, :func:`build_student_net`,
+   which :mod:`sklearn_kd.persistence` uses too);
+5. training;
+6. every fitted attribute, in one place (:func:`set_fitted`).
+"""
 
 from __future__ import annotations
 
