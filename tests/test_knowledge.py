@@ -295,3 +295,41 @@ def test_compose_teacher_validates():
         compose_teacher([1.5], shape, [0])
     with pytest.raises(ValueError, match="shape must be zero at the true class"):
         compose_teacher([0.5], shape, [1])
+
+
+NUMBER = r"(np\.float64\()?"  # NumPy 2 writes the repr of a scalar
+
+
+def test_tolerance_boundaries_and_messages_of_the_parts():
+    # A diagonal or true-class entry of exactly ROW_SUM_ATOL is accepted (and
+    # kept), a larger one is rejected with its value and its row.
+    shapes = np.full((3, 3), 0.5)
+    np.fill_diagonal(shapes, 0.0)
+    shapes[0] = [ROW_SUM_ATOL, 0.5, 0.5 - ROW_SUM_ATOL]
+    domain_teacher(GOOD_Q, GOOD_Y, class_shapes=shapes)
+    shapes[0] = [2 * ROW_SUM_ATOL, 0.5, 0.5 - 2 * ROW_SUM_ATOL]
+    diagonal = "zero on the diagonal .*largest diagonal entry of " + NUMBER + "0.0002"
+    with pytest.raises(ValueError, match=diagonal):
+        domain_teacher(GOOD_Q, GOOD_Y, class_shapes=shapes)
+    shape = np.array([[0.5, 0.5, 0.0], [ROW_SUM_ATOL, 0.0, 1.0 - ROW_SUM_ATOL]])
+    composed = compose_teacher([0.5, 0.25], shape, [2, 1])
+    expected = [0.75 * ROW_SUM_ATOL, 0.25, 0.75 * (1 - ROW_SUM_ATOL)]
+    assert_allclose(composed[1], expected)
+    shape[0] = [0.4, 0.4, 0.2]
+    at_target = "zero at the true class .*got " + NUMBER + r"0\.2\)? at row 0"
+    with pytest.raises(ValueError, match=at_target):
+        compose_teacher([0.5, 0.25], shape, [2, 1])
+    bounds = r"confidence must hold values in \[0, 1\], got values in \["
+    bounds += NUMBER + r"-0\.5\)?, " + NUMBER + r"0\.25\)?\]"
+    with pytest.raises(ValueError, match=bounds):
+        compose_teacher([-0.5, 0.25], shape, [0, 1])
+
+
+def test_compose_teacher_accepts_any_real_dtype():
+    shape = np.array([[0.0, 0.25, 0.75], [0.5, 0.0, 0.5]], dtype=np.float32)
+    composed = compose_teacher(np.array([0.5, 1.0], dtype=np.float32), shape, [0, 1])
+    assert composed.dtype == np.float64
+    assert_allclose(composed, [[0.5, 0.125, 0.375], [0.0, 1.0, 0.0]], rtol=1e-7)
+    integers = compose_teacher([1, 0], np.array([[0, 1, 0], [1, 0, 0]]), [0, 1])
+    assert integers.dtype == np.float64
+    assert_array_equal(integers, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
