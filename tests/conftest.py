@@ -5,7 +5,6 @@ import os
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
 
 # No example database: a failing draw is reported with its reproduction blob
 # (``print_blob``) instead of being stored and replayed, so every run's result
@@ -59,13 +58,6 @@ def binary_data():
     return make_classification(
         n_samples=60, n_features=4, n_informative=3, n_redundant=0, random_state=0
     )
-
-
-@pytest.fixture(scope="session")
-def teacher_proba(data):
-    """A logistic-regression teacher's probabilities on ``data``."""
-    X, y = data
-    return LogisticRegression().fit(X, y).predict_proba(X)
 
 
 @pytest.fixture(scope="session")
