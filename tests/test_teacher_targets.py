@@ -226,6 +226,28 @@ def test_teacher_probabilities_and_their_statistics(binary_data, tmp_path):
     assert len(FITS) == 1  # the second call reads the cache
 
 
+def test_teacher_probabilities_returns_them_with_their_statistics(teacher):
+    proba, y = teacher
+    before = proba.copy()
+    kwargs = dict(temperature=2.0, alpha=0.4)
+    assert teacher_probabilities(None, None, y, y, np.arange(7), **kwargs) is None
+    given = teacher_probabilities(
+        None, None, y, y, np.arange(7), proba=proba, **kwargs
+    )
+    assert given.teacher is None and given.proba is proba
+    np.testing.assert_array_equal(proba, before)
+    whole = teacher_diagnostics(soften(proba, 2.0).numpy(), y, alpha=0.4).summary
+    np.testing.assert_allclose(
+        given.stats.mean_confidence, whole.mean_confidence, rtol=1e-12
+    )
+
+    X = np.random.default_rng(1).normal(size=(len(y), 3))
+    estimator = LogisticRegression()
+    fitted = teacher_probabilities(estimator, X, y, y, np.arange(7), **kwargs)
+    assert fitted.teacher is not estimator and not hasattr(estimator, "coef_")
+    np.testing.assert_array_equal(fitted.proba, fitted.teacher.predict_proba(X))
+
+
 @pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
 def test_training_targets_keep_the_level_of_knowledge(teacher, level):
     proba, y = teacher
@@ -239,6 +261,7 @@ def test_training_targets_keep_the_level_of_knowledge(teacher, level):
         np.testing.assert_allclose(params.confidence, expected_params.confidence)
         np.testing.assert_allclose(params.class_shapes, expected_params.class_shapes)
         expected = apply_knowledge(q_T, y, level, expected_params)
+    assert targets.q_T.dtype == np.float32
     np.testing.assert_allclose(targets.q_T, expected, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(
         targets.neg_entropy, xlogy(expected, expected).sum(axis=1), rtol=1e-5
