@@ -104,3 +104,8 @@ def kd_batches(*, zeros=True, max_abs_logit=MAX_ABS_LOGIT, teacher_scales=None):
             teacher_and_labels(shape, zeros=zeros, scales=teacher_scales),
         ).map(lambda t: (t[0], t[1][0], t[1][1]))
     )
+
+
+def labelled_teachers():
+    """``(q, y)`` over any shape."""
+    return shapes().flatmap(teacher_and_labels)

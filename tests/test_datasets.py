@@ -70,36 +70,52 @@ def test_centre_cosine_is_rho_inside_and_zero_across(params, seed):
     )
 
 
-@pytest.mark.parametrize("return_oracle", [False, True])
-def test_shapes_and_dtypes(return_oracle):
-    out = make_hierarchical_classification(
+def test_returned_arrays_describe_the_draw():
+    params = dict(
         n_samples=123,
         n_features=15,
         n_superclasses=2,
         n_subclasses=4,
+        class_similarity=0.3,
+        class_sep=2.0,
+        easy_noise=0.5,
+        hard_noise=3.0,
         sibling_pull=0.2,
         random_state=0,
-        return_oracle=return_oracle,
     )
-    assert len(out) == (3 if return_oracle else 2)
-    X, y = out[:2]
+    X, y = make_hierarchical_classification(**params)
+    X_o, y_o, info = make_hierarchical_classification(**params, return_oracle=True)
+    # Asking for the oracle does not change the draw.
+    np.testing.assert_array_equal(X_o, X)
+    np.testing.assert_array_equal(y_o, y)
     assert X.shape == (123, 15) and X.dtype == np.float64
     assert y.shape == (123,) and y.dtype == np.int64
-    assert y.min() >= 0 and y.max() < 8
-    if return_oracle:
-        info = out[2]
-        assert info.oracle_proba.shape == (123, 8)
-        assert info.oracle_proba.dtype == np.float64
-        assert info.class_centers.shape == (8, 15)
-        assert info.superclass.shape == (8,)
-        assert info.noise_scale.shape == (123,)
-        assert info.hard.shape == (123,) and info.hard.dtype == bool
-        assert info.priors.shape == (8,)
-        assert info.superclass_directions.shape == (2, 15)
-        assert info.subclass_directions.shape == (8, 15)
-        # Each row is pulled toward another class of its own super-class.
-        assert np.all(info.sibling != y)
-        np.testing.assert_array_equal(info.superclass[info.sibling], y // 4)
+    assert set(np.unique(y)) <= set(range(8))
+    assert info.oracle_proba.shape == (123, 8)
+    np.testing.assert_allclose(info.oracle_proba.sum(axis=1), 1.0, rtol=1e-12)
+    # Centres: w_k = r (sqrt(rho) mu_s + sqrt(1 - rho) xi_k) on orthonormal
+    # directions, sub-classes 4 s .. 4 s + 3 in super-class s.
+    np.testing.assert_array_equal(info.superclass, np.arange(8) // 4)
+    directions = np.vstack([info.subclass_directions, info.superclass_directions])
+    assert directions.shape == (10, 15)
+    np.testing.assert_allclose(directions @ directions.T, np.eye(10), atol=1e-12)
+    np.testing.assert_allclose(
+        info.class_centers,
+        2.0
+        * (
+            np.sqrt(0.3) * info.superclass_directions[info.superclass]
+            + np.sqrt(0.7) * info.subclass_directions
+        ),
+        atol=1e-12,
+    )
+    # Each row's noise scale is its difficulty's level.
+    assert info.hard.dtype == bool and 0 < info.hard.sum() < 123
+    np.testing.assert_array_equal(info.noise_scale, np.where(info.hard, 3.0, 0.5))
+    np.testing.assert_array_equal(info.noise_levels, [0.5, 3.0])
+    np.testing.assert_allclose(info.priors, np.full(8, 1 / 8))
+    # Each row is pulled toward another class of its own super-class.
+    assert np.all(info.sibling != y)
+    np.testing.assert_array_equal(info.superclass[info.sibling], y // 4)
 
 
 def test_flat_generator_shapes_and_geometry():

@@ -1,10 +1,13 @@
 """Behaviour of DistilledClassifier as a scikit-learn estimator."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
+from references import np_kd_per_sample
+from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.ensemble import RandomForestClassifier
@@ -17,7 +20,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 from torch import nn
 
-from sklearn_kd import DistilledClassifier
+from sklearn_kd import DistilledClassifier, OverconfidentTeacherWarning
+from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
+from sklearn_kd.losses import soften
 
 FAST = dict(max_epochs=15, hidden_layer_sizes=(16,), lr=1e-2, random_state=0)
 
@@ -53,14 +58,11 @@ def test_sklearn_compatible(estimator, check):
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(
-        n_samples=240,
-        n_features=8,
-        n_informative=5,
-        n_classes=3,
-        random_state=0,
+    """Overrides the shared ``data``: the estimator tests count rows and
+    features of a larger problem (240 rows, 8 features, 3 classes)."""
+    return make_classification(
+        n_samples=240, n_features=8, n_informative=5, n_classes=3, random_state=0
     )
-    return X, y
 
 
 #: predict_proba calls per CountingTeacher key; module-level because clone
@@ -100,7 +102,12 @@ def test_fit_predict_shapes_and_attributes(data):
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     assert clf.n_features_in_ == X.shape[1]
     assert isinstance(clf.teacher_, LogisticRegression)
-    assert clf.student_.module_ is not None
+    # The fitted skorch net's module computes the logits behind predict_proba.
+    with torch.no_grad():
+        logits = clf.student_.module_(torch.as_tensor(X, dtype=torch.float32))
+    np.testing.assert_allclose(
+        proba, softmax(logits.double().numpy(), axis=1), rtol=1e-6, atol=1e-12
+    )
     assert len(clf.history_) == clf.n_iter_ <= FAST["max_epochs"]
     np.testing.assert_allclose(
         clf.predict_log_proba(X), np.log(proba), rtol=1e-6, atol=1e-9
@@ -357,13 +364,70 @@ def test_self_distillation(data):
     assert agreement > 0.7
 
 
-def test_early_stopping_holds_out_a_validation_split(data):
-    X, y = data
+class SplitProbe(Callback):
+    """Records the rows of skorch's train and validation datasets."""
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        self.train_rows_ = np.asarray(dataset_train.indices)
+        self.valid_rows_ = np.asarray(dataset_valid.indices)
+
+
+def _probe(clf):
+    return dict(clf.student_.callbacks_)["split_probe"]
+
+
+@pytest.mark.parametrize("random_state", [0, 1, 2])
+def test_early_stopping_validation_rows_are_stratified(random_state):
+    # 60 / 22.5 / 11.25 / 6.25 % classes; 20 % of the 400 rows are held out.
+    y = np.repeat([0, 1, 2, 3], [240, 90, 45, 25])
+    X = np.random.default_rng(random_state).normal(size=(len(y), 3)) + y[:, None]
     clf = DistilledClassifier(
-        LogisticRegression(), early_stopping=True, n_iter_no_change=2, **FAST
+        LogisticRegression(),
+        early_stopping=True,
+        validation_fraction=0.2,
+        callbacks=[("split_probe", SplitProbe())],
+        max_epochs=1,
+        hidden_layer_sizes=(2,),
+        random_state=random_state,
     ).fit(X, y)
-    assert "valid_loss" in clf.history_[-1]
-    assert clf.history_[-1, "valid_loss"] >= min(clf.history_[:, "valid_loss"])
+    probe = _probe(clf)
+    rows = np.concatenate([probe.train_rows_, probe.valid_rows_])
+    np.testing.assert_array_equal(np.sort(rows), np.arange(len(y)))
+    # Every class is held out in proportion: 48 / 18 / 9 / 5 of the 80 rows.
+    counts = np.bincount(y[probe.valid_rows_], minlength=4)
+    np.testing.assert_array_equal(counts, [48, 18, 9, 5])
+
+
+def test_early_stopping_restores_the_best_validation_epoch(data):
+    X, y = data
+    q = LogisticRegression(C=0.1).fit(X, y).predict_proba(X)
+    T, alpha, patience = 2.0, 0.5, 2
+    clf = DistilledClassifier(
+        None,
+        temperature=T,
+        alpha=alpha,
+        early_stopping=True,
+        validation_fraction=0.25,
+        n_iter_no_change=patience,
+        tol=0.0,
+        callbacks=[("split_probe", SplitProbe())],
+        max_epochs=60,
+        hidden_layer_sizes=(16,),
+        lr=0.05,
+        random_state=0,
+    ).fit(X, y, teacher_proba=q)
+    valid_loss = np.asarray(clf.history_[:, "valid_loss"])
+    best = int(np.argmin(valid_loss))
+    # Training stopped after `patience` epochs without a new best ...
+    assert clf.n_iter_ < 60
+    assert clf.n_iter_ == best + 1 + patience
+    # ... and the student kept the weights of the best epoch: its loss on the
+    # held-out rows, recomputed from its predictions, is the best valid_loss.
+    valid = _probe(clf).valid_rows_
+    log_p = clf.predict_log_proba(X[valid])
+    expected = np.mean(np_kd_per_sample(log_p, q[valid], y[valid], T, alpha))
+    np.testing.assert_allclose(valid_loss[best], expected, rtol=1e-5)
+    assert not np.isclose(valid_loss[-1], expected, rtol=1e-5)
 
 
 @pytest.mark.parametrize("loss", ["kd", "dkd", "label_smoothing"])
@@ -372,6 +436,50 @@ def test_loss_family_through_estimator(data, loss):
     clf = DistilledClassifier(LogisticRegression(), loss=loss, temperature=3.0, **FAST)
     clf.fit(X, y)
     assert clf.score(X, y) > 0.6
+
+
+def test_sample_weight_weights_the_students_loss():
+    # The teacher is fixed (precomputed probabilities), so the weights can
+    # act only on the student's loss. One full batch: the first epoch's
+    # train_loss is the loss of the initial network.
+    rng = np.random.default_rng(0)
+    n, T, alpha = 60, 2.0, 0.5
+    X = rng.normal(size=(n, 4))
+    y = np.arange(n) % 3
+    q = rng.dirichlet(np.ones(3), size=n)
+    w = rng.uniform(0.0, 3.0, size=n)
+    module = nn.Linear(4, 3)
+    clf = DistilledClassifier(
+        None,
+        module=module,
+        temperature=T,
+        alpha=alpha,
+        max_epochs=1,
+        batch_size=n,
+        n_iter_no_change=None,
+        random_state=0,
+    ).fit(X, y, teacher_proba=q, sample_weight=w)
+    with torch.no_grad():
+        z = module(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+    per_sample = np_kd_per_sample(z, q, y, T, alpha)
+    train_loss = clf.history_[0, "train_loss"]
+    np.testing.assert_allclose(train_loss, np.mean(w * per_sample), rtol=1e-5)
+    assert not np.isclose(train_loss, np.mean(per_sample), rtol=1e-3)
+
+
+def test_zero_weights_on_a_class_change_the_students_predictions(data):
+    X, y = data
+    q = LogisticRegression().fit(X, y).predict_proba(X)
+    params = dict(teacher=None, alpha=0.5, temperature=2.0, **FAST)
+    plain = DistilledClassifier(**params).fit(X, y, teacher_proba=q)
+    w = (y != 2).astype(float)
+    weighted = DistilledClassifier(**params).fit(
+        X, y, teacher_proba=q, sample_weight=w
+    )
+    # Rows of class 2 no longer count: the student predicts it far less.
+    n_plain = np.sum(plain.predict(X) == 2)
+    n_weighted = np.sum(weighted.predict(X) == 2)
+    assert n_weighted < n_plain / 2, (n_plain, n_weighted)
 
 
 def test_sample_weight_changes_the_student(data):
@@ -507,3 +615,97 @@ def test_overconfident_warning_points_at_the_callers_line(data):
             estimator.fit(X, y)
         warned = [w for w in record if w.category is OverconfidentTeacherWarning]
         assert [w.filename for w in warned] == [__file__]
+
+
+# ------------------------------------------------------------------------
+# knowledge levels, the loss family and teacher diagnostics
+# ------------------------------------------------------------------------
+#: Settings for the four-class knowledge problem.
+FAST_4 = dict(max_epochs=8, hidden_layer_sizes=(16,), lr=1e-2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    X, y = make_classification(
+        n_samples=180, n_features=6, n_informative=4, n_classes=4, random_state=0
+    )
+    proba = LogisticRegression(C=0.1).fit(X, y).predict_proba(X)
+    return X, y, proba
+
+
+@pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
+def test_each_level_trains_and_stores_its_constants(problem, level):
+    X, y, proba = problem
+    clf = DistilledClassifier(knowledge=level, temperature=2.0, **FAST_4)
+    clf.fit(X, y, teacher_proba=proba)
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    if level == "full":
+        assert clf.knowledge_params_ is None
+    else:
+        q_T = soften(proba, 2.0).numpy()
+        expected = fit_knowledge(q_T, y, 4)
+        assert clf.knowledge_params_.confidence == pytest.approx(expected.confidence)
+        np.testing.assert_allclose(
+            clf.knowledge_params_.class_shapes, expected.class_shapes
+        )
+
+
+@pytest.mark.parametrize("level", ["universe", "domain", "instance"])
+def test_level_equals_precomputed_level_teacher(problem, level):
+    """knowledge=level is the full student of the level's teacher (T = 1)."""
+    X, y, proba = problem
+    a = DistilledClassifier(knowledge=level, **FAST_4).fit(X, y, teacher_proba=proba)
+    level_teacher = apply_knowledge(proba, y, level, fit_knowledge(proba, y, 4))
+    b = DistilledClassifier(**FAST_4).fit(X, y, teacher_proba=level_teacher)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-6)
+
+
+def test_universe_at_t1_is_label_smoothing(problem):
+    """E3 through the estimator: same gradients, hence the same student."""
+    X, y, proba = problem
+    alpha, n_classes = 0.6, 4
+    q_bar = proba[np.arange(len(y)), y].mean()
+    epsilon = alpha * n_classes * (1 - q_bar) / (n_classes - 1)
+    kd = DistilledClassifier(knowledge="universe", alpha=alpha, **FAST_4)
+    kd.fit(X, y, teacher_proba=proba)
+    ls = DistilledClassifier(loss="label_smoothing", alpha=epsilon, **FAST_4).fit(X, y)
+    np.testing.assert_allclose(kd.predict_proba(X), ls.predict_proba(X), atol=1e-4)
+
+
+def test_grid_search_over_knowledge_and_loss(problem):
+    X, y, proba = problem
+    grid = {"knowledge": ["universe", "domain", "instance", "full"], "loss": ["kd"]}
+    search = GridSearchCV(DistilledClassifier(**FAST_4), grid, cv=3)
+    search.fit(X, y, teacher_proba=proba)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.best_params_["knowledge"] in grid["knowledge"]
+
+
+def test_dkd_with_kd_weights_tracks_kd(problem):
+    """DKD with weights (1, 1) differs from KD only by the per-row 1 - q_T,c."""
+    X, y, proba = problem
+    kd = DistilledClassifier(loss="kd", **FAST_4).fit(X, y, teacher_proba=proba)
+    tckd = DistilledClassifier(loss="dkd", nckd_weight=0.0, **FAST_4)
+    tckd.fit(X, y, teacher_proba=proba)
+    assert not np.allclose(kd.predict_proba(X), tckd.predict_proba(X))
+
+
+def test_teacher_stats_and_overconfidence_warning(problem):
+    X, y, proba = problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OverconfidentTeacherWarning)
+        clf = DistilledClassifier(**FAST_4).fit(X, y, teacher_proba=proba)
+    stats = clf.teacher_stats_
+    q_c = proba[np.arange(len(y)), y]
+    assert stats.mean_confidence == pytest.approx(q_c.mean())
+    assert stats.mean_non_target_mass == pytest.approx(1 - q_c.mean())
+
+    one_hot = np.eye(4)[y] * (1 - 1e-6) + 1e-6 / 4
+    with pytest.warns(OverconfidentTeacherWarning, match="teacher_cv"):
+        DistilledClassifier(**FAST_4).fit(X, y, teacher_proba=one_hot)
+    # a high temperature restores non-target mass and silences the warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OverconfidentTeacherWarning)
+        DistilledClassifier(temperature=10.0, **FAST_4).fit(
+            X, y, teacher_proba=one_hot
+        )

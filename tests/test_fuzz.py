@@ -168,11 +168,18 @@ def test_public_api_works_or_raises_a_documented_error(problem):
         np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-9)
         pred = clf.predict(X)
         assert pred.dtype == clf.classes_.dtype
-        assert set(pred.tolist()) <= set(clf.classes_.tolist())
         assert set(clf.classes_.tolist()) == set(y.tolist())
-        score = clf.score(X, y)
-        assert 0.0 <= score <= 1.0
-        assert not np.isnan(clf.predict_log_proba(X[:1])).any()
+        # The predictions are the most probable classes, the score their
+        # accuracy, the log-probabilities the logarithm of the probabilities,
+        # and a row's prediction does not depend on the rows beside it.
+        np.testing.assert_array_equal(pred, clf.classes_[proba.argmax(axis=1)])
+        assert clf.score(X, y) == pytest.approx(np.mean(pred == y), abs=1e-12)
+        log_proba = clf.predict_log_proba(X)
+        assert not np.isnan(log_proba).any()
+        np.testing.assert_allclose(np.exp(log_proba), proba, rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(
+            clf.predict_proba(X[-1:]), proba[-1:], rtol=1e-4, atol=1e-6
+        )
         _assert_unchanged(before, [X, y, teacher_proba, sample_weight])
 
 

@@ -1,4 +1,4 @@
-"""Tests of sklearn_kd.knowledge (knowledge levels) and sklearn_kd.diagnostics."""
+"""Tests of sklearn_kd.knowledge: the decomposition and the knowledge levels."""
 
 from __future__ import annotations
 
@@ -9,14 +9,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
+from references import true_entries
 from sklearn.utils import Bunch
 
-from sklearn_kd.diagnostics import (
-    OVERCONFIDENCE_THRESHOLD,
-    QUANTILES,
-    is_overconfident,
-    teacher_diagnostics,
-)
+from sklearn_kd.diagnostics import teacher_diagnostics
 from sklearn_kd.knowledge import (
     KNOWLEDGE_LEVELS,
     ROW_SUM_ATOL,
@@ -35,16 +31,11 @@ ATOL = 1e-12  # sums of at most 50 float64 probabilities
 
 
 
-def teachers():
-    return kst.shapes().flatmap(kst.teacher_and_labels)
+teachers = kst.labelled_teachers
 
 
 def off_target(y, K):
     return ~np.eye(K, dtype=bool)[y]
-
-
-def true_entries(a, y):
-    return a[np.arange(len(y)), y]
 
 
 # --------------------------------------------------------------------------
@@ -306,66 +297,39 @@ def test_compose_teacher_validates():
         compose_teacher([0.5], shape, [1])
 
 
-# --------------------------------------------------------------------------
-# diagnostics
-# --------------------------------------------------------------------------
-@given(batch=teachers(), alpha=kst.alphas())
-def test_teacher_diagnostics_per_row_values(batch, alpha):
-    q, y = batch
-    n, K = q.shape
-    q_before = q.copy()
-    diag = teacher_diagnostics(q, y, alpha=alpha)
-    assert_array_equal(q, q_before)
-    q_c = true_entries(q, y)
-    assert_array_equal(diag.confidence, q_c)
-    assert_allclose(diag.non_target_mass, 1 - q_c)
-    # uniform initial student: p_c = 1 / K
-    assert_allclose(diag.weight, 1 - alpha * K * (1 - q_c) / (K - 1), atol=ATOL)
-    assert_array_equal(diag.correct, np.argmax(q, axis=1) == y)
-    s = diag.summary
-    assert s.weight_at == "uniform"
-    assert (s.n_samples, s.n_classes, s.alpha) == (n, K, alpha)
-    assert_allclose(s.accuracy, diag.correct.mean())
-    assert_allclose(s.mean_non_target_mass, np.mean(1 - q_c))
-    assert_allclose(s.mean_confidence, np.mean(q_c))
-    assert_allclose(s.mean_weight, diag.weight.mean())
-    assert_allclose(s.quantiles, QUANTILES)
-    assert_allclose(s.confidence_quantiles, np.quantile(q_c, QUANTILES))
-    assert np.all(np.diff(s.weight_quantiles) >= 0)
+NUMBER = r"(np\.float64\()?"  # NumPy 2 writes the repr of a scalar
 
 
-def test_teacher_diagnostics_at_student_proba():
-    q = np.array([[0.9, 0.1, 0.0], [0.3, 0.3, 0.4], [0.2, 0.8, 0.0]])
-    p = np.array([[0.5, 0.25, 0.25], [1.0, 0.0, 0.0], [0.2, 0.4, 0.4]])
-    diag = teacher_diagnostics(q, [0, 0, 1], alpha=0.5, student_proba=p)
-    assert_allclose(diag.weight, [1 - 0.5 * 0.1 / 0.5, np.nan, 1 - 0.5 * 0.2 / 0.6])
-    assert diag.summary.weight_at == "student"
-    assert_allclose(diag.summary.mean_weight, np.nanmean(diag.weight))
-    with pytest.raises(ValueError, match=r"student_proba must have shape"):
-        teacher_diagnostics(q, [0, 0, 1], student_proba=p[:2])
-    with pytest.raises(ValueError, match=r"student_proba must have 3 columns"):
-        teacher_diagnostics(q, [0, 0, 1], student_proba=p[:, :2])
-    with pytest.raises(ValueError, match=r"alpha must be a float in \[0, 1\]"):
-        teacher_diagnostics(q, [0, 0, 1], alpha=2.0)
+def test_tolerance_boundaries_and_messages_of_the_parts():
+    # A diagonal or true-class entry of exactly ROW_SUM_ATOL is accepted (and
+    # kept), a larger one is rejected with its value and its row.
+    shapes = np.full((3, 3), 0.5)
+    np.fill_diagonal(shapes, 0.0)
+    shapes[0] = [ROW_SUM_ATOL, 0.5, 0.5 - ROW_SUM_ATOL]
+    domain_teacher(GOOD_Q, GOOD_Y, class_shapes=shapes)
+    shapes[0] = [2 * ROW_SUM_ATOL, 0.5, 0.5 - 2 * ROW_SUM_ATOL]
+    diagonal = "zero on the diagonal .*largest diagonal entry of " + NUMBER + "0.0002"
+    with pytest.raises(ValueError, match=diagonal):
+        domain_teacher(GOOD_Q, GOOD_Y, class_shapes=shapes)
+    shape = np.array([[0.5, 0.5, 0.0], [ROW_SUM_ATOL, 0.0, 1.0 - ROW_SUM_ATOL]])
+    composed = compose_teacher([0.5, 0.25], shape, [2, 1])
+    expected = [0.75 * ROW_SUM_ATOL, 0.25, 0.75 * (1 - ROW_SUM_ATOL)]
+    assert_allclose(composed[1], expected)
+    shape[0] = [0.4, 0.4, 0.2]
+    at_target = "zero at the true class .*got " + NUMBER + r"0\.2\)? at row 0"
+    with pytest.raises(ValueError, match=at_target):
+        compose_teacher([0.5, 0.25], shape, [2, 1])
+    bounds = r"confidence must hold values in \[0, 1\], got values in \["
+    bounds += NUMBER + r"-0\.5\)?, " + NUMBER + r"0\.25\)?\]"
+    with pytest.raises(ValueError, match=bounds):
+        compose_teacher([-0.5, 0.25], shape, [0, 1])
 
 
-def test_weight_is_one_for_a_one_hot_teacher():
-    q = np.eye(4)[[0, 1, 2, 3, 0]]
-    diag = teacher_diagnostics(q, [0, 1, 2, 3, 0], alpha=0.9)
-    assert_allclose(diag.weight, 1.0)
-    assert is_overconfident(diag.summary)
-    assert is_overconfident(diag)
-
-
-def test_is_overconfident_threshold():
-    assert OVERCONFIDENCE_THRESHOLD == 0.01
-    q = np.array([[0.995, 0.005], [0.004, 0.996]])
-    summary = teacher_diagnostics(q, [0, 1]).summary
-    assert is_overconfident(summary)
-    assert not is_overconfident(summary, threshold=0.004)
-    soft = teacher_diagnostics(np.array([[0.6, 0.4], [0.3, 0.7]]), [0, 1]).summary
-    assert not is_overconfident(soft)
-    with pytest.raises(ValueError, match=r"threshold must be a float in \[0, 1\]"):
-        is_overconfident(summary, threshold=-1)
-    with pytest.raises(ValueError, match="summary must be the summary Bunch"):
-        is_overconfident({"accuracy": 1.0})
+def test_compose_teacher_accepts_any_real_dtype():
+    shape = np.array([[0.0, 0.25, 0.75], [0.5, 0.0, 0.5]], dtype=np.float32)
+    composed = compose_teacher(np.array([0.5, 1.0], dtype=np.float32), shape, [0, 1])
+    assert composed.dtype == np.float64
+    assert_allclose(composed, [[0.5, 0.125, 0.375], [0.0, 1.0, 0.0]], rtol=1e-7)
+    integers = compose_teacher([1, 0], np.array([[0, 1, 0], [1, 0, 0]]), [0, 1])
+    assert integers.dtype == np.float64
+    assert_array_equal(integers, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
-from scipy.special import log_softmax, xlogy
+from references import np_kd_per_sample
+from scipy.special import log_softmax
 
 from sklearn_kd.losses import (
     LOSSES,
@@ -19,6 +20,7 @@ from sklearn_kd.losses import (
     decoupled_kd_loss,
     decoupled_kd_terms,
     distillation_loss,
+    kd_loss_per_sample,
     label_smoothing_loss,
     log_soften,
     soften,
@@ -30,17 +32,6 @@ RTOL, ATOL = 1e-7, 1e-9
 
 def t64(a):
     return torch.tensor(np.asarray(a), dtype=torch.float64)
-
-
-def np_kd_per_sample(z, q, y, T, alpha, scale_t2=True):
-    """(1 - alpha) CE + alpha T^2 KL(q_T || p_T), per sample, in NumPy."""
-    rows = np.arange(len(y))
-    ce = -log_softmax(z, axis=1)[rows, y]
-    with np.errstate(divide="ignore"):
-        log_q_T = log_softmax(np.log(q) / T, axis=1)
-    q_T = np.exp(log_q_T)
-    kl = xlogy(q_T, q_T).sum(axis=1) - (q_T * log_softmax(z / T, axis=1)).sum(axis=1)
-    return (1 - alpha) * ce + alpha * (T**2 if scale_t2 else 1.0) * kl
 
 
 def weights(n):
@@ -139,9 +130,11 @@ def test_sample_weight_multiplies_each_sample(data, alpha):
     )
 
 
-def _function_loss(name, z, q, y, T, alpha, tckd_w, nckd_w, w):
+def _function_loss(name, z, q, y, T, alpha, tckd_w, nckd_w, w, scale_t2=True):
     if name == "kd":
-        return distillation_loss(z, q, y, temperature=T, alpha=alpha, sample_weight=w)
+        return distillation_loss(
+            z, q, y, temperature=T, alpha=alpha, sample_weight=w, scale_t2=scale_t2
+        )
     if name == "dkd":
         return decoupled_kd_loss(
             z,
@@ -152,6 +145,7 @@ def _function_loss(name, z, q, y, T, alpha, tckd_w, nckd_w, w):
             tckd_weight=tckd_w,
             nckd_weight=nckd_w,
             sample_weight=w,
+            scale_t2=scale_t2,
         )
     return label_smoothing_loss(z, y, epsilon=alpha, sample_weight=w)
 
@@ -164,17 +158,34 @@ def _function_loss(name, z, q, y, T, alpha, tckd_w, nckd_w, w):
     tckd_w=st.floats(0.0, 10.0),
     nckd_w=st.floats(0.0, 10.0),
     teacher_format=st.sampled_from(["proba", "softened"]),
+    weighted=st.booleans(),
+    neg_entropy=st.booleans(),
+    scale_t2=st.booleans(),
 )
 def test_module_agrees_with_functions(
-    data, name, T, alpha, tckd_w, nckd_w, teacher_format
+    data,
+    name,
+    T,
+    alpha,
+    tckd_w,
+    nckd_w,
+    teacher_format,
+    weighted,
+    neg_entropy,
+    scale_t2,
 ):
+    """Every path of the module (unweighted, weighted, with the teacher's
+    precomputed entropy) equals the functional loss."""
     (z, q, y), w = data
+    if not weighted:
+        w = np.ones(len(y))
     criterion = DistillationLoss(
         loss=name,
         temperature=T,
         alpha=alpha,
         tckd_weight=tckd_w,
         nckd_weight=nckd_w,
+        scale_t2=scale_t2,
         teacher_format=teacher_format,
     )
     teacher = {
@@ -184,8 +195,15 @@ def test_module_agrees_with_functions(
     z1 = t64(z).requires_grad_(True)
     z2 = t64(z).requires_grad_(True)
     y_t = torch.as_tensor(y)
-    got = criterion(z1, teacher, y_t, sample_weight=t64(w))
-    expected = _function_loss(name, z2, t64(q), y_t, T, alpha, tckd_w, nckd_w, t64(w))
+    extra = {}
+    if neg_entropy:
+        q_T = soften(t64(q), T)
+        extra["teacher_neg_entropy"] = torch.xlogy(q_T, q_T).sum(dim=-1)
+    weight = t64(w) if weighted else None
+    got = criterion(z1, teacher, y_t, sample_weight=weight, **extra)
+    expected = _function_loss(
+        name, z2, t64(q), y_t, T, alpha, tckd_w, nckd_w, t64(w), scale_t2
+    )
     got.backward()
     expected.backward()
     assert_allclose(got.item(), expected.item(), rtol=1e-12, atol=1e-12)
@@ -265,3 +283,102 @@ def test_bad_alpha_raises(call, name, alpha):
 def test_unknown_loss_name_raises():
     with pytest.raises(ValueError, match=r"loss must be one of .*'kd'.*got 'mse'"):
         DistillationLoss(loss="mse")
+
+
+# --------------------------------------------------------------------------
+# per-sample kernel, defaults, dtypes
+# --------------------------------------------------------------------------
+@given(
+    batch=kst.kd_batches(),
+    T=kst.temperatures(),
+    alpha=kst.alphas(),
+    scale_t2=st.booleans(),
+)
+def test_kd_loss_per_sample_matches_reference(batch, T, alpha, scale_t2):
+    z, q, y = batch
+    per_sample = kd_loss_per_sample(
+        t64(z),
+        log_soften(t64(q), T),
+        torch.as_tensor(y),
+        temperature=T,
+        alpha=alpha,
+        scale_t2=scale_t2,
+    )
+    assert per_sample.shape == (len(y),)
+    expected = np_kd_per_sample(z, q, y, T, alpha, scale_t2)
+    assert_allclose(per_sample.numpy(), expected, rtol=RTOL, atol=ATOL)
+
+
+def test_documented_defaults():
+    rng = np.random.default_rng(0)
+    z = t64(rng.normal(size=(5, 4)) * 3)
+    q = t64(rng.dirichlet(np.ones(4), size=5))
+    y = torch.as_tensor(rng.integers(0, 4, size=5))
+    assert distillation_loss(z, q, y).item() == pytest.approx(
+        distillation_loss(z, q, y, temperature=1.0, alpha=0.5, scale_t2=True).item(),
+        rel=1e-15,
+    )
+    assert decoupled_kd_loss(z, q, y).item() == pytest.approx(
+        decoupled_kd_loss(
+            z,
+            q,
+            y,
+            temperature=1.0,
+            alpha=0.5,
+            tckd_weight=1.0,
+            nckd_weight=1.0,
+            scale_t2=True,
+        ).item(),
+        rel=1e-15,
+    )
+    criterion = DistillationLoss()
+    assert (criterion.loss, criterion.temperature, criterion.alpha) == ("kd", 1.0, 0.5)
+    assert (criterion.tckd_weight, criterion.nckd_weight) == (1.0, 1.0)
+    assert criterion.scale_t2 is True and criterion.teacher_format == "proba"
+    assert criterion(z, q, y).item() == pytest.approx(
+        distillation_loss(z, q, y).item(), rel=1e-12
+    )
+    # Not the same loss at other settings: the defaults above are meaningful.
+    assert distillation_loss(z, q, y).item() != pytest.approx(
+        distillation_loss(z, q, y, temperature=2.0).item(), rel=1e-6
+    )
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_float32_logits_give_a_float32_loss_with_float64_weights(name):
+    rng = np.random.default_rng(1)
+    z = torch.as_tensor(rng.normal(size=(6, 3)), dtype=torch.float32)
+    q = torch.as_tensor(rng.dirichlet(np.ones(3), size=6), dtype=torch.float32)
+    y = torch.as_tensor(rng.integers(0, 3, size=6))
+    w = rng.uniform(0.5, 2.0, size=6)  # NumPy float64
+    criterion = DistillationLoss(loss=name, temperature=2.0, alpha=0.3)
+    loss = criterion(z, q, y, sample_weight=w)
+    assert loss.dtype == torch.float32
+    per_sample = criterion.per_sample(z, q, y).double().numpy()
+    assert loss.item() == pytest.approx(np.mean(w * per_sample), rel=1e-6)
+
+
+@given(data=batches_with_weights(), eps=kst.alphas())
+def test_label_smoothing_matches_reference(data, eps):
+    (z, _, y), w = data
+    K = z.shape[1]
+    log_p = log_softmax(z, axis=1)
+    smoothed = (1 - eps) * np.eye(K)[y] + eps / K
+    per_sample = -(smoothed * log_p).sum(axis=1)
+    loss = label_smoothing_loss(
+        t64(z), torch.as_tensor(y), epsilon=eps, sample_weight=t64(w)
+    )
+    assert_allclose(loss.item(), np.mean(w * per_sample), rtol=RTOL, atol=ATOL)
+
+
+@given(batch=kst.kd_batches(), T=kst.temperatures(), alpha=kst.alphas())
+def test_dkd_without_t2_scaling(batch, T, alpha):
+    z, q, y = batch
+    y_t = torch.as_tensor(y)
+    tckd, nckd = decoupled_kd_terms(t64(z), log_soften(t64(q), T), y_t, temperature=T)
+    ce = -log_softmax(z, axis=1)[np.arange(len(y)), y]
+    expected = np.mean((1 - alpha) * ce + alpha * (tckd.numpy() + 3.0 * nckd.numpy()))
+    loss = decoupled_kd_loss(
+        t64(z), t64(q), y_t, temperature=T, alpha=alpha, nckd_weight=3.0, scale_t2=False
+    )
+    assert_allclose(loss.item(), expected, rtol=RTOL, atol=ATOL)

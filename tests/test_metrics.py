@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from scipy.special import softmax
 from scipy.stats import entropy
-from sklearn.datasets import make_classification
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
 from sklearn_kd import DistilledClassifier
 from sklearn_kd.metrics import (
@@ -166,11 +168,82 @@ def test_ece_rejects_bad_arguments():
 
 
 # ------------------------------------------------------------- scorers
-@pytest.fixture(scope="module")
-def data():
-    return make_classification(
-        n_samples=160, n_features=6, n_informative=4, n_classes=3, random_state=0
+class _FixedClassifier(ClassifierMixin, BaseEstimator):
+    """Fitted classifier whose probabilities are a fixed function of X.
+
+    The probabilities of ``classes`` are ``softmax(X[:, columns] + shift)``;
+    ``teacher`` becomes ``teacher_``.
+    """
+
+    def __init__(self, classes=(0, 1, 2), columns=(0, 1, 2), shift=0.0, teacher=None):
+        self.classes = classes
+        self.columns = columns
+        self.shift = shift
+        self.teacher = teacher
+
+    def fit(self, X=None, y=None):
+        self.classes_ = np.asarray(self.classes)
+        self.teacher_ = self.teacher
+        return self
+
+    def predict_proba(self, X):
+        return softmax(np.asarray(X)[:, list(self.columns)] + self.shift, axis=1)
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def _scorer_problem():
+    X = np.random.default_rng(3).normal(size=(40, 3)) * 2.0
+    # The teacher lists its classes in another order and favours class 0,
+    # so it disagrees with the student on some rows.
+    teacher = _FixedClassifier(
+        classes=(2, 0, 1), columns=(2, 0, 1), shift=np.array([0.0, 1.5, 0.0])
+    ).fit()
+    student = _FixedClassifier(teacher=teacher).fit()
+    return X, student, teacher
+
+
+def test_scorers_hand_computed_on_fixed_probabilities():
+    X, student, teacher = _scorer_problem()
+    p = softmax(X, axis=1)  # columns of classes 0, 1, 2
+    q = softmax(X + [1.5, 0.0, 0.0], axis=1)  # the teacher's, classes 0, 1, 2
+    np.testing.assert_allclose(teacher.predict_proba(X)[:, [1, 2, 0]], q)
+    teacher_pred = q.argmax(axis=1)
+    student_pred = p.argmax(axis=1)
+    expected = np.mean(student_pred == teacher_pred)
+    assert 0 < expected < 1
+    y = (teacher_pred + 1) % 3  # labels that never equal the teacher's
+    assert teacher_agreement_score(student, X, y) == expected
+    expected_kl = np.mean([entropy(qi, pi) for qi, pi in zip(q, p)])
+    assert neg_teacher_kl_divergence_score(student, X) == pytest.approx(
+        -expected_kl, rel=1e-12
     )
+    assert neg_expected_calibration_error_score(student, X, y) == pytest.approx(
+        -_ece_reference(y, p, 15), abs=1e-12
+    )
+
+
+def test_ece_scorer_scores_the_estimators_classes():
+    # A test fold holding only classes 1 and 2 of a 3-class estimator.
+    X, student, _ = _scorer_problem()
+    p = student.predict_proba(X)
+    y = np.where(p.argmax(axis=1) == 0, 1, 2)
+    assert neg_expected_calibration_error_score(student, X, y) == pytest.approx(
+        -_ece_reference(y, p, 15), abs=1e-12
+    )
+
+
+def test_scorers_need_a_fitted_estimator_with_a_teacher():
+    X, student, _ = _scorer_problem()
+    without = _FixedClassifier().fit()
+    for scorer in (teacher_agreement_score, neg_teacher_kl_divergence_score):
+        with pytest.raises(ValueError, match="teacher_=None"):
+            scorer(without, X)
+        with pytest.raises(NotFittedError):
+            scorer(_FixedClassifier(), X)
+    with pytest.raises(NotFittedError):
+        neg_expected_calibration_error_score(_FixedClassifier(), X, [0] * len(X))
 
 
 def _student(**params):
@@ -197,23 +270,56 @@ def test_scorers_match_functions(data):
     )
 
 
+def test_teacher_agreement_score_compares_with_the_teacher_not_y(data):
+    X, y = data
+    clf = _student(alpha=1.0).fit(X, y)
+    teacher_pred = clf.teacher_.predict(X)
+    # Labels that never equal the teacher's predictions.
+    y_other = (teacher_pred + 1) % 3
+    expected = agreement(clf.predict(X), teacher_pred)
+    assert teacher_agreement_score(clf, X, y_other) == expected
+    assert teacher_agreement_score(clf, X, y) == expected
+    assert expected != agreement(clf.predict(X), y_other)
+
+
 def test_scorers_inside_grid_search(data):
     X, y = data
+    grid = {"alpha": [0.0, 1.0]}
+    cv = StratifiedKFold(2)
     search = GridSearchCV(
         _student(),
-        {"alpha": [0.0, 1.0]},
+        grid,
         scoring={"accuracy": "accuracy", **SCORERS},
         refit="teacher_agreement",
-        cv=2,
+        cv=cv,
     ).fit(X, y)
     results = search.cv_results_
-    for name in SCORERS:
-        scores = results[f"mean_test_{name}"]
-        assert np.all(np.isfinite(scores))
-    assert np.all(results["mean_test_teacher_agreement"] >= 0)
-    assert np.all(results["mean_test_neg_teacher_kl_divergence"] <= 0)
-    assert np.all(results["mean_test_neg_expected_calibration_error"] <= 0)
-    assert search.best_params_["alpha"] in (0.0, 1.0)
+    # Each mean test score is the documented quantity on the held-out folds,
+    # computed here from students fitted on the same training folds.
+    references = {
+        "teacher_agreement": lambda clf, Xt, yt: agreement(
+            clf.predict(Xt), clf.teacher_.predict(Xt)
+        ),
+        "neg_teacher_kl_divergence": lambda clf, Xt, yt: -teacher_kl_divergence(
+            clf.teacher_.predict_proba(Xt), clf.predict_proba(Xt)
+        ),
+        "neg_expected_calibration_error": lambda clf, Xt, yt: (
+            -expected_calibration_error(yt, clf.predict_proba(Xt))
+        ),
+    }
+    assert set(references) == set(SCORERS)
+    for i, params in enumerate(results["params"]):
+        folds = {name: [] for name in references}
+        for train, test in cv.split(X, y):
+            clf = _student(**params).fit(X[train], y[train])
+            for name, reference in references.items():
+                folds[name].append(reference(clf, X[test], y[test]))
+        for name in references:
+            np.testing.assert_allclose(
+                results[f"mean_test_{name}"][i], np.mean(folds[name]), rtol=1e-12
+            )
+    best = int(np.argmax(results["mean_test_teacher_agreement"]))
+    assert search.best_params_ == results["params"][best]
 
 
 def test_ece_scorer_works_on_any_classifier(data):
@@ -232,3 +338,104 @@ def test_teacher_scorers_need_a_teacher(data):
         teacher_agreement_score(clf, X)
     with pytest.raises(ValueError, match="teacher_=None"):
         neg_teacher_kl_divergence_score(clf, X)
+
+
+# ------------------------------------------------------- argument checks
+Q2 = np.array([[0.7, 0.3], [0.2, 0.8]])
+Y2 = np.array([0, 1])
+
+
+def _agree(**kwargs):
+    return lambda: agreement([0, 1], [0, 1], **kwargs)
+
+
+def _ece(y=Y2, y_prob=Q2, **kwargs):
+    return lambda: expected_calibration_error(y, y_prob, **kwargs)
+
+
+NON_NEGATIVE = "sample_weight must be finite and non-negative"
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (_agree(sample_weight=[1.0]), r"sample_weight must have shape \(2,\); got \("),
+        (_agree(sample_weight=[1.0, -1.0]), NON_NEGATIVE),
+        (_agree(sample_weight=[1.0, np.nan]), NON_NEGATIVE),
+        (_agree(sample_weight=[1.0, np.inf]), NON_NEGATIVE),
+        (_agree(sample_weight=[0.0, 0.0]), "sample_weight must have a positive sum"),
+        (
+            lambda: agreement([], []),
+            r"non-empty 1-D arrays of the same length; got shapes \(0,\) and \(0,",
+        ),
+        (lambda: agreement([[0, 1]], [[0, 1]]), r"got shapes \(1, 2\) and \(1, 2\)"),
+        (lambda: teacher_kl_divergence(Q2, Q2[:1]), "same number of rows; got 2 and 1"),
+        (
+            lambda: teacher_kl_divergence(Q2, Q2, sample_weight=[1.0]),
+            "sample_weight must have shape",
+        ),
+        (_ece(n_bins=True), "n_bins must be an integer >= 1; got True"),
+        (_ece(n_bins=2.0), "n_bins must be an integer >= 1; got 2.0"),
+        (_ece(strategy="kmeans"), r"strategy must be one of \('uniform', 'quantile"),
+        (_ece(y=[[0, 1]]), r"y_true must be a non-empty 1-D array; got shape \(1, 2"),
+        (_ece(y=[]), r"y_true must be a non-empty 1-D array; got shape \(0,\)"),
+        (_ece(y_prob=[0.5, 1.5]), r"A 1-D y_prob must hold probabilities in \[0, 1"),
+        (_ece(y_prob=[-0.5, 0.5]), r"A 1-D y_prob must hold probabilities in \[0, 1"),
+        (_ece(y_prob=[np.nan, 0.5]), r"A 1-D y_prob must hold probabilities"),
+        (_ece(y=[0, 1, 1]), "same number of rows; got 3 and 2"),
+        (
+            _ece(y=[0, 0]),
+            "y_prob has 2 columns but there are 1 labels; pass labels=estimator",
+        ),
+        (
+            _ece(y=[0, 5], labels=[0, 1]),
+            r"y_true holds labels not in labels: array\(\[5\]\)",
+        ),
+        (_ece(sample_weight=[1.0, -2.0]), NON_NEGATIVE),
+    ],
+)
+def test_bad_arguments_are_clear_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_sample_weight_weights_every_metric():
+    rng = np.random.default_rng(2)
+    q = rng.dirichlet(np.ones(3), size=30)
+    p = rng.dirichlet(np.ones(3), size=30)
+    y = rng.integers(0, 3, size=30)
+    w = rng.uniform(0.0, 2.0, size=30)
+    per_row = np.array([entropy(qi, pi) for qi, pi in zip(q, p)])
+    assert teacher_kl_divergence(q, p, sample_weight=w) == pytest.approx(
+        np.average(per_row, weights=w), rel=1e-12
+    )
+    same = q.argmax(axis=1) == p.argmax(axis=1)
+    assert agreement(q.argmax(axis=1), p.argmax(axis=1), sample_weight=w) == (
+        pytest.approx(np.average(same, weights=w), rel=1e-12)
+    )
+    # Integer weights equal repeated rows.
+    counts = rng.integers(0, 3, size=30)
+    counts[0] = 1
+    rows = np.repeat(np.arange(30), counts)
+    assert expected_calibration_error(
+        y, p, sample_weight=counts, labels=[0, 1, 2], n_bins=5
+    ) == pytest.approx(
+        expected_calibration_error(y[rows], p[rows], labels=[0, 1, 2], n_bins=5),
+        abs=1e-12,
+    )
+
+
+def test_ece_quantile_bins_hold_equal_shares():
+    # Confidences 0.5 .. 0.95: two quantile bins split them at the median.
+    conf = np.linspace(0.5, 0.95, 10)
+    y_prob = np.column_stack([conf, 1 - conf])
+    y_true = np.array([0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
+    low, high = conf[:5], conf[5:]
+    expected = 0.5 * abs(0.8 - low.mean()) + 0.5 * abs(1.0 - high.mean())
+    assert expected_calibration_error(
+        y_true, y_prob, n_bins=2, strategy="quantile"
+    ) == pytest.approx(expected, abs=1e-12)
+    # Uniform bins of width 1/2 put every row in the upper bin.
+    assert expected_calibration_error(y_true, y_prob, n_bins=2) == pytest.approx(
+        abs(0.9 - conf.mean()), abs=1e-12
+    )

@@ -22,31 +22,21 @@ from skorch.callbacks import Callback
 from sklearn_kd import DistilledClassifier, OverconfidentTeacherWarning
 from sklearn_kd.knowledge import ROW_SUM_ATOL
 
-TINY = dict(max_epochs=3, hidden_layer_sizes=(8,), random_state=0)
-
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = make_classification(
-        n_samples=60, n_features=4, n_informative=3, n_redundant=0, random_state=0
-    )
-    return X, y
-
-
-@pytest.fixture(scope="module")
-def proba(data):
-    X, y = data
+def proba(binary_data):
+    X, y = binary_data
     return LogisticRegression().fit(X, y).predict_proba(X)
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
-    X, y = data
-    return DistilledClassifier(LogisticRegression(), **TINY).fit(X, y)
+def fitted(tiny, binary_data):
+    X, y = binary_data
+    return DistilledClassifier(LogisticRegression(), **tiny).fit(X, y)
 
 
 # ------------------------------------------------------------------ X
-def test_nan_in_X_is_rejected(data):
+def test_nan_in_X_is_rejected(tiny, binary_data):
     """NaN in X is always rejected, whatever the teacher.
 
     The issue allows NaN "when both teacher and student are declared to
@@ -60,30 +50,30 @@ def test_nan_in_X_is_rejected(data):
     be used: compute its probabilities on the raw rows, pass them as
     ``teacher_proba`` and give the student imputed features.
     """
-    X, y = data
+    X, y = binary_data
     X = X.copy()
     X[3, 1] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
-        DistilledClassifier(LogisticRegression(), **TINY).fit(X, y)
+        DistilledClassifier(LogisticRegression(), **tiny).fit(X, y)
 
 
-def test_inf_in_X_is_rejected(data):
-    X, y = data
+def test_inf_in_X_is_rejected(tiny, binary_data):
+    X, y = binary_data
     X = X.copy()
     X[0, 0] = np.inf
     with pytest.raises(ValueError, match="Input X contains infinity"):
-        DistilledClassifier(LogisticRegression(), **TINY).fit(X, y)
+        DistilledClassifier(LogisticRegression(), **tiny).fit(X, y)
 
 
-def test_X_beyond_float32_range_is_rejected(data):
+def test_X_beyond_float32_range_is_rejected(tiny, binary_data):
     """The student computes in float32: 1e39 would become inf silently."""
-    X, y = data
+    X, y = binary_data
     with pytest.raises(ValueError, match=r"X must hold values within float32 range"):
-        DistilledClassifier(alpha=0.0, **TINY).fit(X * 1e39, y)
+        DistilledClassifier(alpha=0.0, **tiny).fit(X * 1e39, y)
 
 
-def test_nan_in_X_at_predict_is_rejected(fitted, data):
-    X, _ = data
+def test_nan_in_X_at_predict_is_rejected(fitted, binary_data):
+    X, _ = binary_data
     X = X.copy()
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
@@ -91,8 +81,8 @@ def test_nan_in_X_at_predict_is_rejected(fitted, data):
 
 
 # ------------------------------------------------------------ teacher_proba
-def test_teacher_proba_wrong_shape(data, proba):
-    X, y = data
+def test_teacher_proba_wrong_shape(tiny, binary_data, proba):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=re.escape(
@@ -100,40 +90,40 @@ def test_teacher_proba_wrong_shape(data, proba):
             "columns in classes_ order; got shape (60, 3)."
         ),
     ):
-        DistilledClassifier(**TINY).fit(
+        DistilledClassifier(**tiny).fit(
             X, y, teacher_proba=np.c_[proba, np.zeros(len(y))]
         )
 
 
-def test_teacher_proba_wrong_number_of_rows(data, proba):
-    X, y = data
+def test_teacher_proba_wrong_number_of_rows(tiny, binary_data, proba):
+    X, y = binary_data
     with pytest.raises(ValueError, match=r"teacher_proba must have shape .*\(59, 2\)"):
-        DistilledClassifier(**TINY).fit(X, y, teacher_proba=proba[:-1])
+        DistilledClassifier(**tiny).fit(X, y, teacher_proba=proba[:-1])
 
 
-def test_teacher_proba_negative_entries(data, proba):
-    X, y = data
+def test_teacher_proba_negative_entries(tiny, binary_data, proba):
+    X, y = binary_data
     bad = proba.copy()
     bad[0] = [-0.25, 1.25]
     with pytest.raises(
         ValueError, match="teacher_proba must be non-negative; got a minimum of -0.25"
     ):
-        DistilledClassifier(**TINY).fit(X, y, teacher_proba=bad)
+        DistilledClassifier(**tiny).fit(X, y, teacher_proba=bad)
 
 
-def test_teacher_proba_nan(data, proba):
-    X, y = data
+def test_teacher_proba_nan(tiny, binary_data, proba):
+    X, y = binary_data
     bad = proba.copy()
     bad[2, 0] = np.nan
     with pytest.raises(
         ValueError,
         match="teacher_proba must hold finite probabilities; got 1 NaN or infinite",
     ):
-        DistilledClassifier(**TINY).fit(X, y, teacher_proba=bad)
+        DistilledClassifier(**tiny).fit(X, y, teacher_proba=bad)
 
 
-def test_teacher_proba_rows_not_summing_to_one(data, proba):
-    X, y = data
+def test_teacher_proba_rows_not_summing_to_one(tiny, binary_data, proba):
+    X, y = binary_data
     bad = proba.copy()
     bad[5] *= 1 + 10 * ROW_SUM_ATOL
     with pytest.raises(
@@ -141,36 +131,36 @@ def test_teacher_proba_rows_not_summing_to_one(data, proba):
         match=r"Each row of teacher_proba must sum to 1 \(absolute tolerance "
         r"0.0001\); the worst row sums to 1.001",
     ):
-        DistilledClassifier(**TINY).fit(X, y, teacher_proba=bad)
+        DistilledClassifier(**tiny).fit(X, y, teacher_proba=bad)
 
 
-def test_teacher_proba_rows_within_tolerance_are_renormalised(data, proba):
+def test_teacher_proba_rows_within_tolerance_are_renormalised(tiny, binary_data, proba):
     """Rounding below ROW_SUM_ATOL is accepted (documented in fit)."""
-    X, y = data
+    X, y = binary_data
     close = proba * (1 + ROW_SUM_ATOL / 2)
     assert "within 1e-4" in DistilledClassifier.fit.__doc__
-    DistilledClassifier(**TINY).fit(X, y, teacher_proba=close)
+    DistilledClassifier(**tiny).fit(X, y, teacher_proba=close)
 
 
-def test_teacher_proba_not_numeric(data):
-    X, y = data
+def test_teacher_proba_not_numeric(tiny, binary_data):
+    X, y = binary_data
     with pytest.raises(ValueError, match="teacher_proba must be a numeric array"):
-        DistilledClassifier(**TINY).fit(X, y, teacher_proba=[["a", "b"]] * len(y))
+        DistilledClassifier(**tiny).fit(X, y, teacher_proba=[["a", "b"]] * len(y))
 
 
-def test_one_hot_teacher_warns_instead_of_crashing(data):
+def test_one_hot_teacher_warns_instead_of_crashing(tiny, binary_data):
     """A one-hot teacher is legal; it is flagged as over-confident."""
-    X, y = data
+    X, y = binary_data
     with pytest.warns(OverconfidentTeacherWarning, match="nearly one-hot"):
-        DistilledClassifier(**TINY).fit(X, y, teacher_proba=np.eye(2)[y])
+        DistilledClassifier(**tiny).fit(X, y, teacher_proba=np.eye(2)[y])
 
 
 # ------------------------------------------------------------------ teacher
 @pytest.mark.parametrize(
     "teacher", [LinearSVC(), SVC(probability=False)], ids=["LinearSVC", "SVC"]
 )
-def test_teacher_without_predict_proba(data, teacher):
-    X, y = data
+def test_teacher_without_predict_proba(tiny, binary_data, teacher):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=r"The 'teacher' parameter of DistilledClassifier must be None, a str "
@@ -179,11 +169,11 @@ def test_teacher_without_predict_proba(data, teacher):
         # (scikit-learn >= 1.8).
         r"Got (LinearSVC\(\)|SVC\((probability=False)?\)) instead.",
     ):
-        DistilledClassifier(teacher, **TINY).fit(X, y)
+        DistilledClassifier(teacher, **tiny).fit(X, y)
 
 
-def test_teacher_classes_differ_from_y(data):
-    X, y = data
+def test_teacher_classes_differ_from_y(tiny, binary_data):
+    X, y = binary_data
     from sklearn.frozen import FrozenEstimator
 
     teacher = FrozenEstimator(DummyClassifier().fit(X, np.where(y == 0, 7, 8)))
@@ -194,18 +184,18 @@ def test_teacher_classes_differ_from_y(data):
             "predicts [7, 8], y holds [0, 1]."
         ),
     ):
-        DistilledClassifier(teacher, **TINY).fit(X, y)
+        DistilledClassifier(teacher, **tiny).fit(X, y)
 
 
-def test_both_teacher_and_teacher_proba(data, proba):
-    X, y = data
+def test_both_teacher_and_teacher_proba(tiny, binary_data, proba):
+    X, y = binary_data
     with pytest.raises(ValueError, match="Pass either a teacher or teacher_proba"):
-        DistilledClassifier(LogisticRegression(), **TINY).fit(X, y, teacher_proba=proba)
+        DistilledClassifier(LogisticRegression(), **tiny).fit(X, y, teacher_proba=proba)
 
 
 # ------------------------------------------------------------------ y
-def test_single_class_in_y(data):
-    X, _ = data
+def test_single_class_in_y(tiny, binary_data):
+    X, _ = binary_data
     with pytest.raises(
         ValueError,
         match=re.escape(
@@ -213,28 +203,28 @@ def test_single_class_in_y(data):
             "['only']."
         ),
     ):
-        DistilledClassifier(LogisticRegression(), **TINY).fit(
+        DistilledClassifier(LogisticRegression(), **tiny).fit(
             X, np.array(["only"] * len(X), dtype=object)
         )
 
 
-def test_continuous_y(data):
-    X, y = data
+def test_continuous_y(tiny, binary_data):
+    X, y = binary_data
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
-        DistilledClassifier(LogisticRegression(), **TINY).fit(X, y + 0.5)
+        DistilledClassifier(LogisticRegression(), **tiny).fit(X, y + 0.5)
 
 
-def test_y_length_differs_from_X(data):
-    X, y = data
+def test_y_length_differs_from_X(tiny, binary_data):
+    X, y = binary_data
     with pytest.raises(
         ValueError, match=r"inconsistent numbers of samples: \[60, 59\]"
     ):
-        DistilledClassifier(LogisticRegression(), **TINY).fit(X, y[:-1])
+        DistilledClassifier(LogisticRegression(), **tiny).fit(X, y[:-1])
 
 
 # ----------------------------------------------------------- too few rows
-def test_fewer_rows_than_teacher_cv_folds(data):
-    X, y = data
+def test_fewer_rows_than_teacher_cv_folds(tiny, binary_data):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=re.escape(
@@ -242,34 +232,34 @@ def test_fewer_rows_than_teacher_cv_folds(data):
             "class; got 6 rows and a smallest class of 3 rows."
         ),
     ):
-        DistilledClassifier(LogisticRegression(), teacher_cv=5, **TINY).fit(
+        DistilledClassifier(LogisticRegression(), teacher_cv=5, **tiny).fit(
             X[:6], np.array([0, 1] * 3)
         )
 
 
-def test_fewer_rows_than_validation_split_needs(data):
-    X, y = data
+def test_fewer_rows_than_validation_split_needs(tiny, binary_data):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=r"early_stopping=True holds out a stratified validation split of "
         r"validation_fraction=0.1, which needs at least 2 rows of every class .* "
         r"got 5 rows, 2 classes and a smallest class of 1 rows.",
     ):
-        DistilledClassifier(LogisticRegression(), early_stopping=True, **TINY).fit(
+        DistilledClassifier(LogisticRegression(), early_stopping=True, **tiny).fit(
             X[:5], np.array([0, 0, 0, 0, 1])
         )
 
 
-def test_fewer_than_two_rows(data):
-    X, y = data
+def test_fewer_than_two_rows(tiny, binary_data):
+    X, y = binary_data
     with pytest.raises(ValueError, match=r"Found array with 1 sample\(s\)"):
-        DistilledClassifier(alpha=0.0, **TINY).fit(X[:1], y[:1])
+        DistilledClassifier(alpha=0.0, **tiny).fit(X[:1], y[:1])
 
 
 # ------------------------------------------------------------- parameters
 @pytest.mark.parametrize("temperature", [0.0, -1.0])
-def test_temperature_not_positive(data, temperature):
-    X, y = data
+def test_temperature_not_positive(binary_data, temperature):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=r"The 'temperature' parameter of DistilledClassifier must be a float "
@@ -279,8 +269,8 @@ def test_temperature_not_positive(data, temperature):
 
 
 @pytest.mark.parametrize("alpha", [-0.1, 1.5])
-def test_alpha_outside_unit_interval(data, alpha):
-    X, y = data
+def test_alpha_outside_unit_interval(binary_data, alpha):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=r"The 'alpha' parameter of DistilledClassifier must be a float in the "
@@ -289,8 +279,8 @@ def test_alpha_outside_unit_interval(data, alpha):
         DistilledClassifier(LogisticRegression(), alpha=alpha).fit(X, y)
 
 
-def test_unknown_knowledge(data):
-    X, y = data
+def test_unknown_knowledge(binary_data):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=r"The 'knowledge' parameter of DistilledClassifier must be a str "
@@ -299,8 +289,8 @@ def test_unknown_knowledge(data):
         DistilledClassifier(LogisticRegression(), knowledge="galaxy").fit(X, y)
 
 
-def test_unknown_loss(data):
-    X, y = data
+def test_unknown_loss(binary_data):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=r"The 'loss' parameter of DistilledClassifier must be a str among "
@@ -310,8 +300,8 @@ def test_unknown_loss(data):
 
 
 @pytest.mark.parametrize("sizes", [(0,), (8, -3), (2.5,)])
-def test_bad_hidden_layer_sizes(data, sizes):
-    X, y = data
+def test_bad_hidden_layer_sizes(binary_data, sizes):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=re.escape(
@@ -322,17 +312,17 @@ def test_bad_hidden_layer_sizes(data, sizes):
         DistilledClassifier(alpha=0.0, max_epochs=1, hidden_layer_sizes=sizes).fit(X, y)
 
 
-def test_negative_sample_weight(data):
-    X, y = data
+def test_negative_sample_weight(tiny, binary_data):
+    X, y = binary_data
     w = np.ones(len(y))
     w[0] = -1.0
     with pytest.raises(ValueError, match="Negative values in data passed to `sample_"):
-        DistilledClassifier(alpha=0.0, **TINY).fit(X, y, sample_weight=w)
+        DistilledClassifier(alpha=0.0, **tiny).fit(X, y, sample_weight=w)
 
 
-def test_cuda_without_gpu(data, monkeypatch):
+def test_cuda_without_gpu(tiny, binary_data, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    X, y = data
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=re.escape(
@@ -340,22 +330,22 @@ def test_cuda_without_gpu(data, monkeypatch):
             "on this machine; use device='cpu'."
         ),
     ):
-        DistilledClassifier(LogisticRegression(), device="cuda", **TINY).fit(X, y)
+        DistilledClassifier(LogisticRegression(), device="cuda", **tiny).fit(X, y)
 
 
-def test_unknown_device(data):
-    X, y = data
+def test_unknown_device(tiny, binary_data):
+    X, y = binary_data
     with pytest.raises(
         ValueError,
         match=r"device must name a torch device such as 'cpu' or 'cuda'; got 'gpu0'",
     ):
-        DistilledClassifier(LogisticRegression(), device="gpu0", **TINY).fit(X, y)
+        DistilledClassifier(LogisticRegression(), device="gpu0", **tiny).fit(X, y)
 
 
 # ------------------------------------------------------------------ predict
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "score"])
-def test_predict_before_fit(data, method):
-    X, y = data
+def test_predict_before_fit(binary_data, method):
+    X, y = binary_data
     args = (X, y) if method == "score" else (X,)
     with pytest.raises(
         NotFittedError, match="This DistilledClassifier instance is not fitted yet"
@@ -363,8 +353,8 @@ def test_predict_before_fit(data, method):
         getattr(DistilledClassifier(), method)(*args)
 
 
-def test_predict_with_other_number_of_features(fitted, data):
-    X, _ = data
+def test_predict_with_other_number_of_features(fitted, binary_data):
+    X, _ = binary_data
     with pytest.raises(
         ValueError,
         match="X has 3 features, but DistilledClassifier is expecting 4 features",
@@ -372,13 +362,13 @@ def test_predict_with_other_number_of_features(fitted, data):
         fitted.predict(X[:, :3])
 
 
-def test_predict_with_other_feature_names(data):
+def test_predict_with_other_feature_names(tiny, binary_data):
     """Documented scikit-learn behaviour: other or reordered names raise,
     an array passed to a model fitted on a DataFrame only warns."""
     pd = pytest.importorskip("pandas")
-    X, y = data
+    X, y = binary_data
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    clf = DistilledClassifier(LogisticRegression(), **TINY).fit(df, y)
+    clf = DistilledClassifier(LogisticRegression(), **tiny).fit(df, y)
     with pytest.raises(
         ValueError,
         match=r"(?s)The feature names should match those that were passed during "
@@ -391,16 +381,16 @@ def test_predict_with_other_feature_names(data):
         clf.predict(X)
 
 
-def test_predict_with_values_overflowing_float32(fitted, data):
-    X, _ = data
+def test_predict_with_values_overflowing_float32(fitted, binary_data):
+    X, _ = binary_data
     with pytest.raises(ValueError, match=r"X must hold values within float32 range"):
         fitted.predict_proba(X * 1e300)
 
 
 # ------------------------------------------------------ faults in training
-def test_diverging_run_raises_floating_point_error(data):
+def test_diverging_run_raises_floating_point_error(binary_data):
     """lr=1e12 with SGD overflows the weights: a clear error, not NaN."""
-    X, y = data
+    X, y = binary_data
     clf = DistilledClassifier(
         alpha=0.0,
         lr=1e12,
@@ -432,8 +422,8 @@ class InterruptAt(Callback):
             raise KeyboardInterrupt
 
 
-def test_interrupted_fit_leaves_a_usable_estimator(data):
-    X, y = data
+def test_interrupted_fit_leaves_a_usable_estimator(binary_data):
+    X, y = binary_data
     clf = DistilledClassifier(
         LogisticRegression(),
         max_epochs=5,

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from skorch.exceptions import DeviceWarning
@@ -22,29 +21,20 @@ from torch import nn
 from sklearn_kd import DistilledClassifier
 from sklearn_kd.persistence import META_NAME, WEIGHTS_NAME, load, save
 
-TINY = dict(max_epochs=5, hidden_layer_sizes=(8,), lr=1e-2, random_state=0)
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = make_classification(
-        n_samples=150, n_features=6, n_informative=4, n_classes=3, random_state=0
-    )
-    return X, y
-
-
-@pytest.fixture(scope="module")
-def fitted(data):
+def fitted(tiny, data):
     X, y = data
-    return DistilledClassifier(LogisticRegression(), temperature=2.0, **TINY).fit(X, y)
+    return DistilledClassifier(LogisticRegression(), temperature=2.0, **tiny).fit(X, y)
 
 
 # -------------------------------------------------------- reproducibility
-def test_same_random_state_is_bitwise_identical(data):
+def test_same_random_state_is_bitwise_identical(tiny, data):
     X, y = data
     est = DistilledClassifier(
-        LogisticRegression(), early_stopping=True, knowledge="domain", **TINY
+        LogisticRegression(), early_stopping=True, knowledge="domain", **tiny
     )
     a = clone(est).fit(X, y).predict_proba(X)
     b = clone(est).fit(X, y).predict_proba(X)
@@ -143,9 +133,9 @@ def test_pickle_made_for_cuda_loads_on_cpu(fitted, data, monkeypatch):
 
 
 @needs_gpu
-def test_gpu_trained_pickle_loads_on_cpu(data, monkeypatch):
+def test_gpu_trained_pickle_loads_on_cpu(tiny, data, monkeypatch):
     X, y = data
-    gpu = DistilledClassifier(LogisticRegression(), device="cuda", **TINY).fit(X, y)
+    gpu = DistilledClassifier(LogisticRegression(), device="cuda", **tiny).fit(X, y)
     blob = pickle.dumps(gpu)
     expected = gpu.predict_proba(X)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -156,9 +146,9 @@ def test_gpu_trained_pickle_loads_on_cpu(data, monkeypatch):
 
 
 @needs_gpu
-def test_gpu_trained_model_saved_loads_on_cpu(data, tmp_path):
+def test_gpu_trained_model_saved_loads_on_cpu(tiny, data, tmp_path):
     X, y = data
-    gpu = DistilledClassifier(LogisticRegression(), device="cuda", **TINY).fit(X, y)
+    gpu = DistilledClassifier(LogisticRegression(), device="cuda", **tiny).fit(X, y)
     restored = load(save(gpu, tmp_path / "gpu.skd"))
     assert next(restored.student_.module_.parameters()).device.type == "cpu"
     np.testing.assert_allclose(
@@ -184,7 +174,7 @@ def _plain_params(est):
         ("object", {"teacher_cv": 3, "activation": "tanh"}),
     ],
 )
-def test_save_load_predicts_bitwise_identically(data, tmp_path, labels, options):
+def test_save_load_predicts_bitwise_identically(tiny, data, tmp_path, labels, options):
     X, y = data
     if labels == "str":
         y = np.array(["ant", "bee", "cat"])[y]
@@ -193,7 +183,7 @@ def test_save_load_predicts_bitwise_identically(data, tmp_path, labels, options)
     elif labels == "object":
         y = np.array(["x", 3, 2.5], dtype=object)[y]
         y = np.array([str(v) for v in y], dtype=object)
-    clf = DistilledClassifier(LogisticRegression(), **options, **TINY).fit(X, y)
+    clf = DistilledClassifier(LogisticRegression(), **options, **tiny).fit(X, y)
     restored = load(save(clf, tmp_path / "clf.skd"))
 
     assert restored.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
@@ -220,11 +210,11 @@ def test_save_load_predicts_bitwise_identically(data, tmp_path, labels, options)
         )
 
 
-def test_save_load_keeps_feature_names(data, tmp_path):
+def test_save_load_keeps_feature_names(tiny, data, tmp_path):
     pd = pytest.importorskip("pandas")
     X, y = data
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-    clf = DistilledClassifier(alpha=0.0, **TINY).fit(df, y)
+    clf = DistilledClassifier(alpha=0.0, **tiny).fit(df, y)
     restored = load(save(clf, tmp_path / "clf.skd"))
     np.testing.assert_array_equal(restored.feature_names_in_, clf.feature_names_in_)
     assert restored.predict_proba(df).tobytes() == clf.predict_proba(df).tobytes()
@@ -286,9 +276,9 @@ class OtherNet(TinyNet):
         self.extra = nn.Linear(2, 2)
 
 
-def test_custom_module_must_be_passed_explicitly(data, tmp_path):
+def test_custom_module_must_be_passed_explicitly(tiny, data, tmp_path):
     X, y = data
-    clf = DistilledClassifier(LogisticRegression(), module=TinyNet, **TINY).fit(X, y)
+    clf = DistilledClassifier(LogisticRegression(), module=TinyNet, **tiny).fit(X, y)
     path = save(clf, tmp_path / "custom.skd")
     with pytest.raises(ValueError, match=r"custom student module '.*TinyNet'.*pass"):
         load(path)

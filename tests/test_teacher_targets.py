@@ -1,12 +1,26 @@
-"""Teacher targets built block by block equal the whole-matrix computation."""
+"""Tests of sklearn_kd._teacher_targets: the teacher's probabilities, their
+statistics, and the targets the student trains on."""
 
 import numpy as np
 import pytest
 import torch
+from joblib import Memory
 from scipy.special import xlogy
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from sklearn_kd._teacher_targets import soften_targets
+from sklearn_kd._teacher_targets import (
+    align_columns,
+    fit_teacher_proba,
+    soften_targets,
+    teacher_probabilities,
+    training_targets,
+)
 from sklearn_kd.diagnostics import teacher_diagnostics
+from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
 from sklearn_kd.losses import DistillationLoss, soften
 
 
@@ -102,11 +116,117 @@ def test_diagnostics_alone_match_those_built_with_the_targets(teacher):
         np.testing.assert_array_equal(alone[key], with_targets[key])
 
 
+# ------------------------------------------------------------ the teacher
+class CountingTeacher(LogisticRegression):
+    """Counts its fits in a module-level list (clones share it)."""
+
+    def fit(self, X, y, sample_weight=None):
+        FITS.append(None if sample_weight is None else np.asarray(sample_weight))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+FITS = []
+
+
+class NoClasses(BaseEstimator):
+    def fit(self, X, y):
+        self.fitted_ = True
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+
+@pytest.fixture(scope="module")
+def labelled(binary_data):
+    X, y = binary_data
+    labels = np.array(["no", "yes"])[y]
+    return X, labels, np.unique(labels)
+
+
+def test_align_columns_orders_the_teachers_columns_by_label():
+    proba = np.array([[0.1, 0.2, 0.7], [0.5, 0.3, 0.2]])
+    aligned = align_columns(proba, ["c", "a", "b"], np.array(["a", "b", "c"]))
+    np.testing.assert_array_equal(aligned, proba[:, [1, 2, 0]])
+    np.testing.assert_array_equal(align_columns(proba, [2, 0, 1], [0, 1, 2]), aligned)
+    with pytest.raises(ValueError, match=r"predicts \['a', 'b'\], y holds"):
+        align_columns(proba[:, :2], ["a", "b"], np.array(["a", "b", "c"]))
+    with pytest.raises(ValueError, match="teacher's classes_ must be the classes"):
+        align_columns(proba, ["a", "b", "d"], np.array(["a", "b", "c"]))
+
+
+def test_fit_teacher_proba_fits_a_clone_and_aligns_its_columns(labelled):
+    X, y, classes = labelled
+    teacher = LogisticRegression()
+    fitted, proba = fit_teacher_proba(teacher, X, y, classes[::-1])
+    assert fitted is not teacher and not hasattr(teacher, "classes_")
+    np.testing.assert_array_equal(proba, fitted.predict_proba(X)[:, ::-1])
+
+
+def test_fit_teacher_proba_passes_fit_params(binary_data):
+    X, y = binary_data
+    w = np.linspace(0.1, 2.0, len(y))
+    FITS.clear()
+    fitted, proba = fit_teacher_proba(
+        CountingTeacher(), X, y, np.array([0, 1]), fit_params={"sample_weight": w}
+    )
+    np.testing.assert_array_equal(FITS[-1], w)
+    expected = LogisticRegression().fit(X, y, sample_weight=w).predict_proba(X)
+    np.testing.assert_allclose(proba, expected)
+
+
+def test_a_frozen_teacher_is_used_as_it_is(binary_data):
+    X, y = binary_data
+    inner = LogisticRegression(C=0.01).fit(X[:30], y[:30])
+    frozen = FrozenEstimator(inner)
+    fitted, proba = fit_teacher_proba(frozen, X, y, np.array([0, 1]))
+    assert fitted is frozen
+    np.testing.assert_array_equal(proba, inner.predict_proba(X))
+    with pytest.raises(NotFittedError):
+        fit_teacher_proba(FrozenEstimator(LogisticRegression()), X, y, [0, 1])
+
+
+def test_a_teacher_without_classes_is_an_error(binary_data):
+    X, y = binary_data
+    with pytest.raises(TypeError, match="NoClasses has none"):
+        fit_teacher_proba(NoClasses(), X, y, np.array([0, 1]))
+
+
+def test_teacher_cv_gives_out_of_fold_probabilities(labelled):
+    X, y, classes = labelled
+    fitted, proba = fit_teacher_proba(LogisticRegression(), X, y, classes, cv=3)
+    expected = cross_val_predict(
+        LogisticRegression(), X, y, cv=StratifiedKFold(3), method="predict_proba"
+    )
+    np.testing.assert_allclose(proba, expected)
+    np.testing.assert_allclose(
+        fitted.predict_proba(X), LogisticRegression().fit(X, y).predict_proba(X)
+    )
+
+
+def test_teacher_probabilities_and_their_statistics(binary_data, tmp_path):
+    X, y = binary_data
+    classes = np.array([0, 1])
+    assert teacher_probabilities(None, X, y, y, classes) is None
+    proba = LogisticRegression().fit(X, y).predict_proba(X)
+    given = teacher_probabilities(
+        None, X, y, y, classes, proba=proba, temperature=3.0, alpha=0.2
+    )
+    assert given.teacher is None and given.proba is proba
+    expected = teacher_diagnostics(soften(proba, 3.0).numpy(), y, alpha=0.2).summary
+    for key in expected.keys() - {"weight_at"}:
+        np.testing.assert_allclose(given.stats[key], expected[key], rtol=1e-12)
+    FITS.clear()
+    memory = Memory(tmp_path, verbose=0)
+    for _ in range(2):
+        fitted = teacher_probabilities(
+            CountingTeacher(), X, y, y, classes, memory=memory
+        )
+        np.testing.assert_allclose(fitted.proba, proba)
+    assert len(FITS) == 1  # the second call reads the cache
+
+
 def test_teacher_probabilities_returns_them_with_their_statistics(teacher):
-    from sklearn.linear_model import LogisticRegression
-
-    from sklearn_kd._teacher_targets import teacher_probabilities
-
     proba, y = teacher
     before = proba.copy()
     kwargs = dict(temperature=2.0, alpha=0.4)
@@ -129,10 +249,7 @@ def test_teacher_probabilities_returns_them_with_their_statistics(teacher):
 
 
 @pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
-def test_training_targets_keep_one_level_of_the_softened_teacher(teacher, level):
-    from sklearn_kd._teacher_targets import training_targets
-    from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
-
+def test_training_targets_keep_the_level_of_knowledge(teacher, level):
     proba, y = teacher
     targets, params = training_targets(proba, y, knowledge=level, temperature=2.0)
     q_T = soften(proba, 2.0).numpy()
@@ -140,8 +257,12 @@ def test_training_targets_keep_one_level_of_the_softened_teacher(teacher, level)
         assert params is None
         expected = q_T
     else:
-        params_expected = fit_knowledge(q_T, y, 7)
-        assert params.confidence == pytest.approx(params_expected.confidence)
-        expected = apply_knowledge(q_T, y, level, params_expected)
+        expected_params = fit_knowledge(q_T, y, 7)
+        np.testing.assert_allclose(params.confidence, expected_params.confidence)
+        np.testing.assert_allclose(params.class_shapes, expected_params.class_shapes)
+        expected = apply_knowledge(q_T, y, level, expected_params)
     assert targets.q_T.dtype == np.float32
     np.testing.assert_allclose(targets.q_T, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        targets.neg_entropy, xlogy(expected, expected).sum(axis=1), rtol=1e-5
+    )
