@@ -80,6 +80,7 @@ from ._teacher_targets import (
     teacher_probabilities,
     training_targets,
 )
+from ._threads import SMALL_WORK, thread_scope
 from ._transfer import (
     NO_LABEL,
     LabelledRowSplit,
@@ -89,7 +90,6 @@ from ._transfer import (
     labelled_mask,
     teacher_label,
 )
-from ._threads import SMALL_WORK, thread_scope
 from ._validation import KNOWLEDGE_LEVELS, LOSSES
 from .diagnostics import is_overconfident
 from .losses import DistillationLoss
