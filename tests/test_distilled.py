@@ -328,9 +328,16 @@ class TinyNet(nn.Module):
         return self.linear(X)
 
 
-@pytest.mark.parametrize("module", [TinyNet, TinyNet(8, 3)])
-def test_custom_module(data, module):
+@pytest.mark.parametrize("given", ["class", "instance"])
+def test_custom_module(data, given):
     X, y = data
+    module = TinyNet
+    if given == "instance":
+        # its starting weights are the user's: seeded, not left to whatever
+        # the global generator holds when the test runs
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            module = TinyNet(X.shape[1], 3)
     X = StandardScaler().fit_transform(X)
     clf = DistilledClassifier(LogisticRegression(), module=module, **FAST).fit(X, y)
     assert isinstance(clf.student_.module_, TinyNet)
