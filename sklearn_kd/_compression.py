@@ -12,60 +12,9 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.utils._param_validation import Interval, validate_params
 from threadpoolctl import threadpool_limits
 
-__all__ = ["compression_report", "without_teacher"]
+from .persistence import without_teacher
 
-
-def without_teacher(estimator):
-    """A copy of a fitted DistilledClassifier that holds no teacher.
-
-    The copy predicts exactly as ``estimator`` does; its ``teacher``
-    parameter and ``teacher_`` attribute are None, so pickling it (or
-    ``joblib.dump``) stores the student alone, not the teacher's trees.
-    ``estimator`` itself is left unchanged. For a file format that runs no
-    code on loading, use :func:`sklearn_kd.persistence.save`, which never
-    stores the teacher either.
-
-    Parameters
-    ----------
-    estimator : DistilledClassifier
-        A fitted estimator.
-
-    Returns
-    -------
-    student : DistilledClassifier
-        The copy; refitting it needs a teacher again (``set_params``).
-
-    Examples
-    --------
-    >>> import pickle
-    >>> from sklearn.datasets import make_classification
-    >>> from sklearn.ensemble import RandomForestClassifier
-    >>> from sklearn_kd import DistilledClassifier
-    >>> from sklearn_kd.persistence import without_teacher
-    >>> X, y = make_classification(n_samples=100, random_state=0)
-    >>> clf = DistilledClassifier(RandomForestClassifier(50, random_state=0),
-    ...                           max_epochs=2, hidden_layer_sizes=(8,),
-    ...                           random_state=0).fit(X, y)
-    >>> small = without_teacher(clf)
-    >>> len(pickle.dumps(small)) < len(pickle.dumps(clf)) / 5
-    True
-    >>> bool((small.predict_proba(X) == clf.predict_proba(X)).all())
-    True
-    """
-    from sklearn.utils.validation import check_is_fitted
-
-    from ._distilled import DistilledClassifier
-
-    if not isinstance(estimator, DistilledClassifier):
-        raise TypeError(
-            "estimator must be a fitted DistilledClassifier; got "
-            f"{type(estimator).__name__}."
-        )
-    check_is_fitted(estimator)
-    shallow = copy.copy(estimator)
-    shallow.teacher = None
-    shallow.teacher_ = None
-    return copy.deepcopy(shallow)
+__all__ = ["compression_report"]
 
 
 def _student_of(model):

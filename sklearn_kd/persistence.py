@@ -32,6 +32,7 @@ its predictions equal the original's bit for bit.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import io
 import json
@@ -56,7 +57,7 @@ from ._distilled import (
 from ._student import ACTIVATIONS, MLPStudent
 from ._version import __version__
 
-__all__ = ["load", "save"]
+__all__ = ["load", "save", "without_teacher"]
 
 FORMAT = "sklearn_kd.DistilledClassifier"
 FORMAT_VERSION = 1
@@ -421,6 +422,50 @@ def _decode(value):
     raise ValueError(f"Unknown entry in the file's metadata: {sorted(value)!r}.")
 
 
-from ._compression import without_teacher  # noqa: E402
+def without_teacher(estimator):
+    """A copy of a fitted DistilledClassifier that holds no teacher.
 
-__all__ += ["without_teacher"]
+    The copy predicts exactly as ``estimator`` does; its ``teacher``
+    parameter and ``teacher_`` attribute are None, so pickling it (or
+    ``joblib.dump``) stores the student alone, not the teacher's trees.
+    ``estimator`` itself is left unchanged. For a file format that runs no
+    code on loading, use :func:`sklearn_kd.persistence.save`, which never
+    stores the teacher either.
+
+    Parameters
+    ----------
+    estimator : DistilledClassifier
+        A fitted estimator.
+
+    Returns
+    -------
+    student : DistilledClassifier
+        The copy; refitting it needs a teacher again (``set_params``).
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn_kd import DistilledClassifier
+    >>> from sklearn_kd.persistence import without_teacher
+    >>> X, y = make_classification(n_samples=100, random_state=0)
+    >>> clf = DistilledClassifier(RandomForestClassifier(50, random_state=0),
+    ...                           max_epochs=2, hidden_layer_sizes=(8,),
+    ...                           random_state=0).fit(X, y)
+    >>> small = without_teacher(clf)
+    >>> len(pickle.dumps(small)) < len(pickle.dumps(clf)) / 5
+    True
+    >>> bool((small.predict_proba(X) == clf.predict_proba(X)).all())
+    True
+    """
+    if not isinstance(estimator, DistilledClassifier):
+        raise TypeError(
+            "estimator must be a fitted DistilledClassifier; got "
+            f"{type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+    shallow = copy.copy(estimator)
+    shallow.teacher = None
+    shallow.teacher_ = None
+    return copy.deepcopy(shallow)
