@@ -319,22 +319,10 @@ def run_configuration(cfg, memory_fraction, timeout=3600):
             skipped=f"needs about {need:.0f} MB, more than "
             f"{memory_fraction:.0%} of the {_available_mb():.0f} MB free"
         )
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": str(cfg["threads"]),
-        "MKL_NUM_THREADS": str(cfg["threads"]),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.speed", json.dumps(cfg)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
-    if proc.returncode != 0:
-        return dict(skipped=f"worker failed: {proc.stderr.strip()[-500:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        return _run_python([json.dumps(cfg)], cfg["threads"], timeout)
+    except RuntimeError as exc:
+        return dict(skipped=f"worker failed: {str(exc).strip()[-500:]}")
 
 
 def _digits_like():
