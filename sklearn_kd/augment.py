@@ -132,11 +132,7 @@ class MUNGE(BaseEstimator):
         -------
         X_new : ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self)
-        n_samples = _check_n_samples(n_samples)
-        rng = check_random_state(
-            self.random_state if random_state is None else random_state
-        )
+        n_samples, rng = _start_sampling(self, n_samples, random_state)
         n = len(self.X_)
         n_passes = -(-n_samples // n)
         rows = [rng.permutation(n) for _ in range(n_passes)]
@@ -221,14 +217,21 @@ class GaussianAugmenter(BaseEstimator):
         -------
         X_new : ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self)
-        n_samples = _check_n_samples(n_samples)
-        rng = check_random_state(
-            self.random_state if random_state is None else random_state
-        )
+        n_samples, rng = _start_sampling(self, n_samples, random_state)
         rows = rng.randint(len(self.X_), size=n_samples)
         noise = rng.standard_normal((n_samples, self.X_.shape[1]))
         return self.X_[rows] + noise * (self.scale * self.std_)
+
+
+def _start_sampling(augmenter, n_samples, random_state):
+    """The checked ``n_samples`` and the generator of one ``sample`` call of a
+    fitted ``augmenter``; ``random_state=None`` uses the augmenter's own."""
+    check_is_fitted(augmenter)
+    n_samples = _check_n_samples(n_samples)
+    rng = check_random_state(
+        augmenter.random_state if random_state is None else random_state
+    )
+    return n_samples, rng
 
 
 def _check_n_samples(n_samples):
