@@ -29,6 +29,15 @@ FOLD_MAX_OFFSET = 16.0
 STATISTICS_BLOCK_BYTES = 4 * 2**20
 
 
+def _register_standardisation(module, n_features, mean, scale):
+    """The float32 ``mean`` and ``scale`` buffers a student standardises its
+    inputs with; ``None`` means 0 and 1."""
+    mean = np.zeros(n_features) if mean is None else np.asarray(mean)
+    scale = np.ones(n_features) if scale is None else np.asarray(scale)
+    module.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+    module.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+
 class MLPStudent(nn.Module):
     """Multi-layer perceptron returning logits, with built-in standardisation.
 
@@ -76,11 +85,8 @@ class MLPStudent(nn.Module):
         scale=None,
     ):
         super().__init__()
-        mean = np.zeros(n_features) if mean is None else np.asarray(mean)
-        scale = np.ones(n_features) if scale is None else np.asarray(scale)
         self.activation = activation
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        _register_standardisation(self, n_features, mean, scale)
         layers = []
         width = n_features
         for size in hidden_layer_sizes:
@@ -237,10 +243,7 @@ class TabularStudent(nn.Module):
         scale=None,
     ):
         super().__init__()
-        mean = np.zeros(n_features) if mean is None else np.asarray(mean)
-        scale = np.ones(n_features) if scale is None else np.asarray(scale)
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        _register_standardisation(self, n_features, mean, scale)
         self.encoding = encoding
         if encoding is None:
             self.encoder = None
