@@ -16,6 +16,11 @@ the autograd graph and its bookkeeping cost more than the arithmetic; here
 nothing but the arithmetic runs. The result equals autograd's up to float32
 rounding (the test suite checks it), and anything else (another module, a
 hook, another loss) falls back to autograd.
+
+:func:`fused_adam_step` does the same for the optimiser: torch's fused
+Adam/AdamW kernel called directly on the optimiser's own state, without the
+Python around ``Optimizer.step`` (profiler record, hooks, regrouping of the
+tensors), which at this size costs several times the kernel.
 """
 
 from __future__ import annotations
@@ -223,3 +228,98 @@ def _write(param, op, *args):
         param.grad = op(*args)
     else:
         op(*args, out=param.grad)
+
+
+def _lr_scheduler_wrapper(step):
+    # torch's LR schedulers wrap ``optimizer.step`` on the instance only to
+    # note that it was called; any other wrapper may do more
+    return getattr(step, "_wrapped_by_lr_sched", False)
+
+
+def fused_adam_step(optimizer):
+    """A function doing ``optimizer.step()`` by torch's fused kernel, or None.
+
+    Only for a plain :class:`torch.optim.Adam` or :class:`torch.optim.AdamW`
+    built with ``fused=True`` whose state exists (after its first step) and
+    whose every parameter has a gradient, with no step hooks, no gradient
+    scaler and float hyper-parameters. The function reads each group's
+    hyper-parameters and gradients at every call and updates the
+    optimiser's own state tensors in place, exactly as ``optimizer.step()``
+    does (the same kernel with the same arguments), so checkpoints, LR
+    schedulers and a later ``optimizer.step()`` carry on from it.
+    """
+    from torch.optim import optimizer as optim_module
+
+    if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW):
+        return None
+    own_step = optimizer.__dict__.get("step")
+    if own_step is not None and not _lr_scheduler_wrapper(own_step):
+        return None
+    if (
+        optimizer._optimizer_step_pre_hooks
+        or optimizer._optimizer_step_post_hooks
+        or optim_module._global_optimizer_pre_hooks
+        or optim_module._global_optimizer_post_hooks
+        or getattr(optimizer, "grad_scale", None) is not None
+        or getattr(optimizer, "found_inf", None) is not None
+    ):
+        return None
+    groups = []
+    for group in optimizer.param_groups:
+        if not group.get("fused") or group.get("differentiable"):
+            return None
+        params = group["params"]
+        if not params:
+            continue
+        beta1, beta2 = group["betas"]
+        if not all(
+            isinstance(v, float) for v in (beta1, beta2, group["eps"])
+        ) or not isinstance(group["weight_decay"], (int, float)):
+            return None
+        states = [optimizer.state.get(p) for p in params]
+        if any(
+            not state or "step" not in state or p.grad is None or p.is_complex()
+            for p, state in zip(params, states)
+        ):
+            return None
+        devices = {(p.device, p.dtype) for p in params}
+        if len(devices) != 1:
+            return None
+        amsgrad = bool(group["amsgrad"])
+        groups.append(
+            (
+                group,
+                params,
+                [s["exp_avg"] for s in states],
+                [s["exp_avg_sq"] for s in states],
+                [s["max_exp_avg_sq"] for s in states] if amsgrad else [],
+                [s["step"] for s in states],
+                torch._fused_adamw_
+                if group.get("decoupled_weight_decay")
+                else torch._fused_adam_,
+            )
+        )
+
+    def step():
+        for group, params, avgs, avg_sqs, max_sqs, steps, kernel in groups:
+            beta1, beta2 = group["betas"]
+            torch._foreach_add_(steps, 1)
+            kernel(
+                params,
+                [p.grad for p in params],
+                avgs,
+                avg_sqs,
+                max_sqs,
+                steps,
+                amsgrad=group["amsgrad"],
+                lr=group["lr"],
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=group["weight_decay"],
+                eps=group["eps"],
+                maximize=group["maximize"],
+                grad_scale=None,
+                found_inf=None,
+            )
+
+    return step

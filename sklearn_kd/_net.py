@@ -521,11 +521,23 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         if fast is not None and step_fn == self.train_step:
             # the closed-form step writes each batch loss's parts to a row
             # of one buffer; the losses are assembled once, at the end
+            from ._fast_step import fused_adam_step
+
+            # torch's fused Adam kernel without the Python around
+            # ``Optimizer.step``, once the optimiser's state exists
+            optimizer_step = fused_adam_step(self.optimizer_)
+            retry = optimizer_step is None  # its state may not exist yet
+            optimizer_step = optimizer_step or self.optimizer_.step
             parts = torch.zeros((len(iterator), 4), device=self.device)
             sizes = []
             for i, batch in enumerate(iterator):
                 fast.step(batch, components=parts[i])
-                self.optimizer_.step()
+                optimizer_step()
+                if retry:
+                    optimizer_step = (
+                        fused_adam_step(self.optimizer_) or self.optimizer_.step
+                    )
+                    retry = False
                 sizes.append(_batch_len(batch[0]))
             values = fast.losses(parts[: len(sizes)], sizes).tolist()
         else:

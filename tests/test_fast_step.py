@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sklearn_kd import MLPStudent
-from sklearn_kd._fast_step import FastStep
+from sklearn_kd._fast_step import FastStep, fused_adam_step
 from sklearn_kd._net import (
     FEATURES,
     NEG_ENTROPY,
@@ -167,3 +167,78 @@ def test_a_fit_with_the_closed_form_step_follows_autograd():
     )
     for a, b in zip(fast.module_.parameters(), slow.module_.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4)
+
+
+def _adam_pair(cls, **kwargs):
+    """Two identical modules, each with its own fused optimiser."""
+    pair = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        module = torch.nn.Sequential(torch.nn.Linear(D, 5), torch.nn.Linear(5, K))
+        pair.append((module, cls(module.parameters(), fused=True, **kwargs)))
+    return pair
+
+
+def _set_grads(module, seed):
+    gen = torch.Generator().manual_seed(seed)
+    for p in module.parameters():
+        p.grad = torch.randn(p.shape, generator=gen)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (torch.optim.Adam, {}),
+        (torch.optim.Adam, {"weight_decay": 0.1, "amsgrad": True}),
+        (torch.optim.AdamW, {"weight_decay": 0.1, "betas": (0.8, 0.9)}),
+        (torch.optim.Adam, {"maximize": True, "eps": 1e-4}),
+    ],
+)
+def test_direct_fused_adam_step_equals_the_optimizers_own(cls, kwargs):
+    (m1, opt1), (m2, opt2) = _adam_pair(cls, lr=0.01, **kwargs)
+    assert fused_adam_step(opt2) is None  # no state before the first step
+    for i in range(4):
+        _set_grads(m1, i)
+        _set_grads(m2, i)
+        if i == 2:  # a scheduler changes the learning rate between steps
+            for opt in (opt1, opt2):
+                opt.param_groups[0]["lr"] = 0.003
+        opt1.step()
+        if i == 0:
+            opt2.step()
+            direct = fused_adam_step(opt2)
+            assert direct is not None
+        else:
+            direct()
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        assert torch.equal(a, b)
+    for key, value in opt1.state_dict()["state"].items():
+        for name, tensor in value.items():
+            assert torch.equal(tensor, opt2.state_dict()["state"][key][name])
+
+
+def test_direct_fused_adam_step_only_where_it_is_the_same():
+    def stepped(opt, module):
+        _set_grads(module, 0)
+        opt.step()
+        return opt
+
+    (m, opt), _ = _adam_pair(torch.optim.Adam)
+    assert fused_adam_step(stepped(opt, m)) is not None
+    # an LR scheduler's wrapper of step only records the call
+    torch.optim.lr_scheduler.StepLR(opt, step_size=1)
+    assert fused_adam_step(opt) is not None
+    (m, opt), _ = _adam_pair(torch.optim.Adam)
+    opt.register_step_post_hook(lambda *args: None)
+    assert fused_adam_step(stepped(opt, m)) is None
+    torch.manual_seed(0)
+    m = torch.nn.Linear(D, K)
+    for opt in (
+        torch.optim.Adam(m.parameters(), fused=False),
+        torch.optim.SGD(m.parameters(), lr=0.1),
+    ):
+        assert fused_adam_step(stepped(opt, m)) is None
+    (m, opt), _ = _adam_pair(torch.optim.Adam)
+    stepped(opt, m)
+    m[0].weight.grad = None  # a parameter without a gradient
+    assert fused_adam_step(opt) is None
