@@ -40,6 +40,9 @@ from ._net import (
 )
 from ._student import MLPStudent
 
+#: The key of :meth:`FastStep.prepare`'s constant gradient part in a batch.
+GRAD_TARGET = "_grad_target"
+
 
 # the derivative of each activation, given the gradient and the activation's
 # output; the ``.default`` overloads skip the op packet's dispatch in Python
@@ -94,6 +97,9 @@ class FastStep:
         self.inv_T = 1.0 / T
         self.soft = alpha * (T * T if criterion.scale_t2 else 1.0)  # alpha * s
         self._onehot = {}
+        # the gradient buffers, in the order weight, bias of each layer
+        self.params = [p for layer in self.linears for p in (layer.weight, layer.bias)]
+        self._grads = None
 
     @classmethod
     def build(cls, module, criterion):
@@ -128,6 +134,56 @@ class FastStep:
         parts.mul_(self.soft).sub_(components[:, 0], alpha=1.0 - self.alpha)
         return parts.div_(sizes).add_(components[:, 3])
 
+    def epoch_losses(self, logits, Xi, y, batch_size):
+        """The batch losses of an epoch from its logits, in one pass.
+
+        ``logits`` are each batch's logits from :meth:`step` (computed
+        before that batch's update), concatenated in batch order; ``Xi`` and
+        ``y`` the epoch's tensors in the same order, cut into batches of
+        ``batch_size`` rows (the last one may be shorter). Each batch loss
+        is the one :meth:`step` returns for that batch.
+        """
+        n, n_classes = logits.shape
+        alpha = self.alpha
+        log_p = torch.log_softmax(logits, dim=1)
+        per_row = log_p.gather(1, y.unsqueeze(1)).squeeze(1)
+        per_row.mul_(alpha - 1.0)  # (1 - a) * cross-entropy
+        if alpha > 0:
+            if TEACHER in Xi:
+                q = Xi[TEACHER]
+            else:
+                q = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], n_classes)
+            neg_entropy = Xi.get(NEG_ENTROPY)
+            if neg_entropy is None:
+                neg_entropy = torch.xlogy(q, q).sum(dim=1)
+            log_p_T = torch.log_softmax(logits * self.inv_T, dim=1)
+            kl = (q * log_p_T).sum(dim=1).sub_(neg_entropy)
+            per_row.sub_(kl, alpha=self.soft)
+        weights = Xi.get(SAMPLE_WEIGHT)
+        if weights is not None:
+            per_row.mul_(weights)
+        batch = self._batch_ids(n, batch_size, logits.device)
+        n_batches = -(-n // batch_size)
+        sums = torch.zeros(n_batches, dtype=per_row.dtype, device=per_row.device)
+        sums.index_add_(0, batch, per_row)
+        sizes = torch.full_like(sums, batch_size)
+        sizes[-1] = n - batch_size * (n_batches - 1)
+        return sums.div_(sizes)
+
+    def _batch_ids(self, n, batch_size, device):
+        key = ("batch_ids", n, batch_size, device)
+        ids = self._onehot.get(key)
+        if ids is None:
+            ids = torch.arange(n, device=device).div_(batch_size, rounding_mode="floor")
+            self._onehot[key] = ids
+        return ids
+
+    def standardise(self, x):
+        """The student's standardisation of the features ``x`` (a new tensor)."""
+        if self.fused_standardise:
+            return torch.addcmul(self.shift, x, self.inv_scale)
+        return (x - self.mean).mul_(self.inv_scale)
+
     def _onehot_src(self, n, value, device):
         """A cached ``(n, 1)`` column of ``value`` for the label term."""
         key = (n, value, device)
@@ -136,32 +192,62 @@ class FastStep:
             src = self._onehot[key] = torch.full((n, 1), value, device=device)
         return src
 
-    def step(self, batch, components=None):
+    def _grad_buffers(self):
+        """Each parameter's ``.grad``, allocated where missing (bound once)."""
+        grads = self._grads
+        if grads is None or any(p.grad is not g for p, g in zip(self.params, grads)):
+            for p in self.params:
+                if p.grad is None or p.grad.shape != p.shape:
+                    p.grad = torch.empty_like(p)
+            grads = self._grads = [p.grad for p in self.params]
+        return grads
+
+    def prepare(self, Xi, y):
+        """An epoch's (or a batch's) tensors made ready for a lean step.
+
+        The features standardised and, under :data:`GRAD_TARGET`, the
+        constant part of the scaled logit gradient: ``q + (1 - a) / c *
+        onehot(y)`` with ``c = a s / T`` (``onehot(y)`` when ``alpha=0``).
+        Computed once per epoch, it leaves the steps of
+        ``step(..., prepared=True)`` only the softmaxes.
+        """
+        out = dict(Xi)
+        out[FEATURES] = self.standardise(Xi[FEATURES])
+        n_classes = self.linears[-1].out_features
+        if self.alpha > 0:
+            if TEACHER in Xi:
+                target = Xi[TEACHER].clone()
+            else:
+                target = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], n_classes)
+            value = (1.0 - self.alpha) / (self.soft * self.inv_T)
+        else:
+            target = torch.zeros(
+                (len(y), n_classes), dtype=torch.float32, device=y.device
+            )
+            value = 1.0
+        src = self._onehot_src(len(y), value, y.device)
+        out[GRAD_TARGET] = target.scatter_add_(1, y.unsqueeze(1), src)
+        return out
+
+    def step(self, batch, components=None, *, prepared=False):
         """Forward, loss, gradients in ``.grad``; returns skorch's step dict.
 
         With ``components`` (a zeroed row of 4 floats on the device) the
         batch loss is not assembled: its parts are written there instead,
         for :meth:`losses` to assemble once per epoch, and ``"loss"`` is
-        None.
+        None. With ``prepared=True`` the batch comes from :meth:`prepare`
+        and no loss is computed: the caller gets it from the logits
+        (:meth:`epoch_losses`).
         """
         Xi, y = batch
         module = self.module
         if not module.training:
             module.train(True)
         with torch.no_grad():
-            x = Xi[FEATURES] if isinstance(Xi, dict) else Xi
-            if self.fused_standardise:
-                x = torch.addcmul(self.shift, x, self.inv_scale)
-            else:
-                x = (x - self.mean).mul_(self.inv_scale)
-            linears = self.linears
-            inputs = [x]
-            z = torch.addmm(linears[0].bias, x, linears[0].weight.t())
-            for layer in linears[1:]:
-                h = self.forward_act(z)
-                inputs.append(h)
-                z = torch.addmm(layer.bias, h, layer.weight.t())
-
+            if prepared:
+                return self._prepared_step(Xi)
+            x = self.standardise(Xi[FEATURES] if isinstance(Xi, dict) else Xi)
+            z, inputs = self._forward(x)
             n = z.shape[0]
             alpha, soft = self.alpha, self.soft
             weights = Xi.get(SAMPLE_WEIGHT) if isinstance(Xi, dict) else None
@@ -207,27 +293,49 @@ class FastStep:
             if loss is not None and components is not None:
                 components[3].copy_(loss)
             grad.scatter_add_(1, target, self._onehot_src(n, alpha - 1.0, z.device))
-            if weights is None:
-                grad.mul_(1.0 / n)
-            else:
-                grad.mul_(weights.unsqueeze(1) * (1.0 / n))
-
-            for i in range(len(linears) - 1, -1, -1):
-                layer = linears[i]
-                h = inputs[i]
-                _write(layer.weight, torch.mm, grad.t(), h)
-                _write(layer.bias, torch.sum, grad, 0)
-                if i:
-                    grad = self.backward_act(grad.mm(layer.weight), h)
+            self._backward(grad, 1.0 / n, weights, inputs)
         return {"loss": loss, "y_pred": z}
 
+    def _prepared_step(self, Xi):
+        z, inputs = self._forward(Xi[FEATURES])
+        if self.alpha > 0:
+            # (p_T + (1 - a) / c p - target) * c / n, c = a s / T
+            c = self.soft * self.inv_T
+            grad = torch.softmax(z * self.inv_T, dim=1)
+            grad.add_(torch.softmax(z, dim=1), alpha=(1.0 - self.alpha) / c)
+            scale = c / z.shape[0]
+        else:
+            grad = torch.softmax(z, dim=1)
+            scale = 1.0 / z.shape[0]
+        grad.sub_(Xi[GRAD_TARGET])
+        self._backward(grad, scale, Xi.get(SAMPLE_WEIGHT), inputs)
+        return {"loss": None, "y_pred": z}
 
-def _write(param, op, *args):
-    """``param.grad = op(*args)``, into the existing buffer when there is one."""
-    if param.grad is None or param.grad.shape != param.shape:
-        param.grad = op(*args)
-    else:
-        op(*args, out=param.grad)
+    def _forward(self, x):
+        """The logits of the standardised ``x``, and each layer's input."""
+        linears = self.linears
+        inputs = [x]
+        z = torch.addmm(linears[0].bias, x, linears[0].weight.t())
+        for layer in linears[1:]:
+            h = self.forward_act(z)
+            inputs.append(h)
+            z = torch.addmm(layer.bias, h, layer.weight.t())
+        return z, inputs
+
+    def _backward(self, grad, scale, weights, inputs):
+        """Scale the logit gradient, then write every parameter's ``.grad``."""
+        if weights is None:
+            grad.mul_(scale)
+        else:
+            grad.mul_(weights.unsqueeze(1) * scale)
+        grads = self._grad_buffers()
+        linears = self.linears
+        for i in range(len(linears) - 1, -1, -1):
+            h = inputs[i]
+            torch.mm(grad.t(), h, out=grads[2 * i])
+            torch.sum(grad, 0, out=grads[2 * i + 1])
+            if i:
+                grad = self.backward_act(grad.mm(linears[i].weight), h)
 
 
 def _lr_scheduler_wrapper(step):

@@ -31,6 +31,7 @@ from sklearn.base import ClassifierMixin
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import get_len
+from skorch.history import History
 
 FEATURES = "X"
 TEACHER = "teacher"
@@ -117,6 +118,12 @@ class IndexBatches:
     Training batches follow a fresh permutation each epoch, drawn from
     torch's default generator (seeded by the estimator); other batches are
     contiguous slices in row order.
+
+    ``transform``, when set, maps a dict of tensors and the labels to a new
+    dict (never changing them in place) before they are cut into batches:
+    once per epoch when the epoch is held whole (see :meth:`whole_epoch`),
+    else batch by batch. ``epoch`` holds the tensors of the epoch last
+    iterated when it was held whole, as ``(tensors, y)``, else None.
     """
 
     def __init__(self, dataset, indices, batch_size, shuffle, device):
@@ -128,6 +135,8 @@ class IndexBatches:
         self.n_rows = len(dataset) if indices is None else len(indices)
         # data kept in host memory travels to the training device per batch
         self.move = dataset.device != self.device
+        self.transform = None
+        self.epoch = None
 
     def __len__(self):
         return math.ceil(self.n_rows / self.batch_size)
@@ -160,30 +169,58 @@ class IndexBatches:
                 yi = yi.to(self.device, non_blocking=True)
         return Xi, yi
 
+    def whole_epoch(self):
+        """Whether an epoch's rows are held at once, in batch order.
+
+        True for small data in memory on the training device (gathered
+        in one operation when shuffled).
+        """
+        return (
+            not self.move
+            and (self.shuffle or self.indices is None)
+            and self.epoch_bytes() <= EPOCH_GATHER_BYTES
+        )
+
+    def _transformed(self, Xi, y):
+        return Xi if self.transform is None else self.transform(Xi, y)
+
+    def _cut(self, tensors, y):
+        """Batches of an epoch held whole: views, one split per tensor."""
+        tensors = self._transformed(tensors, y)
+        self.epoch = (tensors, y)
+        bs = self.batch_size
+        splits = {key: value.split(bs) for key, value in tensors.items()}
+        ys = [None] * len(self) if y is None else y.split(bs)
+        for i, yi in enumerate(ys):
+            yield {key: parts[i] for key, parts in splits.items()}, yi
+
     def __iter__(self):
         n, bs = self.n_rows, self.batch_size
+        self.epoch = None
         if self.shuffle:
             order = torch.randperm(n).to(self.dataset.device)
             if self.indices is not None:
                 order = self.indices[order]
-            if not self.move and self.epoch_bytes() <= EPOCH_GATHER_BYTES:
+            if self.whole_epoch():
                 # small data: gather the epoch's rows once, then slice views
-                tensors, y = self._take(order)
-                for start in range(0, n, bs):
-                    stop = start + bs
-                    yield (
-                        {key: value[start:stop] for key, value in tensors.items()},
-                        None if y is None else y[start:stop],
-                    )
+                yield from self._cut(*self._take(order))
                 return
             for start in range(0, n, bs):
-                yield self._take(order[start : start + bs])
+                yield self._take_transformed(order[start : start + bs])
+        elif self.indices is None and not self.move and self.transform is None:
+            yield from self._cut(self.dataset.tensors, self.dataset.y)
+        elif self.whole_epoch():
+            yield from self._cut(self.dataset.tensors, self.dataset.y)
         elif self.indices is None:
             for start in range(0, n, bs):
-                yield self._take(slice(start, start + bs))
+                yield self._take_transformed(slice(start, start + bs))
         else:
             for start in range(0, n, bs):
-                yield self._take(self.indices[start : start + bs])
+                yield self._take_transformed(self.indices[start : start + bs])
+
+    def _take_transformed(self, idx):
+        Xi, yi = self._take(idx)
+        return self._transformed(Xi, yi), yi
 
 
 def implements(callback, method_name):
@@ -519,27 +556,7 @@ class DistillationNet(ClassifierMixin, NeuralNet):
             )
         fast = self.__dict__.get("_fast") if training else None
         if fast is not None and step_fn == self.train_step:
-            # the closed-form step writes each batch loss's parts to a row
-            # of one buffer; the losses are assembled once, at the end
-            from ._fast_step import fused_adam_step
-
-            # torch's fused Adam kernel without the Python around
-            # ``Optimizer.step``, once the optimiser's state exists
-            optimizer_step = fused_adam_step(self.optimizer_)
-            retry = optimizer_step is None  # its state may not exist yet
-            optimizer_step = optimizer_step or self.optimizer_.step
-            parts = torch.zeros((len(iterator), 4), device=self.device)
-            sizes = []
-            for i, batch in enumerate(iterator):
-                fast.step(batch, components=parts[i])
-                optimizer_step()
-                if retry:
-                    optimizer_step = (
-                        fused_adam_step(self.optimizer_) or self.optimizer_.step
-                    )
-                    retry = False
-                sizes.append(_batch_len(batch[0]))
-            values = fast.losses(parts[: len(sizes)], sizes).tolist()
+            values, sizes = self._lean_epoch(iterator, fast)
         else:
             losses, sizes = [], []
             for batch in iterator:
@@ -548,11 +565,68 @@ class DistillationNet(ClassifierMixin, NeuralNet):
                 sizes.append(_batch_len(batch[0]))
             values = torch.stack(losses).tolist() if losses else []
         history = self.history
-        for value, size in zip(values, sizes):
-            history.new_batch()
-            history.record_batch(prefix + "_loss", value)
-            history.record_batch(prefix + "_batch_size", size)
+        loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
+        if type(history) is History:  # a list of dicts: append the rows
+            history[-1]["batches"].extend(
+                {loss_key: value, size_key: size} for value, size in zip(values, sizes)
+            )
+        else:
+            for value, size in zip(values, sizes):
+                history.new_batch()
+                history.record_batch(loss_key, value)
+                history.record_batch(size_key, size)
         history.record(prefix + "_batch_count", len(values))
+
+    def _lean_epoch(self, iterator, fast):
+        """A training epoch of closed-form steps; the batch losses and sizes.
+
+        Small data held whole: the epoch's tensors are prepared once (see
+        :meth:`FastStep.prepare`), the steps compute only gradients, and
+        the batch losses come from the logits in one pass at the end.
+        Otherwise each step writes its loss's parts to a row of one buffer,
+        assembled at the end. Either way the host reads the losses once.
+        """
+        from ._fast_step import fused_adam_step
+
+        # torch's fused Adam kernel without the Python around
+        # ``Optimizer.step``, once the optimiser's state exists
+        optimizer_step = fused_adam_step(self.optimizer_)
+        retry = optimizer_step is None  # its state may not exist yet
+        optimizer_step = optimizer_step or self.optimizer_.step
+        whole = isinstance(iterator, IndexBatches) and iterator.whole_epoch()
+        if whole:
+            logits, parts = [], None
+            iterator.transform = fast.prepare
+        else:
+            buffer = torch.zeros((len(iterator), 4), device=self.device)
+            parts = buffer.unbind(0)
+        sizes = []
+        try:
+            for i, batch in enumerate(iterator):
+                if whole:
+                    logits.append(fast.step(batch, prepared=True)["y_pred"])
+                else:
+                    fast.step(batch, components=parts[i])
+                optimizer_step()
+                if retry:
+                    optimizer_step = (
+                        fused_adam_step(self.optimizer_) or self.optimizer_.step
+                    )
+                    retry = False
+                sizes.append(len(batch[1]))
+        finally:
+            if whole:
+                iterator.transform = None
+        if not sizes:
+            return [], []
+        if whole:
+            tensors, y = iterator.epoch
+            losses = fast.epoch_losses(
+                torch.cat(logits), tensors, y, iterator.batch_size
+            )
+        else:
+            losses = fast.losses(buffer[: len(sizes)], sizes)
+        return losses.tolist(), sizes
 
     def train_step(self, batch, **fit_params):
         """One optimisation step.
