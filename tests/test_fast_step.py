@@ -106,6 +106,37 @@ def test_closed_form_step_equals_autograd(
     assert all(p.grad is b for p, b in zip(module.parameters(), buffers))
     for param, grad in zip(module.parameters(), want):
         torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
+    # the lean epoch's step: tensors prepared once, gradients only, and the
+    # loss from the logits afterwards
+    prepared = fast.prepare(Xi, y)
+    assert prepared[FEATURES] is not Xi[FEATURES]  # the input is left alone
+    step = fast.step((prepared, y), prepared=True)
+    assert step["loss"] is None
+    for param, grad in zip(module.parameters(), want):
+        torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(
+        fast.epoch_losses(step["y_pred"], Xi, y, N)[0], loss, rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.7])
+@pytest.mark.parametrize("weights, top_k", [(False, False), (True, True)])
+def test_epoch_losses_are_the_batch_losses(alpha, weights, top_k):
+    # 40 rows in batches of 16: two full batches and one of 8
+    module = _module("relu", 0.0)
+    criterion = DistillationLoss(
+        alpha=alpha, temperature=2.0, teacher_format="softened"
+    )
+    fast = FastStep.build(module, criterion)
+    Xi, y = _batch(0.0, weights, top_k, seed=3)
+    logits, want = [], []
+    for start in range(0, N, 16):
+        part = {key: value[start : start + 16] for key, value in Xi.items()}
+        step = fast.step((part, y[start : start + 16]))
+        logits.append(step["y_pred"])
+        want.append(step["loss"])
+    got = fast.epoch_losses(torch.cat(logits), Xi, y, 16)
+    torch.testing.assert_close(got, torch.stack(want), rtol=1e-5, atol=1e-6)
 
 
 class _Custom(torch.nn.Module):

@@ -145,7 +145,15 @@ def test_optimizer_arguments_reach_the_optimizer_and_fusing_defers_to_them():
     assert net.optimizer_.defaults["betas"] == (0.8, 0.9)
 
 
-def test_lean_epoch_loop_records_what_skorchs_loop_records(monkeypatch):
+@pytest.mark.parametrize("whole_epochs", [True, False])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_lean_epoch_loop_records_what_skorchs_loop_records(
+    monkeypatch, whole_epochs, shuffle
+):
+    # small epochs are held whole (losses from the epoch's logits); larger
+    # ones are gathered batch by batch (losses assembled from their parts)
+    if not whole_epochs:
+        monkeypatch.setattr(_net, "EPOCH_GATHER_BYTES", 0)
     items = []
     real_item = torch.Tensor.item
 
@@ -154,11 +162,13 @@ def test_lean_epoch_loop_records_what_skorchs_loop_records(monkeypatch):
         return real_item(self)
 
     monkeypatch.setattr(torch.Tensor, "item", counting_item)
-    lean = _fit(_make_net())
+    lean = _fit(_make_net(iterator_train__shuffle=shuffle))
     assert items == []  # no per-batch host sync: one tolist() per epoch
-    monkeypatch.undo()
+    monkeypatch.setattr(torch.Tensor, "item", real_item)
     watcher = _BatchWatcher()
-    reference = _fit(_make_net(callbacks=[("watch", watcher)]))
+    reference = _fit(
+        _make_net(callbacks=[("watch", watcher)], iterator_train__shuffle=shuffle)
+    )
     for row, ref in zip(lean.history, reference.history):
         assert row["train_batch_count"] == ref["train_batch_count"] == 6
         got = [b["train_loss"] for b in row["batches"]]
