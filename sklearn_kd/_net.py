@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from skorch import NeuralNet
-from skorch.callbacks import Callback, PrintLog
+from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 from skorch.dataset import get_len
 from skorch.history import History
 
@@ -137,17 +137,20 @@ class IndexBatches:
         self.move = dataset.device != self.device
         self.transform = None
         self.epoch = None
+        self._epoch_bytes = None
 
     def __len__(self):
         return math.ceil(self.n_rows / self.batch_size)
 
     def epoch_bytes(self):
         """Bytes of one epoch's rows of every tensor."""
-        tensors = list(self.dataset.tensors.values())
-        if self.dataset.y is not None:
-            tensors.append(self.dataset.y)
-        row_bytes = sum(t[:1].nbytes for t in tensors)
-        return row_bytes * self.n_rows
+        if self._epoch_bytes is None:
+            tensors = list(self.dataset.tensors.values())
+            if self.dataset.y is not None:
+                tensors.append(self.dataset.y)
+            row_bytes = sum(t[0].nbytes for t in tensors if len(t))
+            self._epoch_bytes = row_bytes * self.n_rows
+        return self._epoch_bytes
 
     def _take(self, idx):
         if isinstance(idx, slice):
@@ -269,6 +272,35 @@ class FiniteLossGuard(Callback):
                     f"{row['epoch']}: training diverged. Lower `lr`, or check "
                     "the inputs and the teacher probabilities."
                 )
+
+
+class BatchMeanLoss(PassthroughScoring):
+    """skorch's ``train_loss``/``valid_loss`` callback, read directly.
+
+    The epoch's loss is the mean of its batch losses weighted by the batch
+    sizes, as in :class:`skorch.callbacks.PassthroughScoring`; the batch
+    rows are read from the history's list instead of through its slicing
+    interface, which costs more than a small epoch's training.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        history = net.history
+        if type(history) is not History:
+            return super().on_epoch_end(net, **kwargs)
+        name = self.name
+        size_key = "train_batch_size" if self.on_train else "valid_batch_size"
+        rows = [b for b in history[-1]["batches"] if name in b]
+        if not rows:  # no such batches (no validation data): nothing to record
+            return
+        weights = np.array([b[size_key] for b in rows], dtype=np.float64)
+        scores = np.array([b[name] for b in rows], dtype=np.float64)
+        score = np.float64(weights @ scores / weights.sum())
+        is_best = self._is_best_score(score)
+        if is_best:
+            self.best_score_ = score
+        history.record(name, score)
+        if is_best is not None:
+            history.record(name + "_best", bool(is_best))
 
 
 class PlainPrintLog(PrintLog):
@@ -673,10 +705,18 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         return self.criterion_(y_pred, teacher, y_true, sample_weight=weights)
 
     def get_default_callbacks(self):
-        return [
-            (name, PlainPrintLog() if name == "print_log" else callback)
-            for name, callback in super().get_default_callbacks()
-        ]
+        callbacks = []
+        for name, callback in super().get_default_callbacks():
+            if name == "print_log":
+                callback = PlainPrintLog()
+            elif type(callback) is PassthroughScoring:
+                callback = BatchMeanLoss(
+                    name=callback.name,
+                    lower_is_better=callback.lower_is_better,
+                    on_train=callback.on_train,
+                )
+            callbacks.append((name, callback))
+        return callbacks
 
 
 def _batch_len(Xi):

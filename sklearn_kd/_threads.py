@@ -22,6 +22,7 @@ process's own limits, overridable per estimator):
 from __future__ import annotations
 
 import contextlib
+import sys
 from numbers import Integral
 
 import torch
@@ -76,6 +77,26 @@ def torch_threads(n):
             torch.set_num_threads(previous)
 
 
+_CONTROLLER = {}
+
+
+def native_controller():
+    """A :class:`threadpoolctl.ThreadpoolController` of the loaded libraries.
+
+    Finding the OpenMP and BLAS libraries scans every shared object of the
+    process (milliseconds, as much as a small fit's training); the
+    controller is kept and found again only when modules were imported
+    since, which is how a new native library arrives.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    n_modules = len(sys.modules)
+    if _CONTROLLER.get("n_modules") != n_modules:
+        _CONTROLLER["controller"] = ThreadpoolController()
+        _CONTROLLER["n_modules"] = len(sys.modules)
+    return _CONTROLLER["controller"]
+
+
 @contextlib.contextmanager
 def thread_scope(n_threads, work, *, native=False):
     """The thread policy for one ``fit`` or ``predict`` call.
@@ -100,7 +121,5 @@ def thread_scope(n_threads, work, *, native=False):
     n = resolve_threads(n_threads, work)
     with contextlib.ExitStack() as stack:
         if native and n_threads is not None:
-            from threadpoolctl import threadpool_limits
-
-            stack.enter_context(threadpool_limits(limits=n))
+            stack.enter_context(native_controller().limit(limits=n))
         yield stack.enter_context(torch_threads(n))

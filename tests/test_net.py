@@ -176,6 +176,8 @@ def test_lean_epoch_loop_records_what_skorchs_loop_records(
         np.testing.assert_allclose(got, want, rtol=1e-6)
         assert [b["train_batch_size"] for b in row["batches"]] == [16] * 6
         np.testing.assert_allclose(row["train_loss"], ref["train_loss"], rtol=1e-6)
+        # the epoch's loss is the batch-size weighted mean, as in skorch
+        assert row["train_loss"] == pytest.approx(np.mean(got), rel=1e-12)
     assert len(watcher.losses) == 3 * 6
 
 
@@ -485,3 +487,18 @@ def test_estimator_verbose_log_has_no_colour_codes_off_a_terminal(capsys):
     _estimator(verbose=1, n_iter_no_change=1, tol=10.0).fit(X, y, teacher_proba=q)
     out = capsys.readouterr().out
     assert "train_loss" in out and "\x1b[" not in out
+
+
+def test_epoch_losses_are_skorchs_batch_size_weighted_means():
+    # 96 rows, 24 held out: batches of 16 then 8 (train), 24 (valid)
+    net = _fit(_make_net(train_split=ValidSplit(4), max_epochs=2))
+    for row in net.history:
+        for prefix in ("train", "valid"):
+            batches = [b for b in row["batches"] if f"{prefix}_loss" in b]
+            want = np.average(
+                [b[f"{prefix}_loss"] for b in batches],
+                weights=[b[f"{prefix}_batch_size"] for b in batches],
+            )
+            assert row[f"{prefix}_loss"] == pytest.approx(want, rel=1e-12)
+    assert net.history[0, "valid_loss_best"] is True
+    assert net.history[:, "train_loss_best"][0] is True

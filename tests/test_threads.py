@@ -1,5 +1,8 @@
 """The thread policy: chosen from the work, scoped, restored."""
 
+import sys
+import types
+
 import pytest
 import torch
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -7,6 +10,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from sklearn_kd._threads import (
     SMALL_WORK,
     check_n_threads,
+    native_controller,
     resolve_threads,
     student_work,
     thread_scope,
@@ -53,3 +57,11 @@ def test_an_explicit_count_also_caps_native_pools_during_fit():
 def test_bad_thread_counts_are_refused(bad):
     with pytest.raises(ValueError, match="n_threads must be"):
         check_n_threads(bad)
+
+
+def test_the_native_controller_is_found_again_only_after_imports(monkeypatch):
+    first = native_controller()
+    assert native_controller() is first
+    # a new module may bring a new OpenMP or BLAS library
+    monkeypatch.setitem(sys.modules, "_a_new_extension", types.ModuleType("x"))
+    assert native_controller() is not first
