@@ -44,16 +44,25 @@ from ._student import MLPStudent
 GRAD_TARGET = "_grad_target"
 
 
+def _kernel(overload):
+    """The C++ callable behind an op overload (the overload if not exposed):
+    calling it skips a Python frame per call."""
+    return getattr(overload, "_op", overload)
+
+
+_THRESHOLD_BACKWARD = _kernel(torch.ops.aten.threshold_backward.default)
+
+
 # the derivative of each activation, given the gradient and the activation's
-# output; the ``.default`` overloads skip the op packet's dispatch in Python
+# output
 def _relu_backward(grad, out):
-    return torch.ops.aten.threshold_backward.default(grad, out, 0)
+    return _THRESHOLD_BACKWARD(grad, out, 0)
 
 
 _BACKWARD = {
     "relu": _relu_backward,
-    "tanh": torch.ops.aten.tanh_backward.default,
-    "logistic": torch.ops.aten.sigmoid_backward.default,
+    "tanh": _kernel(torch.ops.aten.tanh_backward.default),
+    "logistic": _kernel(torch.ops.aten.sigmoid_backward.default),
 }
 _FORWARD = {
     "relu": torch.relu_,
@@ -162,21 +171,21 @@ class FastStep:
         weights = Xi.get(SAMPLE_WEIGHT)
         if weights is not None:
             per_row.mul_(weights)
-        batch = self._batch_ids(n, batch_size, logits.device)
-        n_batches = -(-n // batch_size)
-        sums = torch.zeros(n_batches, dtype=per_row.dtype, device=per_row.device)
-        sums.index_add_(0, batch, per_row)
-        sizes = torch.full_like(sums, batch_size)
-        sizes[-1] = n - batch_size * (n_batches - 1)
-        return sums.div_(sizes)
+        batch, inv_sizes = self._batches(n, batch_size, logits.device)
+        sums = torch.zeros_like(inv_sizes).index_add_(0, batch, per_row)
+        return sums.mul_(inv_sizes)
 
-    def _batch_ids(self, n, batch_size, device):
-        key = ("batch_ids", n, batch_size, device)
-        ids = self._onehot.get(key)
-        if ids is None:
+    def _batches(self, n, batch_size, device):
+        """Each row's batch index, and 1 / each batch's size (cached)."""
+        key = ("batches", n, batch_size, device)
+        cached = self._onehot.get(key)
+        if cached is None:
             ids = torch.arange(n, device=device).div_(batch_size, rounding_mode="floor")
-            self._onehot[key] = ids
-        return ids
+            n_batches = -(-n // batch_size)
+            sizes = torch.full((n_batches,), float(batch_size), device=device)
+            sizes[-1] = n - batch_size * (n_batches - 1)
+            cached = self._onehot[key] = (ids, sizes.reciprocal_())
+        return cached
 
     def standardise(self, x):
         """The student's standardisation of the features ``x`` (a new tensor)."""
@@ -211,8 +220,9 @@ class FastStep:
         Computed once per epoch, it leaves the steps of
         ``step(..., prepared=True)`` only the softmaxes.
         """
-        out = dict(Xi)
-        out[FEATURES] = self.standardise(Xi[FEATURES])
+        out = {FEATURES: self.standardise(Xi[FEATURES])}
+        if SAMPLE_WEIGHT in Xi:
+            out[SAMPLE_WEIGHT] = Xi[SAMPLE_WEIGHT]
         n_classes = self.linears[-1].out_features
         if self.alpha > 0:
             if TEACHER in Xi:
@@ -239,61 +249,69 @@ class FastStep:
         and no loss is computed: the caller gets it from the logits
         (:meth:`epoch_losses`).
         """
-        Xi, y = batch
-        module = self.module
-        if not module.training:
-            module.train(True)
+        self.train_mode()
         with torch.no_grad():
-            if prepared:
-                return self._prepared_step(Xi)
-            x = self.standardise(Xi[FEATURES] if isinstance(Xi, dict) else Xi)
-            z, inputs = self._forward(x)
-            n = z.shape[0]
-            alpha, soft = self.alpha, self.soft
-            weights = Xi.get(SAMPLE_WEIGHT) if isinstance(Xi, dict) else None
-            target = y.unsqueeze(1)
-            log_p = torch.log_softmax(z, dim=1)
-            log_p_y = log_p.gather(1, target)
-            grad = torch.exp(log_p)
-            if alpha > 0:
-                if TEACHER in Xi:
-                    q = Xi[TEACHER]
-                else:
-                    q = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], z.shape[1])
-                neg_entropy = Xi.get(NEG_ENTROPY)
-                if neg_entropy is None:
-                    neg_entropy = torch.xlogy(q, q).sum(dim=1)
-                log_p_T = torch.log_softmax(z * self.inv_T, dim=1)
-                # dL/dz * n = (1 - a) (p - onehot) + a s / T (p_T - q)
-                grad.mul_(1.0 - alpha)
-                grad.add_(torch.exp(log_p_T), alpha=soft * self.inv_T)
-                grad.sub_(q, alpha=soft * self.inv_T)
-                if weights is None and components is not None:
-                    torch.sum(log_p_y, (0, 1), out=components[0])
-                    torch.vdot(q.reshape(-1), log_p_T.reshape(-1), out=components[1])
-                    torch.sum(neg_entropy, (0,), out=components[2])
-                    loss = None
-                elif weights is None:
-                    # sum_i of [(1 - a) CE_i + a s (neg_entropy_i - q_i . log p_T,i)]
-                    total = torch.vdot(q.reshape(-1), log_p_T.reshape(-1))
-                    total = (neg_entropy.sum() - total).mul_(soft)
-                    total.sub_(log_p_y.sum(), alpha=1.0 - alpha)
-                    loss = total.mul_(1.0 / n)
-                else:
-                    kl = neg_entropy - (q * log_p_T).sum(dim=1)
-                    per_row = log_p_y.squeeze(1).mul(alpha - 1.0).add_(kl, alpha=soft)
-                    loss = (per_row * weights).mean()
-            elif weights is None and components is not None:
+            return self.raw_step(batch, components, prepared=prepared)
+
+    def train_mode(self):
+        """Put the module in training mode (a no-op when it is)."""
+        if not self.module.training:
+            self.module.train(True)
+
+    def raw_step(self, batch, components=None, *, prepared=False):
+        """:meth:`step` for a caller that holds ``torch.no_grad()`` and has
+        called :meth:`train_mode` (once for many steps)."""
+        Xi, y = batch
+        if prepared:
+            return self._prepared_step(Xi)
+        x = self.standardise(Xi[FEATURES] if isinstance(Xi, dict) else Xi)
+        z, inputs = self._forward(x)
+        n = z.shape[0]
+        alpha, soft = self.alpha, self.soft
+        weights = Xi.get(SAMPLE_WEIGHT) if isinstance(Xi, dict) else None
+        target = y.unsqueeze(1)
+        log_p = torch.log_softmax(z, dim=1)
+        log_p_y = log_p.gather(1, target)
+        grad = torch.exp(log_p)
+        if alpha > 0:
+            if TEACHER in Xi:
+                q = Xi[TEACHER]
+            else:
+                q = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], z.shape[1])
+            neg_entropy = Xi.get(NEG_ENTROPY)
+            if neg_entropy is None:
+                neg_entropy = torch.xlogy(q, q).sum(dim=1)
+            log_p_T = torch.log_softmax(z * self.inv_T, dim=1)
+            # dL/dz * n = (1 - a) (p - onehot) + a s / T (p_T - q)
+            grad.mul_(1.0 - alpha)
+            grad.add_(torch.exp(log_p_T), alpha=soft * self.inv_T)
+            grad.sub_(q, alpha=soft * self.inv_T)
+            if weights is None and components is not None:
                 torch.sum(log_p_y, (0, 1), out=components[0])
+                torch.vdot(q.reshape(-1), log_p_T.reshape(-1), out=components[1])
+                torch.sum(neg_entropy, (0,), out=components[2])
                 loss = None
             elif weights is None:
-                loss = log_p_y.sum().mul_(-1.0 / n)
+                # sum_i of [(1 - a) CE_i + a s (neg_entropy_i - q_i . log p_T,i)]
+                total = torch.vdot(q.reshape(-1), log_p_T.reshape(-1))
+                total = (neg_entropy.sum() - total).mul_(soft)
+                total.sub_(log_p_y.sum(), alpha=1.0 - alpha)
+                loss = total.mul_(1.0 / n)
             else:
-                loss = (log_p_y.squeeze(1) * weights).mean().neg_()
-            if loss is not None and components is not None:
-                components[3].copy_(loss)
-            grad.scatter_add_(1, target, self._onehot_src(n, alpha - 1.0, z.device))
-            self._backward(grad, 1.0 / n, weights, inputs)
+                kl = neg_entropy - (q * log_p_T).sum(dim=1)
+                per_row = log_p_y.squeeze(1).mul(alpha - 1.0).add_(kl, alpha=soft)
+                loss = (per_row * weights).mean()
+        elif weights is None and components is not None:
+            torch.sum(log_p_y, (0, 1), out=components[0])
+            loss = None
+        elif weights is None:
+            loss = log_p_y.sum().mul_(-1.0 / n)
+        else:
+            loss = (log_p_y.squeeze(1) * weights).mean().neg_()
+        if loss is not None and components is not None:
+            components[3].copy_(loss)
+        grad.scatter_add_(1, target, self._onehot_src(n, alpha - 1.0, z.device))
+        self._backward(grad, 1.0 / n, weights, inputs)
         return {"loss": loss, "y_pred": z}
 
     def _prepared_step(self, Xi):

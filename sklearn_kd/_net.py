@@ -123,7 +123,8 @@ class IndexBatches:
     dict (never changing them in place) before they are cut into batches:
     once per epoch when the epoch is held whole (see :meth:`whole_epoch`),
     else batch by batch. ``epoch`` holds the tensors of the epoch last
-    iterated when it was held whole, as ``(tensors, y)``, else None.
+    iterated when it was held whole, as ``(tensors, y)`` before the
+    transform, else None.
     """
 
     def __init__(self, dataset, indices, batch_size, shuffle, device):
@@ -189,8 +190,8 @@ class IndexBatches:
 
     def _cut(self, tensors, y):
         """Batches of an epoch held whole: views, one split per tensor."""
-        tensors = self._transformed(tensors, y)
         self.epoch = (tensors, y)
+        tensors = self._transformed(tensors, y)
         bs = self.batch_size
         splits = {key: value.split(bs) for key, value in tensors.items()}
         ys = [None] * len(self) if y is None else y.split(bs)
@@ -633,19 +634,22 @@ class DistillationNet(ClassifierMixin, NeuralNet):
             buffer = torch.zeros((len(iterator), 4), device=self.device)
             parts = buffer.unbind(0)
         sizes = []
+        fast.train_mode()  # no callback runs between the batches
         try:
-            for i, batch in enumerate(iterator):
-                if whole:
-                    logits.append(fast.step(batch, prepared=True)["y_pred"])
-                else:
-                    fast.step(batch, components=parts[i])
-                optimizer_step()
-                if retry:
-                    optimizer_step = (
-                        fused_adam_step(self.optimizer_) or self.optimizer_.step
-                    )
-                    retry = False
-                sizes.append(len(batch[1]))
+            with torch.no_grad():
+                for i, batch in enumerate(iterator):
+                    if whole:
+                        step = fast.raw_step(batch, prepared=True)
+                        logits.append(step["y_pred"])
+                    else:
+                        fast.raw_step(batch, components=parts[i])
+                    optimizer_step()
+                    if retry:
+                        optimizer_step = (
+                            fused_adam_step(self.optimizer_) or self.optimizer_.step
+                        )
+                        retry = False
+                    sizes.append(batch[1].shape[0])
         finally:
             if whole:
                 iterator.transform = None
