@@ -23,9 +23,11 @@ plus the plain loop with torch's fused Adam (KD and cross-entropy), with
 default Adam, and the estimator with ``alpha=0``, timed in one process per
 thread count, round after round in rotating order, on digits-sized data and
 on 50,000 rows; the growth of the time per epoch with the number of rows and
-of classes (log-log slopes); and the added peak memory of a 500,000-row fit
-against the plain loop's, each in a fresh process. It writes ``speed.json``,
-``speed.md`` (the tables) and ``speed.png``.
+of classes (log-log slopes, :func:`growth_slopes`) of the estimator, the
+plain fused loop, MLPClassifier and skorch's default net, at one thread;
+and the added peak memory of a 500,000-row fit against the plain loop's,
+each in a fresh process. It writes ``speed.json``, ``speed.md`` (the
+tables) and ``speed.png``.
 """
 
 from __future__ import annotations
@@ -201,6 +203,13 @@ SIDE_BY_SIDE = {
     "distilled": "DistilledClassifier, KD",
     "distilled_alpha0": "DistilledClassifier, alpha=0",
 }
+
+#: The methods whose time per epoch is measured against rows and classes.
+GROWTH_METHODS = ("distilled", "plain_kd_fused", "sklearn_mlp", "skorch_default")
+
+#: Epochs of each growth fit: its time divided by them is the time per
+#: epoch (per-fit work included, as a user's fit has it).
+GROWTH_EPOCHS = 2
 
 #: The ratios of throughput reported, as (numerator, denominator).
 RATIOS = [
@@ -386,13 +395,23 @@ def timing_worker(spec):
             )
             for m, v in seconds.items()
         }
+    if spec.get("growth"):  # warm-up: the first fit of a process imports more
+        X, y, proba = _data(512, 8, SCENARIOS["large"]["n_features"])
+        cfg = dict(SCENARIOS["large"], epochs=1, device="cpu", threads=threads)
+        for method in GROWTH_METHODS:
+            METHODS[method](X, y, proba, cfg)
     for axis, values in spec.get("growth", {}).items():
         for value in values:
             n = value if axis == "n_samples" else spec["growth_n"]
             k = value if axis == "n_classes" else SCENARIOS["large"]["n_classes"]
             X, y, proba = _data(n, k, SCENARIOS["large"]["n_features"])
-            cfg = dict(SCENARIOS["large"], epochs=2, device="cpu", threads=threads)
-            for method in ("distilled", "plain_kd_fused"):
+            cfg = dict(
+                SCENARIOS["large"],
+                epochs=GROWTH_EPOCHS,
+                device="cpu",
+                threads=threads,
+            )
+            for method in GROWTH_METHODS:
                 times = []
                 for _ in range(spec["growth_repeats"]):
                     start = time.perf_counter()
@@ -438,8 +457,6 @@ def side_by_side(
     checkpoint=None,
 ):
     """The whole experiment; returns a JSON-ready dict."""
-    from .stats import loglog_slope
-
     results = dict(timing={}, memory={}, slopes=[])
     for t in threads:
         spec = dict(
@@ -458,15 +475,7 @@ def side_by_side(
         if checkpoint is not None:  # a long run keeps what it measured
             with open(checkpoint, "w") as f:
                 json.dump(results, f, indent=1)
-    growth = results["timing"][threads[0]]["growth"]
-    for axis in ("n_samples", "n_classes"):
-        for method in ("distilled", "plain_kd_fused"):
-            pts = [g for g in growth if g["axis"] == axis and g["method"] == method]
-            if len(pts) >= 2:
-                fit = loglog_slope(
-                    [g[axis] for g in pts], [g["seconds_per_epoch"] for g in pts]
-                )
-                results["slopes"].append(dict(axis=axis, method=method, **fit))
+    results["slopes"] = growth_slopes(results["timing"][threads[0]]["growth"])
     L = SCENARIOS["large"]
     for method in ("plain_kd_fused", "distilled"):
         cfg = dict(
@@ -483,6 +492,37 @@ def side_by_side(
         )
         results["memory"][method] = _run_python([json.dumps(cfg)], 1, timeout=3600)
     return results
+
+
+def growth_slopes(growth):
+    """Log-log slope of the time per epoch against rows and against classes.
+
+    ``growth`` lists the measured points (``axis``, ``method``, the axis
+    value and ``seconds_per_epoch``). One least-squares line of log time
+    against log size per method and axis (:func:`benchmarks.stats.loglog_slope`,
+    scipy's ``linregress``), with its 95 % interval and the range covered.
+    """
+    from .stats import loglog_slope
+
+    slopes = []
+    for axis in ("n_samples", "n_classes"):
+        for method in GROWTH_METHODS:
+            pts = [g for g in growth if g["axis"] == axis and g["method"] == method]
+            if len(pts) < 2:
+                continue
+            sizes = [g[axis] for g in pts]
+            fit = loglog_slope(sizes, [g["seconds_per_epoch"] for g in pts])
+            slopes.append(
+                dict(
+                    axis=axis,
+                    method=method,
+                    lowest=min(sizes),
+                    highest=max(sizes),
+                    points=len(pts),
+                    **fit,
+                )
+            )
+    return slopes
 
 
 def ratio_table(results):
@@ -526,15 +566,25 @@ def ratio_table(results):
                 f"| {SIDE_BY_SIDE[a]} / {SIDE_BY_SIDE[b]} | " + " | ".join(cells) + " |"
             )
         lines.append("")
+    growth_threads = threads[0] if threads else 1
+    L = SCENARIOS["large"]
     lines += [
-        "**Time per epoch against rows and classes** (log-log slope, 95 % CI)",
+        "**Time per epoch against rows and classes** at "
+        f"{growth_threads} thread(s): log-log slope of a fit's time per epoch "
+        f"({GROWTH_EPOCHS} epochs, per-fit work included; MLP "
+        f"{L['n_features']}-" + "-".join(map(str, L["hidden"])) + "-k, batch "
+        f"{L['batch_size']}) against the rows (k = {L['n_classes']}) and "
+        f"against the classes k ({_growth_rows(results)} rows), 95 % CI; "
+        "1 means proportional",
         "",
-        "| Axis | Method | Slope | CI |",
-        "|---|---|---|---|",
+        "| Against | Range | Method | Slope | 95 % CI |",
+        "|---|---|---|---|---|",
     ]
+    axis_names = {"n_samples": "rows", "n_classes": "classes"}
     for s in results["slopes"]:
+        span = f"{s['lowest']:,}-{s['highest']:,}" if "lowest" in s else ""
         lines.append(
-            f"| {s['axis']} | {SIDE_BY_SIDE[s['method']]} | "
+            f"| {axis_names[s['axis']]} | {span} | {SIDE_BY_SIDE[s['method']]} | "
             f"{s['slope']:.2f} | [{s['low']:.2f}, {s['high']:.2f}] |"
         )
     mem = results["memory"]
@@ -561,25 +611,35 @@ def ratio_table(results):
     return "\n".join(lines) + "\n"
 
 
+def _growth_points(results):
+    timing = results["timing"]
+    threads = sorted(timing, key=int)
+    return timing[threads[0]].get("growth", []) if threads else []
+
+
+def _growth_rows(results):
+    rows = {g["n_samples"] for g in _growth_points(results) if g["axis"] == "n_classes"}
+    return ", ".join(f"{n:,}" for n in sorted(rows)) or "a fixed number of"
+
+
 def _memory_rows(results):
     return next(iter(results["memory"].values())).get("n_samples", 500_000)
 
 
 def figure(results):
-    """Throughput per method and scenario, and the growth per epoch."""
+    """Throughput per method and scenario (top), growth per epoch (bottom)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     timing = results["timing"]
     threads = sorted(timing, key=int)
-    fig, axes = plt.subplots(
-        1, 3, figsize=(15, 4.8), gridspec_kw=dict(width_ratios=[1, 1, 1.1])
-    )
+    fig, axes = plt.subplots(2, 2, figsize=(14, 10.5))
     methods = list(SIDE_BY_SIDE)
     width = 0.8 / len(threads)
-    for ax, name in zip(axes[:2], SCENARIOS):
+    for ax, name in zip(axes[0], SCENARIOS):
         for j, t in enumerate(threads):
             sc = timing[t]["scenarios"][name]
             vals = [sc[m]["rows_per_second"] / 1e3 for m in methods]
@@ -587,42 +647,68 @@ def figure(results):
             ax.barh(pos, vals, height=width, label=f"{t} thread(s)")
         ax.set_yticks(np.arange(len(methods)), [SIDE_BY_SIDE[m] for m in methods])
         ax.invert_yaxis()
-        ax.set_xlabel("thousand rows per second (median)")
+        ax.set_xlabel("thousand rows per second (median; longer is faster)")
         S = SCENARIOS[name]
-        ax.set_title(f"{S['n_samples']:,} x {S['n_features']}, {S['epochs']} epochs")
+        ax.set_title(
+            f"{name}: {S['n_samples']:,} x {S['n_features']}, MLP "
+            + "-".join(map(str, [S["n_features"], *S["hidden"], S["n_classes"]]))
+            + f", {S['epochs']} epochs"
+        )
         ax.set_xlim(left=0)
-    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
-    axes[1].set_yticklabels([])
-    ax = axes[2]
-    growth = timing[threads[0]]["growth"]
-    for axis, marker in (("n_samples", "o"), ("n_classes", "s")):
-        for method, style in (("distilled", "-"), ("plain_kd_fused", "--")):
+        ax.grid(axis="x", alpha=0.3)
+    axes[0, 0].legend(loc="lower right")
+    axes[0, 1].set_yticklabels([])
+    growth = _growth_points(results)
+    slopes = {(s["axis"], s["method"]): s for s in results.get("slopes", [])}
+    styles = {
+        "distilled": dict(color="C0", marker="o", linestyle="-"),
+        "plain_kd_fused": dict(color="C1", marker="s", linestyle="--"),
+        "sklearn_mlp": dict(color="C2", marker="^", linestyle="-."),
+        "skorch_default": dict(color="C3", marker="v", linestyle=":"),
+    }
+    L = SCENARIOS["large"]
+    titles = {
+        "n_samples": f"Time per epoch against rows ({L['n_classes']} classes)",
+        "n_classes": f"Time per epoch against classes ({_growth_rows(results)} rows)",
+    }
+    labels = {"n_samples": "rows (log scale)", "n_classes": "classes (log scale)"}
+    for ax, axis in zip(axes[1], ("n_samples", "n_classes")):
+        for method in GROWTH_METHODS:
             pts = [g for g in growth if g["axis"] == axis and g["method"] == method]
             if not pts:
                 continue
-            x = np.array([g[axis] for g in pts], dtype=float)
-            x = x / x[0]
+            label = SIDE_BY_SIDE[method]
+            fit = slopes.get((axis, method))
+            if fit is not None:
+                label += f": slope {fit['slope']:.2f}"
             ax.plot(
-                x,
-                [g["seconds_per_epoch"] for g in pts],
-                style,
-                marker=marker,
-                label=(
-                    f"{SIDE_BY_SIDE[method].split(',')[0]}, "
-                    f"vs {axis} (x{pts[0][axis]:,})"
-                ),
+                [g[axis] for g in pts],
+                [1e3 * g["seconds_per_epoch"] for g in pts],
+                label=label,
+                **styles[method],
             )
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("rows or classes, relative to the smallest")
-    ax.set_ylabel("seconds per epoch")
-    ax.set_title(f"Growth at {threads[0]} thread(s)")
-    if ax.get_lines():
-        ax.legend(fontsize=7, loc="upper left")
-    else:
-        ax.text(
-            0.5, 0.5, "not measured in this run", ha="center", transform=ax.transAxes
-        )
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(labels[axis])
+        ax.set_ylabel("milliseconds per epoch (log scale)")
+        ax.set_title(titles[axis] + f", {threads[0]} thread(s)")
+        ax.grid(which="both", alpha=0.3)
+        if ax.get_lines():
+            ax.legend(fontsize=8, loc="upper left")
+            values = sorted({g[axis] for g in growth if g["axis"] == axis})
+            ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+            plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(plain)
+            ax.set_xticks(values, [f"{v:,}" for v in values])
+        else:
+            ax.text(
+                0.5,
+                0.5,
+                "not measured in this run",
+                ha="center",
+                transform=ax.transAxes,
+            )
     fig.tight_layout()
     return fig
 
