@@ -293,9 +293,8 @@ class BatchMeanLoss(PassthroughScoring):
         rows = [b for b in history[-1]["batches"] if name in b]
         if not rows:  # no such batches (no validation data): nothing to record
             return
-        weights = np.array([b[size_key] for b in rows], dtype=np.float64)
-        scores = np.array([b[name] for b in rows], dtype=np.float64)
-        score = np.float64(weights @ scores / weights.sum())
+        weight = sum(b[size_key] for b in rows)
+        score = np.float64(sum(b[size_key] * b[name] for b in rows) / weight)
         is_best = self._is_best_score(score)
         if is_best:
             self.best_score_ = score
