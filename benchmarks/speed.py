@@ -530,6 +530,18 @@ def ratio_table(results):
     timing = results["timing"]
     threads = sorted(timing, key=int)
     lines = []
+    machine = results.get("machine")
+    if machine:
+        lines += [
+            f"Measured on {machine['cpu_count']} cores, "
+            f"{results.get('repeats', '?')} rounds per scenario, in "
+            f"{machine['wall_seconds']:.0f} s; load average (1, 5, 15 min) "
+            f"{_load(machine['load_average_before'])} before and "
+            f"{_load(machine['load_average_after'])} after; torch "
+            f"{machine['torch']}, scikit-learn {machine['scikit_learn']}, "
+            f"skorch {machine['skorch']}.",
+            "",
+        ]
     for name, S in SCENARIOS.items():
         lines += [
             f"**{name}**: {S['n_samples']:,} x {S['n_features']}, "
@@ -609,6 +621,10 @@ def ratio_table(results):
             )
             lines.append(f"| Ratio (DistilledClassifier / plain loop) | {r:.2f}x | |")
     return "\n".join(lines) + "\n"
+
+
+def _load(values):
+    return ", ".join(f"{v:.2f}" for v in values)
 
 
 def _growth_points(results):
@@ -723,22 +739,49 @@ def main(argv=None):
     parser.add_argument("--memory-rows", type=int, default=500_000)
     args = parser.parse_args(argv)
     os.makedirs(args.output, exist_ok=True)
+    checkpoint = os.path.join(args.output, "speed.partial.json")
+    load_before = os.getloadavg()
+    started = time.time()
     results = side_by_side(
-        checkpoint=os.path.join(args.output, "speed.partial.json"),
+        checkpoint=checkpoint,
         threads=tuple(args.threads),
         repeats=args.repeats,
         memory_rows=args.memory_rows,
     )
     for m in results["memory"].values():
         m["n_samples"] = args.memory_rows
-    os.makedirs(args.output, exist_ok=True)
+    results["machine"] = machine_state(load_before, time.time() - started)
+    results["repeats"] = args.repeats
     with open(os.path.join(args.output, "speed.json"), "w") as f:
         json.dump(results, f, indent=1)
     table = ratio_table(results)
     with open(os.path.join(args.output, "speed.md"), "w") as f:
         f.write(table)
     figure(results).savefig(os.path.join(args.output, "speed.png"), dpi=110)
+    if os.path.exists(checkpoint):  # the run finished: the partial copy goes
+        os.remove(checkpoint)
     print(table)
+
+
+def machine_state(load_before, seconds):
+    """The conditions of a run: cores, load averages, library versions."""
+    import platform
+
+    import sklearn
+    import skorch
+    import torch
+
+    return dict(
+        cpu_count=os.cpu_count(),
+        load_average_before=[round(v, 2) for v in load_before],
+        load_average_after=[round(v, 2) for v in os.getloadavg()],
+        wall_seconds=round(seconds, 1),
+        python=platform.python_version(),
+        torch=torch.__version__,
+        scikit_learn=sklearn.__version__,
+        skorch=skorch.__version__,
+        numpy=np.__version__,
+    )
 
 
 if __name__ == "__main__":

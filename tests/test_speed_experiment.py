@@ -71,6 +71,11 @@ def test_tables_and_figure_show_the_growth():
         assert f"{s['slope']:.2f}" in table
     assert "| rows | 1,000-4,000 |" in table
     assert "| classes | 5-80 |" in table
+    assert "load average" not in table  # no machine state recorded
+    results["machine"] = speed.machine_state((0.5, 0.25, 1.0), 12.0)
+    assert "load average (1, 5, 15 min) 0.50, 0.25, 1.00 before" in (
+        speed.ratio_table(results)
+    )
     fig = speed.figure(results)
     growth_axes = fig.axes[2:]
     assert [len(ax.get_lines()) for ax in growth_axes] == [4, 4]
