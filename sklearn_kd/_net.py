@@ -13,6 +13,11 @@ split); only its public methods are overridden:
 - ``notify`` calls only the callbacks that implement a hook;
 - ``run_single_epoch`` keeps the batch losses on the device and writes them
   to the history once per epoch, when no callback watches single batches;
+  with the closed-form step it prepares small epochs once, calls the fused
+  Adam kernel directly and computes the batch losses from the epoch's
+  logits;
+- the ``train_loss``/``valid_loss`` callbacks read the history's batch rows
+  directly (:class:`BatchMeanLoss`);
 - ``train_step`` runs the default student's closed-form step (see
   :mod:`sklearn_kd._fast_step`) when the module, loss and optimiser allow it,
   and skorch's autograd step otherwise.
