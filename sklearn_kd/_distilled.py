@@ -614,7 +614,11 @@ default=None
             data.y[lab],
             data.y_idx[lab],
             data.classes,
-            proba=None if data.teacher_proba is None else data.teacher_proba[lab],
+            proba=(
+                data.teacher_proba[lab]
+                if some_unlabelled and data.teacher_proba is not None
+                else data.teacher_proba  # all labelled: no copy of the matrix
+            ),
             cv=self.teacher_cv,
             fit_params=fit_params,
             memory=self.memory,
