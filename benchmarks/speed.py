@@ -672,7 +672,8 @@ def figure(results):
         )
         ax.set_xlim(left=0)
         ax.grid(axis="x", alpha=0.3)
-    axes[0, 0].legend(loc="lower right")
+    handles, labels_ = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels_, loc="upper center", ncol=len(threads))
     axes[0, 1].set_yticklabels([])
     growth = _growth_points(results)
     slopes = {(s["axis"], s["method"]): s for s in results.get("slopes", [])}
@@ -725,7 +726,7 @@ def figure(results):
                 ha="center",
                 transform=ax.transAxes,
             )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.965))
     return fig
 
 
