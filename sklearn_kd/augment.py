@@ -61,7 +61,7 @@ class _RowAugmenter(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The training rows.
+            The training rows; :class:`MUNGE` needs at least 2.
         y : None
             Ignored.
 
