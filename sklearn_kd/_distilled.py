@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import numbers
 import os
 import sys
 import warnings
@@ -787,7 +788,7 @@ default=None
             self._check_validation_split(np.bincount(y_lab_idx(data)))
         self._check_label_free_rows(data)
         if self.teacher_cv is not None and self.teacher is not None:
-            self._check_teacher_cv(data.y)
+            self._check_teacher_cv(y_lab_idx(data))
         return Bunch(
             device=device,
             hidden_layer_sizes=hidden_layer_sizes,
@@ -903,6 +904,20 @@ default=None
             )
         splitter = check_cv(self.teacher_cv, y, classifier=True)
         n_splits = splitter.get_n_splits()
+        if not hasattr(self.teacher_cv, "split") and not isinstance(
+            self.teacher_cv, numbers.Integral
+        ):
+            # An explicit list of (train, test) folds: the out-of-fold
+            # probabilities need every labelled row in exactly one test fold.
+            tests = [np.asarray(test) for _, test in splitter.split(y, y)]
+            test = np.concatenate(tests) if tests else np.empty(0, dtype=int)
+            if not np.array_equal(np.sort(test), np.arange(len(y))):
+                raise ValueError(
+                    "teacher_cv given as (train, test) index pairs must put "
+                    f"each of the {len(y)} labelled rows in exactly one test "
+                    f"fold; got {len(tests)} folds whose test parts hold "
+                    f"{len(test)} indices ({len(np.unique(test))} distinct)."
+                )
         counts = np.unique(y, return_counts=True)[1]
         if len(y) < n_splits or counts.min() < n_splits:
             raise ValueError(

@@ -604,6 +604,22 @@ def test_bad_settings_are_rejected_before_the_teacher_is_fitted(
         clf.fit(X, y)
 
 
+def test_explicit_folds_must_partition_the_labelled_rows(data):
+    """Folds given as (train, test) pairs are checked before any fitting."""
+    from sklearn.model_selection import KFold
+
+    X, y = data
+    folds = list(KFold(3).split(X))
+    for bad in (folds[:2], [*folds, folds[0]]):  # a row missing, a row twice
+        clf = DistilledClassifier(
+            TeacherThatMustNotBeFitted(), teacher_cv=bad, **FAST
+        )
+        with pytest.raises(ValueError, match="exactly one test fold"):
+            clf.fit(X, y)
+    clf = DistilledClassifier(LogisticRegression(), teacher_cv=folds, **FAST)
+    assert clf.fit(X, y).teacher_stats_ is not None
+
+
 def test_teacher_is_fitted_once_settings_are_valid(data):
     """The guard above can fail: with valid settings the teacher is fitted."""
     X, y = data
