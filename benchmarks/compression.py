@@ -5,18 +5,23 @@ For each table, seed (a new stratified train/test split, teacher and
 student initialisation) and teacher (HistGradientBoosting, a 300-tree
 RandomForest; fitted with ``OMP_NUM_THREADS=1``), the arms are
 
-- ``labels only``: the default student on the hard labels (``alpha=0``);
-- ``KD``: the default student distilled from the teacher;
+- ``labels only``: the multi-layer perceptron student
+  (``architecture="mlp"``) on the hard labels (``alpha=0``);
+- ``KD``: the same student distilled from the teacher;
 - ``KD + transfer``: the same with a MUNGE transfer set (``augment="munge"``);
 - ``KD + transfer, regenerated``: a fresh transfer set every epoch
   (HistGradientBoosting teacher, first two tables);
-- ``strong``: the default widths with a piecewise-linear encoding on the
-  teacher's split thresholds (``architecture="ple-teacher"``), distilled;
+- ``strong, labels only``: the default widths with a piecewise-linear
+  encoding on the teacher's split thresholds (``architecture="ple-teacher"``),
+  trained on the hard labels (``alpha=0``; the teacher only places the bins);
+- ``strong``: the same student, distilled;
 - ``strong + transfer``: the same with the transfer set.
 
 Each arm's *gap closed* is ``(acc_arm - acc_labels) / (acc_teacher -
 acc_labels)`` with means over the paired seeds, and a 95 % percentile
-bootstrap interval over seeds. Latency is the median ``predict_proba`` time
+bootstrap interval over seeds, where ``acc_labels`` is the labels-only
+student of the arm's own architecture; the strong arms are also reported
+against the labels-only perceptron. Latency is the median ``predict_proba`` time
 on 1,000 test rows on one thread; size is the pickled model (a student
 without its teacher).
 
@@ -50,7 +55,10 @@ PROFILES = {
 }
 
 TEACHERS = ("HistGradientBoosting", "RandomForest")
+MLP = dict(architecture="mlp")
 STRONG = dict(architecture="ple-teacher", n_bins=16)
+#: The arms whose architecture is ``STRONG`` (the others use ``MLP``).
+STRONG_ARMS = ("strong, labels only", "strong", "strong + transfer")
 
 
 def _arms(P, teacher_name, table):
@@ -58,13 +66,15 @@ def _arms(P, teacher_name, table):
     aug = dict(augment="munge", augment_size=P["augment_size"],
                max_epochs=P["aug_epochs"])
     arms = {
-        "KD": base,
-        "KD + transfer": aug,
+        "KD": {**base, **MLP},
+        "KD + transfer": {**aug, **MLP},
+        "strong, labels only": {**base, **STRONG, "alpha": 0.0},
         "strong": {**base, **STRONG},
         "strong + transfer": {**aug, **STRONG},
     }
     if teacher_name == "HistGradientBoosting" and table in P["tables"][:2]:
-        arms["KD + transfer, regenerated"] = {**aug, "augment_regenerate": True}
+        arms["KD + transfer, regenerated"] = {**aug, **MLP,
+                                              "augment_regenerate": True}
     return arms
 
 
@@ -119,7 +129,7 @@ def run_task(task, P):
     if teacher_name is None:
         t0 = time.perf_counter()
         clf = DistilledClassifier(alpha=0.0, max_epochs=P["epochs"],
-                                  random_state=seed).fit(X_tr, y_tr)
+                                  random_state=seed, **MLP).fit(X_tr, y_tr)
         out["labels only"] = dict(_measure(clf, X_te, y_te, P),
                                   fit_s=time.perf_counter() - t0)
         return out
@@ -141,7 +151,8 @@ def run_task(task, P):
 
 def _key(task, P):
     table, seed, teacher = task
-    return f"{table}__{seed}__{teacher or 'labels'}__{P['n_train']}_{P['epochs']}"
+    return (f"{table}__{seed}__{teacher or 'labels'}__{P['n_train']}_"
+            f"{P['epochs']}_v2")
 
 
 def _cached(task, P, cache):
@@ -186,29 +197,53 @@ def analyse(results, P):
             t_acc = np.array([c["teacher"]["accuracy"] for c in cells])
             t_lat = np.median([c["teacher"]["latency_s"] for c in cells])
             gap = t_acc - labels
+            strong_labels = np.array(
+                [c["strong, labels only"]["accuracy"] for c in cells]
+            ) if "strong, labels only" in cells[0] else None
             rows.append(dict(
                 table=table, teacher=teacher, arm="teacher", accuracy=t_acc.mean(),
                 gap_closed=1.0, ci=(1.0, 1.0), fidelity=1.0,
                 latency_ms=1e3 * t_lat,
                 size_kb=np.median([c["teacher"]["size_bytes"] for c in cells]) / 1024,
-                speedup=1.0, gap_pp=100 * gap.mean()))
+                speedup=1.0, gap_pp=100 * gap.mean(),
+                strong_gap_pp=(float("nan") if strong_labels is None
+                               else 100 * (t_acc - strong_labels).mean())))
             for arm in cells[0]:
                 if arm == "teacher":
                     continue
                 acc = np.array([c[arm]["accuracy"] for c in cells])
-                gain = acc - labels
                 lat = np.median([c[arm]["latency_s"] for c in cells])
-                rows.append(dict(
+                # against the labels-only student of the arm's architecture
+                base = (strong_labels if arm in STRONG_ARMS[1:] else labels)
+                gain, own_gap = acc - base, t_acc - base
+                row = dict(
                     table=table, teacher=teacher, arm=arm, accuracy=acc.mean(),
-                    gap_closed=gain.mean() / gap.mean(),
-                    ci=_bootstrap_ratio(gain, gap, rng),
+                    gap_closed=gain.mean() / own_gap.mean(),
+                    ci=_bootstrap_ratio(gain, own_gap, rng),
                     fidelity=np.mean([c[arm]["fidelity"] for c in cells]),
                     latency_ms=1e3 * lat,
                     size_kb=np.median([c[arm]["size_bytes"] for c in cells]) / 1024,
                     speedup=t_lat / lat,
                     fit_s=np.median([c[arm]["fit_s"] for c in cells]),
-                ))
+                )
+                if arm in STRONG_ARMS:  # also against the labels-only MLP
+                    row["gap_closed_mlp"] = (acc - labels).mean() / gap.mean()
+                    row["ci_mlp"] = _bootstrap_ratio(acc - labels, gap, rng)
+                rows.append(row)
     return rows
+
+
+def _median_table(rows, arms, key):
+    lines = ["| teacher | " + " | ".join(arms) + " |",
+             "|---|" + "---|" * len(arms)]
+    for teacher in TEACHERS:
+        cells = []
+        for arm in arms:
+            vals = [r[key] for r in rows
+                    if r["teacher"] == teacher and r["arm"] == arm and key in r]
+            cells.append(f"{np.median(vals):.2f}" if vals else "-")
+        lines.append(f"| {teacher} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _report(rows, P, wall):
@@ -219,35 +254,54 @@ def _report(rows, P, wall):
         f"{P['n_test']} test rows per table; students: {P['epochs']} epochs "
         f"({P['aug_epochs']} with a transfer set of {P['augment_size']} MUNGE "
         "rows per training row); latency: median predict_proba on "
-        f"{P['latency_rows']} rows, 1 thread. Wall time {wall:.0f} s.",
+        f"{P['latency_rows']} rows over {P['repeats']} runs, 1 thread "
+        "(the machine was shared with other jobs: latencies are noisy, the "
+        f"speed-ups less so). Wall time {wall:.0f} s.",
         "",
         "Gap closed = mean(acc_arm - acc_labels_only) / mean(acc_teacher - "
-        "acc_labels_only), 95 % bootstrap interval over seeds.",
+        "acc_labels_only), 95 % bootstrap interval over seeds. The labels-only "
+        "student has the arm's own architecture: the perceptron "
+        "(`architecture=\"mlp\"`) for labels only, KD and KD + transfer; the "
+        "strong student (`architecture=\"ple-teacher\"`, bins on the "
+        "teacher's split thresholds) for strong and strong + transfer, whose "
+        "gap (teacher - strong, labels only) is given on the teacher's row. "
+        "The last column measures the strong arms against the labels-only "
+        "perceptron instead.",
         "",
         "| table | teacher | arm | accuracy | gap closed [95 % CI] | fidelity "
-        "| latency ms | speed-up | size KB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| latency ms | speed-up | size KB | vs labels-only MLP [95 % CI] |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        gap = (f"{r['gap_closed']:.2f} [{r['ci'][0]:.2f}, {r['ci'][1]:.2f}]"
-               if r["arm"] not in ("labels only", "teacher")
-               else (f"gap {r['gap_pp']:.1f} pp" if r["arm"] == "teacher" else ""))
+        if r["arm"] == "teacher":
+            gap = f"gap {r['gap_pp']:.1f} pp"
+            if np.isfinite(r.get("strong_gap_pp", float("nan"))):
+                gap += f" (strong: {r['strong_gap_pp']:.1f} pp)"
+        elif r["arm"] in ("labels only", "strong, labels only"):
+            gap = ""
+        else:
+            gap = f"{r['gap_closed']:.2f} [{r['ci'][0]:.2f}, {r['ci'][1]:.2f}]"
+        vs_mlp = (f"{r['gap_closed_mlp']:.2f} [{r['ci_mlp'][0]:.2f}, "
+                  f"{r['ci_mlp'][1]:.2f}]" if "gap_closed_mlp" in r else "")
         lines.append(
             f"| {r['table']} | {r['teacher']} | {r['arm']} | {r['accuracy']:.4f} "
             f"| {gap} | {r['fidelity']:.3f} | {r['latency_ms']:.2f} "
-            f"| {r['speedup']:.0f}x | {r['size_kb']:.0f} |"
+            f"| {r['speedup']:.0f}x | {r['size_kb']:.0f} | {vs_mlp} |"
         )
-    arms = sorted({r["arm"] for r in rows} - {"labels only", "teacher"})
-    lines += ["", "Median over tables of the gap closed:", "",
-              "| teacher | " + " | ".join(arms) + " |",
-              "|---|" + "---|" * len(arms)]
-    for teacher in TEACHERS:
-        cells = []
-        for arm in arms:
-            vals = [r["gap_closed"] for r in rows
-                    if r["teacher"] == teacher and r["arm"] == arm]
-            cells.append(f"{np.median(vals):.2f}" if vals else "-")
-        lines.append(f"| {teacher} | " + " | ".join(cells) + " |")
+    present = {r["arm"] for r in rows}
+    arms = [a for a in ("KD", "KD + transfer", "KD + transfer, regenerated",
+                        "strong", "strong + transfer") if a in present]
+    strong = [a for a in STRONG_ARMS if a in present]
+    lines += ["", "Median over tables of the gap closed (against the labels-only "
+              "student of the same architecture):", ""]
+    lines += _median_table(rows, arms, "gap_closed")
+    if strong:
+        lines += ["", "Median over tables of the gap closed by the strong arms "
+                  "against the labels-only perceptron:", ""]
+        lines += _median_table(rows, strong, "gap_closed_mlp")
+    lines += ["", "Median over tables of the speed-up over the teacher "
+              "(teacher latency / student latency, 1 thread):", ""]
+    lines += _median_table(rows, arms, "speedup")
     return "\n".join(lines) + "\n"
 
 
@@ -261,8 +315,8 @@ def _figure(rows, P, path):
     fig, axes = plt.subplots(1, len(tables), figsize=(4.2 * len(tables), 3.8),
                              squeeze=False)
     markers = {"labels only": "o", "KD": "s", "KD + transfer": "^",
-               "KD + transfer, regenerated": "v", "strong": "D",
-               "strong + transfer": "P", "teacher": "*"}
+               "KD + transfer, regenerated": "v", "strong, labels only": "X",
+               "strong": "D", "strong + transfer": "P", "teacher": "*"}
     colours = {"-": "black", "HistGradientBoosting": "tab:blue",
                "RandomForest": "tab:orange"}
     for ax, table in zip(axes[0], tables):

@@ -657,19 +657,18 @@ default=None
         rng_devices = _rng_devices(settings.device)
         with torch.random.fork_rng(devices=rng_devices):
             torch.manual_seed(seed)
-            if self.module is None and self.architecture != "mlp":
-                module = self._tabular_student(
-                    data, settings, None if teacher is None else teacher.teacher
-                )
-            else:
-                module = make_student_module(
-                    self.module,
-                    data.X.shape[1],
-                    len(data.classes),
-                    hidden_layer_sizes=settings.hidden_layer_sizes,
-                    activation=self.activation,
-                    X=data.X,
-                )
+            module = make_student_module(
+                self.module,
+                data.X.shape[1],
+                len(data.classes),
+                hidden_layer_sizes=settings.hidden_layer_sizes,
+                activation=self.activation,
+                X=data.X,
+                architecture=self.architecture,
+                bins=self._student_bins(
+                    data, None if teacher is None else teacher.teacher
+                ),
+            )
         # 4b. the transfer set: synthetic rows after the real ones
         y_idx, extra_callbacks = data.y_idx, []
         if self.augment is not None:
@@ -826,32 +825,16 @@ default=None
                 f"knowledge={self.knowledge!r}, alpha={self.alpha!r}."
             )
 
-    def _tabular_student(self, data, settings, fitted_teacher):
-        """The :class:`TabularStudent` that ``architecture`` names."""
-        X, n_features = data.X, data.X.shape[1]
-        mean, scale = standardisation_statistics(X)
-        bins = encoding = None
-        if self.architecture.startswith("ple"):
-            encoding = "piecewise"
-            thresholds = y = None
-            if self.architecture == "ple-tree":
-                X, y = X[data.labelled], data.y_idx[data.labelled]
-            elif self.architecture == "ple-teacher" and fitted_teacher is not None:
-                thresholds = teacher_thresholds(fitted_teacher, n_features)
-            bins = compute_bins(X, self.n_bins, y=y, thresholds=thresholds)
-        elif self.architecture == "periodic":
-            encoding = "periodic"
-        return TabularStudent(
-            n_features,
-            len(data.classes),
-            hidden_layer_sizes=settings.hidden_layer_sizes,
-            encoding=encoding,
-            bins=bins,
-            residual=self.architecture == "resnet",
-            activation=self.activation,
-            mean=mean,
-            scale=scale,
-        )
+    def _student_bins(self, data, fitted_teacher):
+        """The bin edges of a piecewise-linear ``architecture``, else None."""
+        if self.module is not None or not self.architecture.startswith("ple"):
+            return None
+        X, thresholds, y = data.X, None, None
+        if self.architecture == "ple-tree":
+            X, y = X[data.labelled], data.y_idx[data.labelled]
+        elif self.architecture == "ple-teacher" and fitted_teacher is not None:
+            thresholds = teacher_thresholds(fitted_teacher, X.shape[1])
+        return compute_bins(X, self.n_bins, y=y, thresholds=thresholds)
 
     def _transfer_set_maker(self, data, fitted_teacher, rng):
         """A function drawing ``n`` teacher-labelled synthetic rows as the
@@ -1132,21 +1115,50 @@ def _target_inputs(targets):
 
 
 def make_student_module(
-    module, n_features, n_classes, *, hidden_layer_sizes, activation, X=None
+    module,
+    n_features,
+    n_classes,
+    *,
+    hidden_layer_sizes,
+    activation,
+    X=None,
+    architecture="mlp",
+    bins=None,
 ):
     """The student's torch module, as the estimator's ``module`` asks.
 
-    ``None`` builds :class:`~sklearn_kd.MLPStudent`, standardising with the
-    statistics of ``X`` (none without ``X``: they are then loaded with the
-    weights); a class is instantiated as ``module(n_features, n_classes)``;
-    an instance is deep-copied.
+    ``None`` builds the student that ``architecture`` names (see
+    :class:`DistilledClassifier`): :class:`~sklearn_kd.MLPStudent` for
+    ``"mlp"``, else a :class:`~sklearn_kd.TabularStudent`, whose
+    piecewise-linear encodings (``"ple*"``) take the edges ``bins``. It
+    standardises with the statistics of ``X`` (none without ``X``: they are
+    then loaded with the weights, as :func:`sklearn_kd.persistence.load`
+    does). A class is instantiated as ``module(n_features, n_classes)``; an
+    instance is deep-copied.
     """
     if module is None:
         mean, scale = (None, None) if X is None else standardisation_statistics(X)
-        return MLPStudent(
+        if architecture == "mlp":
+            return MLPStudent(
+                n_features,
+                n_classes,
+                hidden_layer_sizes=hidden_layer_sizes,
+                activation=activation,
+                mean=mean,
+                scale=scale,
+            )
+        encoding = None
+        if architecture.startswith("ple"):
+            encoding = "piecewise"
+        elif architecture == "periodic":
+            encoding = "periodic"
+        return TabularStudent(
             n_features,
             n_classes,
             hidden_layer_sizes=hidden_layer_sizes,
+            encoding=encoding,
+            bins=bins,
+            residual=architecture == "resnet",
             activation=activation,
             mean=mean,
             scale=scale,

@@ -43,6 +43,34 @@ def test_forward_shapes(data, encoding, residual):
     assert out.shape == (len(X), 3) and torch.isfinite(out).all()
 
 
+@pytest.mark.parametrize("n_bins", [2, 3, 8])
+def test_piecewise_encoding_equals_the_library_encoding(n_bins):
+    # the flat encoding is the one rtdl_num_embeddings computes, for features
+    # with one bin, with fewer bins than the others and with the most bins,
+    # inside and far outside the range of the edges
+    import warnings
+
+    from rtdl_num_embeddings import PiecewiseLinearEncoding
+
+    rng = np.random.RandomState(n_bins)
+    X = rng.normal(size=(200, 4))
+    X[:, 1] = rng.randint(0, 2, size=200)  # one bin
+    X[:, 2] = rng.randint(0, 3, size=200)  # two bins
+    bins = compute_bins(X, n_bins)
+    net = TabularStudent(4, 3, hidden_layer_sizes=(), encoding="piecewise",
+                         bins=bins)
+    Xt = torch.as_tensor(np.vstack([X, 5 * X, -5 * X]), dtype=torch.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = PiecewiseLinearEncoding([torch.as_tensor(b) for b in bins])(Xt)
+    # the encoding is the input of the (only) linear layer
+    seen = []
+    net.layers[0].register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    net(Xt)
+    assert seen[0].shape == expected.shape
+    torch.testing.assert_close(seen[0], expected, rtol=0, atol=0)
+
+
 def test_piecewise_needs_bins():
     with pytest.raises(ValueError, match="bins"):
         TabularStudent(2, 2, encoding="piecewise")
