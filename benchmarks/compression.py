@@ -51,7 +51,7 @@ PROFILES = {
                           "cracker-choice", "males-occupation"],
                   seeds=5, n_train=1000, n_test=1000, epochs=25, aug_epochs=8,
                   augment_size=4, n_estimators=300, latency_rows=1000,
-                  repeats=5),
+                  repeats=9),
 }
 
 TEACHERS = ("HistGradientBoosting", "RandomForest")
@@ -100,52 +100,70 @@ def _split(table, seed, P):
     return X_tr, X_te, y_tr, y_te
 
 
-def _measure(model, X_te, y_te, P):
-    from sklearn_kd._compression import _latency, _serialized_size, count_parameters
+def _latencies(models, rows, repeats):
+    """Median ``predict_proba`` seconds per model on one thread, the models
+    taking turns in every repeat so that a burst of load on the (shared)
+    machine hits them all alike and their ratios stay fair."""
+    import torch
+    from threadpoolctl import threadpool_limits
 
-    rows = X_te[: P["latency_rows"]]
-    return dict(
-        accuracy=float(model.score(X_te, y_te)),
-        latency_s=_latency(model, rows, P["repeats"], 1),
-        size_bytes=_serialized_size(model),
-        n_parameters=count_parameters(model),
-    )
+    times = {name: [] for name in models}
+    with threadpool_limits(limits=1):
+        torch.set_num_threads(1)
+        for model in models.values():
+            model.predict_proba(rows)  # warm-up
+        for _ in range(repeats):
+            for name, model in models.items():
+                start = time.perf_counter()
+                model.predict_proba(rows)
+                times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def run_task(task, P):
     """One (table, seed, teacher) cell: the teacher and its arms.
 
-    ``teacher=None`` runs the labels-only student.
+    ``teacher=None`` runs the labels-only student. Within a cell the
+    latencies are measured together at the end, interleaved.
     """
     import torch
     from sklearn.frozen import FrozenEstimator
 
     from sklearn_kd import DistilledClassifier
+    from sklearn_kd._compression import _serialized_size, count_parameters
 
     torch.set_num_threads(1)
     table, seed, teacher_name = task
     X_tr, X_te, y_tr, y_te = _split(table, seed, P)
-    out = {}
+    out, models = {}, {}
+
+    def record(name, model, t0):
+        models[name] = model
+        out[name] = dict(accuracy=float(model.score(X_te, y_te)),
+                         size_bytes=_serialized_size(model),
+                         n_parameters=count_parameters(model),
+                         fit_s=t0)
+
     if teacher_name is None:
         t0 = time.perf_counter()
         clf = DistilledClassifier(alpha=0.0, max_epochs=P["epochs"],
                                   random_state=seed, **MLP).fit(X_tr, y_tr)
-        out["labels only"] = dict(_measure(clf, X_te, y_te, P),
-                                  fit_s=time.perf_counter() - t0)
-        return out
-    t0 = time.perf_counter()
-    teacher = _teacher(teacher_name, seed, P).fit(X_tr, y_tr)
-    out["teacher"] = dict(_measure(teacher, X_te, y_te, P),
-                          fit_s=time.perf_counter() - t0)
-    teacher_pred = teacher.predict(X_te)
-    for arm, params in _arms(P, teacher_name, table).items():
+        record("labels only", clf, time.perf_counter() - t0)
+    else:
         t0 = time.perf_counter()
-        clf = DistilledClassifier(FrozenEstimator(teacher), random_state=seed,
-                                  **params).fit(X_tr, y_tr)
-        row = dict(_measure(clf, X_te, y_te, P), fit_s=time.perf_counter() - t0)
-        row["fidelity"] = float(np.mean(clf.predict(X_te) == teacher_pred))
-        row["epochs"] = int(clf.n_iter_)
-        out[arm] = row
+        teacher = _teacher(teacher_name, seed, P).fit(X_tr, y_tr)
+        record("teacher", teacher, time.perf_counter() - t0)
+        teacher_pred = teacher.predict(X_te)
+        for arm, params in _arms(P, teacher_name, table).items():
+            t0 = time.perf_counter()
+            clf = DistilledClassifier(FrozenEstimator(teacher), random_state=seed,
+                                      **params).fit(X_tr, y_tr)
+            record(arm, clf, time.perf_counter() - t0)
+            out[arm]["fidelity"] = float(np.mean(clf.predict(X_te) == teacher_pred))
+            out[arm]["epochs"] = int(clf.n_iter_)
+    latency = _latencies(models, X_te[: P["latency_rows"]], P["repeats"])
+    for name, seconds in latency.items():
+        out[name]["latency_s"] = seconds
     return out
 
 
@@ -233,7 +251,7 @@ def analyse(results, P):
     return rows
 
 
-def _median_table(rows, arms, key):
+def _median_table(rows, arms, key, fmt="{:.2f}"):
     lines = ["| teacher | " + " | ".join(arms) + " |",
              "|---|" + "---|" * len(arms)]
     for teacher in TEACHERS:
@@ -241,7 +259,7 @@ def _median_table(rows, arms, key):
         for arm in arms:
             vals = [r[key] for r in rows
                     if r["teacher"] == teacher and r["arm"] == arm and key in r]
-            cells.append(f"{np.median(vals):.2f}" if vals else "-")
+            cells.append(fmt.format(np.median(vals)) if vals else "-")
         lines.append(f"| {teacher} | " + " | ".join(cells) + " |")
     return lines
 
@@ -301,7 +319,7 @@ def _report(rows, P, wall):
         lines += _median_table(rows, strong, "gap_closed_mlp")
     lines += ["", "Median over tables of the speed-up over the teacher "
               "(teacher latency / student latency, 1 thread):", ""]
-    lines += _median_table(rows, arms, "speedup")
+    lines += _median_table(rows, arms, "speedup", "{:.0f}x")
     return "\n".join(lines) + "\n"
 
 

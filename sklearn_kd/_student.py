@@ -302,7 +302,7 @@ class TabularStudent(nn.Module):
                 X.index_select(1, self.encoding_index),
                 self.encoding_weight,
             )
-            h = torch.minimum(torch.maximum(h, self.encoding_min), self.encoding_max)
+            h = torch.clamp(h, self.encoding_min, self.encoding_max)
         else:
             h = (X - self.mean) / self.scale
             if self.encoder is not None:
