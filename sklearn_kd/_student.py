@@ -161,8 +161,11 @@ def standardisation_statistics(X):
 # Stronger tabular students: numeric-feature encodings and residual blocks.
 # ---------------------------------------------------------------------------
 
-#: Names accepted by ``DistilledClassifier(architecture=...)``.
+#: The students ``DistilledClassifier(architecture=...)`` builds.
 ARCHITECTURES = ("mlp", "resnet", "ple", "ple-tree", "ple-teacher", "periodic")
+#: The names it accepts: ``"auto"`` is ``"ple-teacher"`` when the teacher is
+#: a tree ensemble whose split thresholds can be read, else ``"mlp"``.
+ARCHITECTURE_OPTIONS = ("auto", *ARCHITECTURES)
 
 
 class ResidualBlock(nn.Module):
