@@ -300,11 +300,13 @@ class TabularStudent(nn.Module):
             # one gather, one multiply-add and one clamp: the encoding of every
             # bin of every feature at once, in the flat layout of
             # rtdl_num_embeddings.PiecewiseLinearEncoding
-            h = torch.addcmul(
-                self.encoding_bias,
-                X.index_select(1, self.encoding_index),
-                self.encoding_weight,
-            )
+            if torch.onnx.is_in_onnx_export():
+                # onnxruntime gathers rows much faster than columns (the
+                # same numbers: the transposes only move them)
+                columns = X.t().index_select(0, self.encoding_index).t()
+            else:
+                columns = X.index_select(1, self.encoding_index)
+            h = torch.addcmul(self.encoding_bias, columns, self.encoding_weight)
             h = torch.clamp(h, self.encoding_min, self.encoding_max)
         else:
             h = (X - self.mean) / self.scale
