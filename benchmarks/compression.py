@@ -28,6 +28,11 @@ without its teacher).
 Run with ``python -m benchmarks --only compression`` or
 ``python -m benchmarks.compression --output DIR``. Results are cached per
 task under ``DIR/cache``: an interrupted run resumes.
+
+``--profile target`` measures the target's own definition instead, into
+``DIR/compression-target``: the package defaults plus ``augment="munge"``
+against the labels-only student of the same (default) architecture, with a
+HistGradientBoosting teacher, for the default student and the perceptron.
 """
 
 from __future__ import annotations
