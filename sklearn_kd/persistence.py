@@ -500,7 +500,8 @@ def without_teacher(estimator):
     ...                           max_epochs=2, hidden_layer_sizes=(8,),
     ...                           random_state=0).fit(X, y)
     >>> small = without_teacher(clf)
-    >>> len(pickle.dumps(small)) < len(pickle.dumps(clf)) / 5
+    >>> saved = len(pickle.dumps(clf)) - len(pickle.dumps(small))
+    >>> saved > 0.9 * len(pickle.dumps(clf.teacher_))  # the forest is gone
     True
     >>> bool((small.predict_proba(X) == clf.predict_proba(X)).all())
     True
