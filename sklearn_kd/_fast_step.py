@@ -42,6 +42,9 @@ from ._student import MLPStudent
 
 #: The key of :meth:`FastStep.prepare`'s constant gradient part in a batch.
 GRAD_TARGET = "_grad_target"
+#: The key of the per-row weight of the student's probabilities in a
+#: prepared batch, when some rows have no hard label.
+LABEL_COEF = "_label_coef"
 
 
 def _kernel(overload):
@@ -87,9 +90,12 @@ def _has_hooks(module):
 class FastStep:
     """Closed-form gradient step of an :class:`MLPStudent` (see module doc)."""
 
-    def __init__(self, module, criterion):
+    def __init__(self, module, criterion, unlabelled=False):
         self.module = module
         self.criterion = criterion
+        # rows without a hard label (a negative index, which cross-entropy
+        # ignores) may occur: mask their label term
+        self.unlabelled = unlabelled
         self.linears = [m for m in module.layers if isinstance(m, nn.Linear)]
         self.forward_act = _FORWARD[module.activation]
         self.backward_act = _BACKWARD[module.activation]
@@ -111,8 +117,9 @@ class FastStep:
         self._grads = None
 
     @classmethod
-    def build(cls, module, criterion):
-        """A :class:`FastStep` for this module and criterion, or None."""
+    def build(cls, module, criterion, unlabelled=False):
+        """A :class:`FastStep` for this module and criterion, or None;
+        ``unlabelled``: some labels may be negative (no hard label)."""
         from .losses import DistillationLoss
 
         if type(module) is not MLPStudent or type(criterion) is not DistillationLoss:
@@ -134,7 +141,7 @@ class FastStep:
             return None
         if _has_hooks(module):
             return None
-        return cls(module, criterion)
+        return cls(module, criterion, unlabelled)
 
     def losses(self, components, sizes):
         """The batch losses from the rows written by :meth:`step`."""
@@ -155,8 +162,11 @@ class FastStep:
         n, n_classes = logits.shape
         alpha = self.alpha
         log_p = torch.log_softmax(logits, dim=1)
-        per_row = log_p.gather(1, y.unsqueeze(1)).squeeze(1)
-        per_row.mul_(alpha - 1.0)  # (1 - a) * cross-entropy
+        labels, mask = self._labels(y, logits.dtype)
+        per_row = log_p.gather(1, labels)
+        if mask is not None:
+            per_row.mul_(mask)
+        per_row = per_row.squeeze(1).mul_(alpha - 1.0)  # (1 - a) * cross-entropy
         if alpha > 0:
             if TEACHER in Xi:
                 q = Xi[TEACHER]
@@ -192,6 +202,14 @@ class FastStep:
         if self.fused_standardise:
             return torch.addcmul(self.shift, x, self.inv_scale)
         return (x - self.mean).mul_(self.inv_scale)
+
+    def _labels(self, y, dtype):
+        """The label column for gathers, and the mask of the labelled rows
+        (None when every row has a label)."""
+        target = y.unsqueeze(1)
+        if not self.unlabelled:  # the label term of a row without one is 0
+            return target, None
+        return target.clamp(min=0), (target >= 0).to(dtype)
 
     def _onehot_src(self, n, value, device):
         """A cached ``(n, 1)`` column of ``value`` for the label term."""
@@ -235,8 +253,12 @@ class FastStep:
                 (len(y), n_classes), dtype=torch.float32, device=y.device
             )
             value = 1.0
+        labels, mask = self._labels(y, target.dtype)
         src = self._onehot_src(len(y), value, y.device)
-        out[GRAD_TARGET] = target.scatter_add_(1, y.unsqueeze(1), src)
+        if mask is not None:  # rows without a label: no label term at all
+            src = src * mask
+            out[LABEL_COEF] = mask.mul_(value)
+        out[GRAD_TARGET] = target.scatter_add_(1, labels, src)
         return out
 
     def step(self, batch, components=None, *, prepared=False):
@@ -269,10 +291,13 @@ class FastStep:
         n = z.shape[0]
         alpha, soft = self.alpha, self.soft
         weights = Xi.get(SAMPLE_WEIGHT) if isinstance(Xi, dict) else None
-        target = y.unsqueeze(1)
+        target, mask = self._labels(y, z.dtype)
         log_p = torch.log_softmax(z, dim=1)
         log_p_y = log_p.gather(1, target)
         grad = torch.exp(log_p)
+        if mask is not None:
+            log_p_y.mul_(mask)
+            grad.mul_(mask)
         if alpha > 0:
             if TEACHER in Xi:
                 q = Xi[TEACHER]
@@ -310,7 +335,8 @@ class FastStep:
             loss = (log_p_y.squeeze(1) * weights).mean().neg_()
         if loss is not None and components is not None:
             components[3].copy_(loss)
-        grad.scatter_add_(1, target, self._onehot_src(n, alpha - 1.0, z.device))
+        src = self._onehot_src(n, alpha - 1.0, z.device)
+        grad.scatter_add_(1, target, src if mask is None else src * mask)
         self._backward(grad, 1.0 / n, weights, inputs)
         return {"loss": loss, "y_pred": z}
 
@@ -320,10 +346,16 @@ class FastStep:
             # (p_T + (1 - a) / c p - target) * c / n, c = a s / T
             c = self.soft * self.inv_T
             grad = torch.softmax(z * self.inv_T, dim=1)
-            grad.add_(torch.softmax(z, dim=1), alpha=(1.0 - self.alpha) / c)
+            coef = Xi.get(LABEL_COEF)
+            if coef is None:
+                grad.add_(torch.softmax(z, dim=1), alpha=(1.0 - self.alpha) / c)
+            else:  # (1 - a) / c, 0 on rows without a label
+                grad.addcmul_(torch.softmax(z, dim=1), coef)
             scale = c / z.shape[0]
         else:
             grad = torch.softmax(z, dim=1)
+            if LABEL_COEF in Xi:
+                grad.mul_(Xi[LABEL_COEF])
             scale = 1.0 / z.shape[0]
         grad.sub_(Xi[GRAD_TARGET])
         self._backward(grad, scale, Xi.get(SAMPLE_WEIGHT), inputs)
