@@ -195,7 +195,7 @@ def _top_label(y_true, y_prob, labels):
         )
     top = np.argmax(y_prob, axis=1)
     confidence = y_prob[np.arange(len(top)), top]
-    correct = (labels[top] == y_true).astype(np.float64)
+    correct = labels[top] == y_true
     return confidence, correct
 
 
@@ -276,12 +276,12 @@ def expected_calibration_error(
         inner_edges = levels
     else:
         inner_edges = np.quantile(confidence, levels)
-    # side="left": a confidence equal to an edge falls in the bin it closes.
-    bins = np.searchsorted(inner_edges, confidence, side="left")
-    total = np.bincount(bins, weights=weights, minlength=n_bins)
+    # searchsorted's default side ("left"): a confidence equal to an edge
+    # falls in the bin it closes.
+    bins = np.searchsorted(inner_edges, confidence)
     conf_sum = np.bincount(bins, weights=weights * confidence, minlength=n_bins)
     acc_sum = np.bincount(bins, weights=weights * correct, minlength=n_bins)
-    return float(np.sum(np.abs(acc_sum - conf_sum)) / total.sum())
+    return float(np.sum(np.abs(acc_sum - conf_sum)) / weights.sum())
 
 
 # --------------------------------------------------------------- scorers
