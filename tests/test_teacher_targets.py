@@ -311,10 +311,11 @@ def test_targets_are_float32_whatever_torchs_default_dtype(teacher):
     assert compressed.rest.dtype == np.float32
 
 
-def test_labels_of_any_integer_dtype(teacher):
+@pytest.mark.parametrize("dtype", [np.int32, np.int16, np.uint8])
+def test_labels_of_any_integer_dtype(teacher, dtype):
     proba, y = teacher
     expected, expected_summary = soften_targets(proba, y, 2.0, 0.4)
-    targets, summary = soften_targets(proba, y.astype(np.int32), 2.0, 0.4)
+    targets, summary = soften_targets(proba, y.astype(dtype), 2.0, 0.4)
     np.testing.assert_array_equal(targets.q_T, expected.q_T)
     assert summary.mean_confidence == expected_summary.mean_confidence
 
