@@ -3,10 +3,10 @@
 ``fit`` runs one way, each step reading only what the steps before returned:
 
 1. check the data and every parameter (nothing is fitted yet);
-2. the teacher's probabilities and their statistics, once
+2. the teacher's probabilities, once
    (:func:`~sklearn_kd._teacher_targets.teacher_probabilities`);
-3. the knowledge level and the training targets
-   (:func:`~sklearn_kd._teacher_targets.training_targets`);
+3. the teacher softened once: its statistics, the knowledge level and the
+   training targets (:func:`~sklearn_kd._teacher_targets.soften_teacher`);
 4. the student (:func:`make_student_module`, :func:`build_student_net`,
    which :mod:`sklearn_kd.persistence` uses too);
 5. training;
@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import numbers
 import os
 import sys
 import warnings
@@ -54,12 +55,7 @@ from ._doc_links import DocLinkMixin
 from ._net import (
     FEATURES,
     INFERENCE_BATCH_SIZE,
-    NEG_ENTROPY,
-    REST,
     SAMPLE_WEIGHT,
-    TEACHER,
-    TOPK,
-    TOPK_INDEX,
     DistillationNet,
     FiniteLossGuard,
     optimizer_class,
@@ -77,8 +73,9 @@ from ._teacher_targets import (
     OverconfidentTeacherWarning,
     check_teacher_proba,
     is_frozen,
+    soften_teacher,
+    target_inputs,
     teacher_probabilities,
-    training_targets,
 )
 from ._threads import SMALL_WORK, thread_scope
 from ._transfer import (
@@ -600,8 +597,7 @@ default=None
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
-        # 2. the teacher's probabilities, once, with their statistics
-        # (fitted and described on the labelled rows)
+        # 2. the teacher's probabilities, once (fitted on the labelled rows)
         lab = data.labelled
         some_unlabelled = not lab.all()
         fit_params = settings.teacher_fit_params
@@ -612,14 +608,11 @@ default=None
             self._teacher_estimator(rng),
             _safe_indexing(data.X_teacher, lab) if some_unlabelled else data.X_teacher,
             data.y[lab],
-            data.y_idx[lab],
             data.classes,
             proba=None if data.teacher_proba is None else data.teacher_proba[lab],
             cv=self.teacher_cv,
             fit_params=fit_params,
             memory=self.memory,
-            temperature=self.temperature,
-            alpha=self.alpha,
         )
         if teacher is not None and some_unlabelled:
             proba = np.empty((len(data.y), len(data.classes)))
@@ -635,21 +628,26 @@ default=None
                 )
             teacher.proba = proba
 
-        # 3. the knowledge level and the student's targets
+        # 3. the teacher softened once: its statistics (on the labelled
+        # rows), the knowledge level and the student's targets
         inputs = {FEATURES: data.X}
-        knowledge_params = None
-        if teacher is not None and self._needs_teacher():
-            self._warn_if_overconfident(teacher.stats)
-            targets, knowledge_params = training_targets(
+        soft = Bunch(stats=None, targets=None, knowledge_params=None)
+        if teacher is not None:
+            soft = soften_teacher(
                 teacher.proba,
-                # rows without a label take the teacher's top class (used
-                # only by the diagnostics of the full knowledge level)
+                # rows without a label take the teacher's top class (which
+                # the statistics leave out)
                 np.where(lab, data.y_idx, teacher.proba.argmax(axis=1)),
-                knowledge=self.knowledge,
                 temperature=self.temperature,
+                alpha=self.alpha,
+                knowledge=self.knowledge,
                 top_k=self.teacher_top_k,
+                labelled=lab if some_unlabelled else None,
+                build_targets=self._needs_teacher(),
             )
-            inputs.update(_target_inputs(targets))
+        if soft.targets is not None:
+            self._warn_if_overconfident(soft.stats)
+            inputs.update(target_inputs(soft.targets))
         if data.sample_weight is not None:
             inputs[SAMPLE_WEIGHT] = data.sample_weight
 
@@ -709,8 +707,8 @@ default=None
                 classes_=data.classes,
                 teacher_=None if teacher is None else teacher.teacher,
                 student_=student,
-                teacher_stats_=None if teacher is None else teacher.stats,
-                knowledge_params_=knowledge_params,
+                teacher_stats_=soft.stats,
+                knowledge_params_=soft.knowledge_params,
             )
         return self
 
@@ -790,7 +788,7 @@ default=None
             self._check_validation_split(np.bincount(y_lab_idx(data)))
         self._check_label_free_rows(data)
         if self.teacher_cv is not None and self.teacher is not None:
-            self._check_teacher_cv(data.y)
+            self._check_teacher_cv(y_lab_idx(data))
         return Bunch(
             device=device,
             hidden_layer_sizes=hidden_layer_sizes,
@@ -873,11 +871,10 @@ default=None
             proba = teacher_label(
                 fitted_teacher, X_new, len(classes), classes, feature_names
             )
-            targets, _ = training_targets(
-                proba, proba.argmax(axis=1), knowledge="full",
-                temperature=temperature, top_k=top_k,
-            )
-            return {FEATURES: X_new.astype(X.dtype), **_target_inputs(targets)}
+            targets = soften_teacher(
+                proba, proba.argmax(axis=1), temperature=temperature, top_k=top_k
+            ).targets
+            return {FEATURES: X_new.astype(X.dtype), **target_inputs(targets)}
 
         return make
 
@@ -907,6 +904,20 @@ default=None
             )
         splitter = check_cv(self.teacher_cv, y, classifier=True)
         n_splits = splitter.get_n_splits()
+        if not hasattr(self.teacher_cv, "split") and not isinstance(
+            self.teacher_cv, numbers.Integral
+        ):
+            # An explicit list of (train, test) folds: the out-of-fold
+            # probabilities need every labelled row in exactly one test fold.
+            tests = [np.asarray(test) for _, test in splitter.split(y, y)]
+            test = np.concatenate(tests) if tests else np.empty(0, dtype=int)
+            if not np.array_equal(np.sort(test), np.arange(len(y))):
+                raise ValueError(
+                    "teacher_cv given as (train, test) index pairs must put "
+                    f"each of the {len(y)} labelled rows in exactly one test "
+                    f"fold; got {len(tests)} folds whose test parts hold "
+                    f"{len(test)} indices ({len(np.unique(test))} distinct)."
+                )
         counts = np.unique(y, return_counts=True)[1]
         if len(y) < n_splits or counts.min() < n_splits:
             raise ValueError(
@@ -1117,18 +1128,6 @@ def _rng_devices(device):
     if device.type == "cuda":
         return [device.index if device.index is not None else 0]
     return []
-
-
-def _target_inputs(targets):
-    """The student's target tensors by input name: ``q_T`` or its top-k."""
-    inputs = {NEG_ENTROPY: targets.neg_entropy}
-    if targets.top_index is None:
-        inputs[TEACHER] = targets.q_T
-    else:
-        inputs.update(
-            {TOPK: targets.q_T, TOPK_INDEX: targets.top_index, REST: targets.rest}
-        )
-    return inputs
 
 
 def make_student_module(

@@ -5,9 +5,10 @@ Everything here is a pure function of its arguments and runs once per
 ``fit`` (once per fold with ``teacher_cv``), never per epoch:
 
 1. :func:`teacher_probabilities` fits (or reuses) the teacher, or takes
-   precomputed probabilities, and returns them with their statistics;
-2. :func:`training_targets` keeps the chosen level of knowledge and builds
-   the softened float32 targets the student trains on.
+   precomputed probabilities, and returns them;
+2. :func:`soften_teacher` softens them once, for their statistics and for
+   the float32 targets of the chosen level of knowledge that the student
+   trains on (:func:`target_inputs` names them as the student's inputs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sklearn.model_selection import check_cv, cross_val_predict
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_memory
 
+from ._net import NEG_ENTROPY, REST, TEACHER, TOPK, TOPK_INDEX
 from ._validation import check_probabilities
 from .diagnostics import diagnostics_from_confidence
 from .knowledge import apply_knowledge, fit_knowledge
@@ -126,43 +128,28 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
 
 
 def teacher_probabilities(
-    teacher,
-    X,
-    y,
-    y_idx,
-    classes,
-    *,
-    proba=None,
-    cv=None,
-    fit_params=None,
-    memory=None,
-    temperature,
-    alpha,
+    teacher, X, y, classes, *, proba=None, cv=None, fit_params=None, memory=None
 ):
-    """The teacher's probabilities on the training rows, with their statistics.
+    """The teacher's probabilities on the training rows.
 
     Parameters
     ----------
     teacher : estimator or None
         Fitted by :func:`fit_teacher_proba` unless ``proba`` is given.
-    X, y : training data as given to ``fit``; ``y_idx`` the labels as
-        indices into ``classes``.
+    X, y : training data as given to ``fit``.
+    classes : ndarray
+        The estimator's ``classes_``; columns are returned in this order.
     proba : ndarray of shape (n_samples, n_classes), default=None
         Validated precomputed probabilities; used as they are.
     cv, fit_params : passed to :func:`fit_teacher_proba`.
     memory : joblib.Memory or None
         Caches :func:`fit_teacher_proba`.
-    temperature, alpha : float
-        The statistics describe the teacher softened at ``temperature``, as
-        the loss sees it, with the instance weight at ``alpha``.
 
     Returns
     -------
     result : Bunch or None
         None without teacher and probabilities; else ``teacher`` (the fitted
-        teacher, None for precomputed probabilities), ``proba`` and
-        ``stats`` (the summary of
-        :func:`~sklearn_kd.diagnostics.teacher_diagnostics`).
+        teacher, None for precomputed probabilities) and ``proba``.
     """
     fitted = None
     if proba is None:
@@ -172,35 +159,101 @@ def teacher_probabilities(
         if memory is not None:
             run = check_memory(memory).cache(fit_teacher_proba)
         fitted, proba = run(teacher, X, y, classes, cv, fit_params)
-    _, stats = soften_targets(proba, y_idx, temperature, alpha, build_targets=False)
-    return Bunch(teacher=fitted, proba=proba, stats=stats)
+    return Bunch(teacher=fitted, proba=proba)
 
 
-def training_targets(proba, y_idx, *, knowledge, temperature, top_k=None):
-    """The float32 targets the student trains on, for one knowledge level.
+def soften_teacher(
+    proba,
+    y_idx,
+    *,
+    temperature,
+    alpha=0.0,
+    knowledge="full",
+    top_k=None,
+    labelled=None,
+    build_targets=True,
+):
+    """The teacher softened once: its statistics and the student's targets.
 
-    ``"full"`` softens ``proba`` straight into the targets. The other levels
-    soften it in float64, estimate the level's constants on these rows
-    (:func:`~sklearn_kd.knowledge.fit_knowledge`), keep that part of the
-    teacher (:func:`~sklearn_kd.knowledge.apply_knowledge`) and build the
-    targets from the result, already at temperature ``T``.
+    ``"full"`` softens ``proba`` by row blocks straight into the targets and
+    the statistics (:func:`soften_targets`). The other levels soften it in
+    float64, take the statistics from it, estimate the level's constants on
+    these rows (:func:`~sklearn_kd.knowledge.fit_knowledge`), keep that part
+    of the teacher (:func:`~sklearn_kd.knowledge.apply_knowledge`) and build
+    the targets from the result, already at temperature ``T``.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Validated teacher probabilities.
+    y_idx : ndarray of shape (n_samples,)
+        Each row's class index: its hard label, or for a row without one
+        the teacher's top class.
+    temperature : float
+        The temperature ``T``.
+    alpha : float, default=0.0
+        Weight of the teacher term, at which the statistics give the
+        instance weight.
+    knowledge : {"full", "universe", "domain", "instance"}, default="full"
+        The level of knowledge the targets keep.
+    top_k : int or None, default=None
+        See :func:`soften_targets`.
+    labelled : ndarray of shape (n_samples,), dtype=bool, default=None
+        The rows the statistics describe; None means all.
+    build_targets : bool, default=True
+        If False, compute the statistics only.
 
     Returns
     -------
-    targets : Bunch
-        As returned by :func:`soften_targets`.
-    knowledge_params : Bunch or None
-        The level's constants; None for ``"full"``.
+    result : Bunch
+        ``stats``, the summary of
+        :func:`~sklearn_kd.diagnostics.teacher_diagnostics` on the softened
+        teacher; ``targets``, as returned by :func:`soften_targets` (None
+        unless ``build_targets``); ``knowledge_params``, the level's
+        constants (None for ``"full"`` or without targets).
     """
-    if knowledge == "full":
-        targets, _ = soften_targets(proba, y_idx, temperature, 0.0, top_k=top_k)
-        return targets, None
+    if knowledge == "full" or not build_targets:
+        targets, stats = soften_targets(
+            proba,
+            y_idx,
+            temperature,
+            alpha,
+            top_k=top_k,
+            labelled=labelled,
+            build_targets=build_targets,
+        )
+        return Bunch(stats=stats, targets=targets, knowledge_params=None)
     q_T = soften(np.asarray(proba, dtype=np.float64), temperature).numpy()
+    rows = np.arange(len(y_idx))
+    stats = _statistics(
+        q_T[rows, y_idx], q_T.argmax(axis=1) == y_idx, q_T.shape[1], alpha, labelled
+    )
     params = fit_knowledge(q_T, y_idx)
     q_T = apply_knowledge(q_T, y_idx, knowledge, params)
-    # softening at T = 1 leaves q_T as it is and builds its targets
-    targets, _ = soften_targets(q_T, y_idx, 1.0, 0.0, top_k=top_k)
-    return targets, params
+    # already at temperature T: the targets are built from q_T as it is
+    targets, _ = soften_targets(q_T, y_idx, None, alpha, top_k=top_k)
+    return Bunch(stats=stats, targets=targets, knowledge_params=params)
+
+
+def target_inputs(targets):
+    """The student's target arrays by input name: ``q_T`` or its top-k."""
+    inputs = {NEG_ENTROPY: targets.neg_entropy}
+    if targets.top_index is None:
+        inputs[TEACHER] = targets.q_T
+    else:
+        inputs.update(
+            {TOPK: targets.q_T, TOPK_INDEX: targets.top_index, REST: targets.rest}
+        )
+    return inputs
+
+
+def _statistics(confidence, correct, n_classes, alpha, labelled):
+    """The diagnostics summary of the rows in ``labelled`` (None: all)."""
+    if labelled is not None:
+        confidence, correct = confidence[labelled], correct[labelled]
+    return diagnostics_from_confidence(
+        confidence, correct, n_classes, alpha=alpha
+    ).summary
 
 
 def soften_targets(
@@ -210,6 +263,7 @@ def soften_targets(
     alpha,
     *,
     top_k=None,
+    labelled=None,
     build_targets=True,
     chunk_entries=CHUNK_ENTRIES,
 ):
@@ -222,12 +276,17 @@ def soften_targets(
         :func:`~sklearn_kd._validation.check_probabilities`).
     y_idx : ndarray of shape (n_samples,)
         Hard labels as class indices.
-    temperature, alpha : float
+    temperature : float or None
+        The temperature; None takes ``proba`` as already softened.
+    alpha : float
+        Weight of the teacher term, for the diagnostics.
     top_k : int or None
         When smaller than the number of classes, keep only each row's
         ``top_k`` largest softened probabilities and spread the remaining mass
         evenly over the other classes: ``2 top_k + 1`` numbers per row instead
         of ``n_classes``.
+    labelled : ndarray of shape (n_samples,), dtype=bool, or None
+        The rows the diagnostics describe; None means all.
     build_targets : bool
         If False, compute the diagnostics only and return ``targets=None``.
     chunk_entries : int
@@ -242,7 +301,7 @@ def soften_targets(
         cross-entropy against ``q_T`` into ``KL(q_T || p_T)``.
     summary : Bunch
         :func:`~sklearn_kd.diagnostics.teacher_diagnostics` summary on
-        ``q_T``.
+        the rows ``labelled`` of ``q_T``.
 
     Notes
     -----
@@ -269,7 +328,9 @@ def soften_targets(
     with torch.no_grad():
         for start in range(0, n_samples, chunk_rows):
             block = slice(start, start + chunk_rows)
-            q = soften(torch.as_tensor(proba[block], dtype=dtype), temperature)
+            q = torch.as_tensor(proba[block], dtype=dtype)
+            if temperature is not None:
+                q = soften(q, temperature)
             y_block = y_all[block]
             confidence[block] = q.gather(1, y_block[:, None])[:, 0]
             correct[block] = q.argmax(dim=1) == y_block
@@ -285,9 +346,9 @@ def soften_targets(
             else:
                 q_T[block] = q
                 neg_entropy[block] = torch.xlogy(q, q).sum(dim=1)
-    summary = diagnostics_from_confidence(
-        confidence.numpy(), correct.numpy(), n_classes, alpha=alpha
-    ).summary
+    summary = _statistics(
+        confidence.numpy(), correct.numpy(), n_classes, alpha, labelled
+    )
     if not build_targets:
         return None, summary
     targets = Bunch(

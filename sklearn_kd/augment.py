@@ -24,7 +24,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._docstrings import fill_doc
+
 __all__ = ["GaussianAugmenter", "MUNGE", "check_augmenter"]
+
+#: Documentation shared by the augmenters.
+_shared_doc = fill_doc(
+    example_rows="""
+    >>> import numpy as np
+    >>> X = np.random.RandomState(0).normal(size=(50, 3))
+    """,
+)
 
 
 def _column_scale(X):
@@ -34,7 +44,69 @@ def _column_scale(X):
     return scale
 
 
-class MUNGE(BaseEstimator):
+class _RowAugmenter(BaseEstimator):
+    """Synthetic rows drawn around the training rows that ``fit`` keeps.
+
+    Subclasses set :attr:`_min_rows`, learn what they need from the rows in
+    :meth:`_fit_rows` and draw in :meth:`_draw`.
+    """
+
+    #: Fewest training rows ``fit`` accepts.
+    _min_rows = 1
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Keep the training rows and learn how to draw around them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training rows; :class:`MUNGE` needs at least 2.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted augmenter.
+        """
+        X = validate_data(
+            self, X, dtype=np.float64, ensure_min_samples=self._min_rows
+        )
+        self.X_ = np.array(X, dtype=np.float64)
+        self._fit_rows(_column_scale(self.X_))
+        return self
+
+    def sample(self, n_samples, random_state=None):
+        """Draw synthetic rows.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows to draw (>= 0).
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw; None uses the estimator's ``random_state``.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        n_samples = _check_n_samples(n_samples)
+        rng = check_random_state(
+            self.random_state if random_state is None else random_state
+        )
+        return self._draw(n_samples, rng)
+
+    def _fit_rows(self, scale):
+        """Learn from ``X_``, whose column scales are ``scale``."""
+
+    def _draw(self, n_samples, rng):
+        raise NotImplementedError
+
+
+@_shared_doc
+class MUNGE(_RowAugmenter):
     """MUNGE transfer-set generator (Bucilă, Caruana & Niculescu-Mizil, 2006).
 
     Each synthetic row starts as a copy of a training row ``e``; its nearest
@@ -44,7 +116,9 @@ class MUNGE(BaseEstimator):
     centred on the neighbour's value ``e'_a`` with standard deviation
     ``|e_a - e'_a| / local_variance``. Features where the two rows agree stay
     put, so integer-coded and constant features keep their values when the
-    neighbour shares them.
+    neighbour shares them. Rows are drawn in passes over the training set,
+    each pass visiting every training row once in a random order, until
+    ``n_samples`` rows exist.
 
     Parameters
     ----------
@@ -71,11 +145,18 @@ class MUNGE(BaseEstimator):
 
     Examples
     --------
-    >>> import numpy as np
+    {example_rows}
     >>> from sklearn_kd.augment import MUNGE
-    >>> X = np.random.RandomState(0).normal(size=(50, 3))
-    >>> MUNGE().fit(X).sample(200, random_state=0).shape
+    >>> munge = MUNGE(swap_probability=0.3).fit(X)
+    >>> munge.sample(200, random_state=0).shape
     (200, 3)
+
+    Features move only toward the neighbour's values, so with
+    ``swap_probability=0`` every synthetic row is a training row:
+
+    >>> X_new = MUNGE(swap_probability=0.0).fit(X).sample(5, random_state=0)
+    >>> bool((X_new[:, None, :] == X[None, :, :]).all(axis=2).any(axis=1).all())
+    True
     """
 
     _parameter_constraints: dict = {
@@ -89,50 +170,19 @@ class MUNGE(BaseEstimator):
         self.local_variance = local_variance
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Find each training row's nearest neighbour.
+    # a row and its nearest neighbour
+    _min_rows = 2
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            At least 2 rows.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : MUNGE
-        """
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        self.X_ = np.array(X, dtype=np.float64)
-        Z = (self.X_ - self.X_.mean(axis=0)) / _column_scale(self.X_)
+    def _fit_rows(self, scale):
+        """Find each training row's nearest neighbour."""
+        Z = (self.X_ - self.X_.mean(axis=0)) / scale
         nn = NearestNeighbors(n_neighbors=2).fit(Z)
         index = nn.kneighbors(Z, return_distance=False)
         # a duplicated row may list its twin first and itself second
         own = index[:, 0] == np.arange(len(Z))
         self.neighbors_ = np.where(own, index[:, 1], index[:, 0])
-        return self
 
-    def sample(self, n_samples, random_state=None):
-        """Draw synthetic rows.
-
-        Rows are generated in passes over the training set (each pass
-        visits every training row once, in a random order) until
-        ``n_samples`` rows exist.
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of rows to draw (>= 0).
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draw; None uses the estimator's ``random_state``.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features)
-        """
-        n_samples, rng = _start_sampling(self, n_samples, random_state)
+    def _draw(self, n_samples, rng):
         n = len(self.X_)
         n_passes = -(-n_samples // n)
         rows = [rng.permutation(n) for _ in range(n_passes)]
@@ -145,7 +195,8 @@ class MUNGE(BaseEstimator):
         return np.where(swap, moved, base)
 
 
-class GaussianAugmenter(BaseEstimator):
+@_shared_doc
+class GaussianAugmenter(_RowAugmenter):
     """Training rows plus isotropic Gaussian noise on standardised features.
 
     Each synthetic row is a training row chosen at random, with each feature
@@ -168,9 +219,8 @@ class GaussianAugmenter(BaseEstimator):
 
     Examples
     --------
-    >>> import numpy as np
+    {example_rows}
     >>> from sklearn_kd.augment import GaussianAugmenter
-    >>> X = np.random.RandomState(0).normal(size=(50, 3))
     >>> GaussianAugmenter().fit(X).sample(10, random_state=0).shape
     (10, 3)
     """
@@ -184,54 +234,13 @@ class GaussianAugmenter(BaseEstimator):
         self.scale = scale
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Store the rows and their feature scales.
+    def _fit_rows(self, scale):
+        self.std_ = scale
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : GaussianAugmenter
-        """
-        X = validate_data(self, X, dtype=np.float64)
-        self.X_ = np.array(X, dtype=np.float64)
-        self.std_ = _column_scale(self.X_)
-        return self
-
-    def sample(self, n_samples, random_state=None):
-        """Draw synthetic rows.
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of rows to draw (>= 0).
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draw; None uses the estimator's ``random_state``.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features)
-        """
-        n_samples, rng = _start_sampling(self, n_samples, random_state)
+    def _draw(self, n_samples, rng):
         rows = rng.randint(len(self.X_), size=n_samples)
         noise = rng.standard_normal((n_samples, self.X_.shape[1]))
         return self.X_[rows] + noise * (self.scale * self.std_)
-
-
-def _start_sampling(augmenter, n_samples, random_state):
-    """The checked ``n_samples`` and the generator of one ``sample`` call of a
-    fitted ``augmenter``; ``random_state=None`` uses the augmenter's own."""
-    check_is_fitted(augmenter)
-    n_samples = _check_n_samples(n_samples)
-    rng = check_random_state(
-        augmenter.random_state if random_state is None else random_state
-    )
-    return n_samples, rng
 
 
 def _check_n_samples(n_samples):

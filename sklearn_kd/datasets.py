@@ -22,9 +22,36 @@ from scipy.optimize import brentq
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ._docstrings import fill_doc
 from ._posterior import check_probability_vector, log_posterior, mixture_components
 
 __all__ = ["make_difficulty_classification", "make_hierarchical_classification"]
+
+#: Documentation shared by the two generators.
+_shared_doc = fill_doc(
+    difficulty="""
+    hard_fraction : float, default=0.3
+        The probability in ``[0, 1]`` that a row is hard.
+
+    easy_noise : float, default=1.0
+        The noise scale ``sigma > 0`` of easy rows.
+
+    hard_noise : float, default=2.5
+        The noise scale ``sigma > 0`` of hard rows.
+    """,
+    random_state="""
+    random_state : int, RandomState instance or None, default=None
+        Determines the directions and the rows. Pass an int for reproducible
+        output across multiple function calls.
+        See :term:`Glossary <random_state>`.
+    """,
+    X_returned="""
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        The rows, float64.
+    """,
+)
 
 
 def _orthonormal_directions(rng, n_directions, n_drawn, n_features):
@@ -290,6 +317,28 @@ def _generate(
     return X, y, info
 
 
+def _make(n_samples, n_features, *, class_sep, bayes_accuracy, priors,
+          random_state, return_oracle, **model):
+    """Both generators on validated parameters: ``class_sep`` solved from
+    ``bayes_accuracy`` when that is set, then the rows drawn."""
+    for name in ("class_similarity", "hard_fraction", "easy_noise", "hard_noise",
+                 "sibling_pull"):
+        model[name] = float(model[name])
+    if bayes_accuracy is not None:
+        class_sep = _cached_class_sep(
+            float(bayes_accuracy), n_features, tuple(priors.tolist()), **model
+        )
+    return _generate(
+        n_samples,
+        n_features,
+        class_sep=class_sep,
+        priors=priors,
+        random_state=random_state,
+        return_oracle=return_oracle,
+        **model,
+    )
+
+
 def _check_priors(weights, n_classes):
     if weights is None:
         return np.full(n_classes, 1.0 / n_classes)
@@ -322,6 +371,7 @@ _DIFFICULTY_CONSTRAINTS = {
     | _DIFFICULTY_CONSTRAINTS,
     prefer_skip_nested_validation=True,
 )
+@_shared_doc
 def make_hierarchical_classification(
     n_samples=1000,
     n_features=20,
@@ -442,14 +492,7 @@ def make_hierarchical_classification(
         below chance (the largest class prior), or above what
         ``sibling_pull`` leaves reachable.
 
-    hard_fraction : float, default=0.3
-        The probability in ``[0, 1]`` that a row is hard.
-
-    easy_noise : float, default=1.0
-        The noise scale ``sigma > 0`` of easy rows.
-
-    hard_noise : float, default=2.5
-        The noise scale ``sigma > 0`` of hard rows.
+    {difficulty}
 
     sibling_pull : float, default=0.0
         The fraction ``lam`` in ``[0, 1)`` of the way from a row's class
@@ -461,19 +504,13 @@ def make_hierarchical_classification(
         The class priors ``pi_k``, non-negative and normalised to sum to 1.
         ``None`` means equal priors.
 
-    random_state : int, RandomState instance or None, default=None
-        Determines the directions and the rows. Pass an int for reproducible
-        output across multiple function calls.
-        See :term:`Glossary <random_state>`.
+    {random_state}
 
     return_oracle : bool, default=False
         If True, also return a :class:`~sklearn.utils.Bunch` describing the
         model and the exact posterior of every row.
 
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features)
-        The rows, float64.
+    {X_returned}
 
     y : ndarray of shape (n_samples,)
         The class of each row, int64 in ``[0, n_superclasses * n_subclasses)``.
@@ -562,32 +599,19 @@ or None
             f"n_subclasses must be >= 2; got sibling_pull={sibling_pull} and "
             f"n_subclasses={n_subclasses}."
         )
-    priors = _check_priors(weights, n_classes)
-    model = dict(
-        n_superclasses=n_superclasses,
-        n_subclasses=n_subclasses,
-        class_similarity=float(class_similarity),
-        hard_fraction=float(hard_fraction),
-        easy_noise=float(easy_noise),
-        hard_noise=float(hard_noise),
-        sibling_pull=float(sibling_pull),
-    )
-    if bayes_accuracy is not None:
-        class_sep = _cached_class_sep(
-            float(bayes_accuracy), n_features, tuple(priors.tolist()), **model
-        )
-    return _generate(
+    return _make(
         n_samples,
         n_features,
         n_superclasses=n_superclasses,
         n_subclasses=n_subclasses,
         class_similarity=class_similarity,
         class_sep=class_sep,
+        bayes_accuracy=bayes_accuracy,
         hard_fraction=hard_fraction,
         easy_noise=easy_noise,
         hard_noise=hard_noise,
         sibling_pull=sibling_pull,
-        priors=priors,
+        priors=_check_priors(weights, n_classes),
         random_state=random_state,
         return_oracle=return_oracle,
     )
@@ -602,6 +626,7 @@ or None
     | _DIFFICULTY_CONSTRAINTS,
     prefer_skip_nested_validation=True,
 )
+@_shared_doc
 def make_difficulty_classification(
     n_samples=1000,
     n_features=20,
@@ -654,33 +679,20 @@ def make_difficulty_classification(
         posterior given ``x`` alone equals this value, as in
         :func:`make_hierarchical_classification`.
 
-    hard_fraction : float, default=0.3
-        The probability in ``[0, 1]`` that a row is hard.
-
-    easy_noise : float, default=1.0
-        The noise scale ``sigma > 0`` of easy rows.
-
-    hard_noise : float, default=2.5
-        The noise scale ``sigma > 0`` of hard rows.
+    {difficulty}
 
     weights : array-like of shape (n_classes,), default=None
         The class priors, non-negative and normalised to sum to 1. ``None``
         means equal priors.
 
-    random_state : int, RandomState instance or None, default=None
-        Determines the directions and the rows. Pass an int for reproducible
-        output across multiple function calls.
-        See :term:`Glossary <random_state>`.
+    {random_state}
 
     return_oracle : bool, default=False
         If True, also return the :class:`~sklearn.utils.Bunch` described in
         :func:`make_hierarchical_classification` (with ``superclass`` equal to
         ``np.arange(n_classes)``).
 
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features)
-        The rows, float64.
+    {X_returned}
 
     y : ndarray of shape (n_samples,)
         The class of each row, int64 in ``[0, n_classes)``.
@@ -719,32 +731,20 @@ def make_difficulty_classification(
             "n_features is too small: n_classes orthogonal class centres need "
             f"n_features >= n_classes = {n_classes}; got n_features={n_features}."
         )
-    priors = _check_priors(weights, n_classes)
-    if bayes_accuracy is not None:
-        class_sep = _cached_class_sep(
-            float(bayes_accuracy),
-            n_features,
-            tuple(priors.tolist()),
-            n_superclasses=n_classes,
-            n_subclasses=1,
-            class_similarity=0.0,
-            hard_fraction=float(hard_fraction),
-            easy_noise=float(easy_noise),
-            hard_noise=float(hard_noise),
-            sibling_pull=0.0,
-        )
-    return _generate(
+    # each class its own super-class: no siblings, no similarity
+    return _make(
         n_samples,
         n_features,
         n_superclasses=n_classes,
         n_subclasses=1,
         class_similarity=0.0,
         class_sep=class_sep,
+        bayes_accuracy=bayes_accuracy,
         hard_fraction=hard_fraction,
         easy_noise=easy_noise,
         hard_noise=hard_noise,
         sibling_pull=0.0,
-        priors=priors,
+        priors=_check_priors(weights, n_classes),
         random_state=random_state,
         return_oracle=return_oracle,
     )

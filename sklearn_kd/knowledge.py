@@ -35,6 +35,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._docstrings import fill_doc
 from ._validation import (
     KNOWLEDGE_LEVELS,
     ROW_SUM_ATOL,
@@ -56,6 +57,36 @@ __all__ = [
     "true_class_confidence",
     "universe_teacher",
 ]
+
+#: Documentation shared by the functions of this module.
+_shared_doc = fill_doc(
+    proba_y="""
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Probability rows (non-negative, summing to one).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    """,
+    teacher_y="""
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Teacher probability rows (already softened if a temperature is used).
+    y : array-like of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    """,
+    confidence="""
+    confidence : float in [0, 1], default=None
+        The constant true-class confidence; ``None`` uses the mean of ``q_c``
+        over the rows of ``proba``.
+    """,
+    example_teacher="""
+    >>> import numpy as np
+    >>> proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+    >>> y = [0, 1]
+    """,
+)
 
 
 # --------------------------------------------------------------------------
@@ -127,15 +158,11 @@ def _check_input(proba, y):
 # --------------------------------------------------------------------------
 # decomposition
 # --------------------------------------------------------------------------
+@_shared_doc
 def true_class_confidence(proba, y):
     """Probability each row assigns to its true class, ``q_c``.
 
-    Parameters
-    ----------
-    proba : array-like of shape (n_samples, n_classes)
-        Probability rows (non-negative, summing to one).
-    y : array-like of shape (n_samples,)
-        Integer class indices in ``[0, n_classes)``.
+    {proba_y}
 
     Returns
     -------
@@ -144,16 +171,16 @@ def true_class_confidence(proba, y):
 
     Examples
     --------
-    >>> import numpy as np
+    {example_teacher}
     >>> from sklearn_kd.knowledge import true_class_confidence
-    >>> proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
-    >>> true_class_confidence(proba, [0, 1])
-    array([0.7, 0.3])
+    >>> true_class_confidence(proba, y)
+    array([0.7, 0.8])
     """
     proba, y = _check_input(proba, y)
     return _confidence(proba, y).copy()
 
 
+@_shared_doc
 def non_target_shape(proba, y):
     """Shape ``r`` of each row's mass over its non-target classes.
 
@@ -162,12 +189,7 @@ def non_target_shape(proba, y):
     row) gets the uniform shape ``1 / (n_classes - 1)`` over the other
     classes.
 
-    Parameters
-    ----------
-    proba : array-like of shape (n_samples, n_classes)
-        Probability rows (non-negative, summing to one).
-    y : array-like of shape (n_samples,)
-        Integer class indices in ``[0, n_classes)``.
+    {proba_y}
 
     Returns
     -------
@@ -191,6 +213,7 @@ def non_target_shape(proba, y):
     return _shape(proba, y)
 
 
+@_shared_doc
 def compose_teacher(confidence, shape, y):
     """Build teacher rows ``[q_c, (1 - q_c) * r]`` from their two parts.
 
@@ -247,18 +270,12 @@ def compose_teacher(confidence, shape, y):
 # --------------------------------------------------------------------------
 # knowledge levels
 # --------------------------------------------------------------------------
+@_shared_doc
 def universe_teacher(proba, y, *, confidence=None):
     """Universe knowledge: one constant ``q_c``, uniform rest (label smoothing).
 
-    Parameters
-    ----------
-    proba : array-like of shape (n_samples, n_classes)
-        Teacher probability rows (already softened if a temperature is used).
-    y : array-like of shape (n_samples,)
-        Integer class indices in ``[0, n_classes)``.
-    confidence : float in [0, 1], default=None
-        The constant true-class confidence; ``None`` uses the mean of ``q_c``
-        over the rows of ``proba``.
+    {teacher_y}
+    {confidence}
 
     Returns
     -------
@@ -269,10 +286,15 @@ def universe_teacher(proba, y, *, confidence=None):
 
     Examples
     --------
-    >>> import numpy as np
+    {example_teacher}
     >>> from sklearn_kd.knowledge import universe_teacher
-    >>> proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
-    >>> universe_teacher(proba, [0, 1])
+    >>> universe_teacher(proba, y, confidence=0.9)
+    array([[0.9 , 0.05, 0.05],
+           [0.05, 0.9 , 0.05]])
+
+    By default the constant is the mean true-class confidence, here 0.75:
+
+    >>> universe_teacher(proba, y)
     array([[0.75 , 0.125, 0.125],
            [0.125, 0.75 , 0.125]])
     """
@@ -284,6 +306,7 @@ def universe_teacher(proba, y, *, confidence=None):
     return _compose(constant, _uniform_shape(y, proba.shape[1]), y)
 
 
+@_shared_doc
 def domain_teacher(proba, y, *, confidence=None, class_shapes=None):
     """Domain knowledge: one constant ``q_c``, class-level non-target shape.
 
@@ -291,15 +314,8 @@ def domain_teacher(proba, y, *, confidence=None, class_shapes=None):
     is a constant and ``R[c]`` the mean non-target shape of the rows of class
     ``c``: class relationships are kept, instance-level information dropped.
 
-    Parameters
-    ----------
-    proba : array-like of shape (n_samples, n_classes)
-        Teacher probability rows (already softened if a temperature is used).
-    y : array-like of shape (n_samples,)
-        Integer class indices in ``[0, n_classes)``.
-    confidence : float in [0, 1], default=None
-        The constant true-class confidence; ``None`` uses the mean of ``q_c``
-        over the rows of ``proba``.
+    {teacher_y}
+    {confidence}
     class_shapes : array-like of shape (n_classes, n_classes), default=None
         Row ``c`` is the non-target shape of class ``c``: zero on the
         diagonal, rows summing to one. ``None`` estimates it from ``proba``
@@ -335,6 +351,7 @@ def domain_teacher(proba, y, *, confidence=None, class_shapes=None):
     return _compose(constant, shape, y)
 
 
+@_shared_doc
 def instance_teacher(proba, y):
     """Instance knowledge: per-row ``q_c``, uniform rest ("partial teacher").
 
@@ -343,12 +360,7 @@ def instance_teacher(proba, y):
     classes. At ``T = 1`` it gives the same true-class gradient as the full
     teacher (identity E6 of :ref:`theory`).
 
-    Parameters
-    ----------
-    proba : array-like of shape (n_samples, n_classes)
-        Teacher probability rows (already softened if a temperature is used).
-    y : array-like of shape (n_samples,)
-        Integer class indices in ``[0, n_classes)``.
+    {teacher_y}
 
     Returns
     -------
@@ -357,27 +369,21 @@ def instance_teacher(proba, y):
 
     Examples
     --------
-    >>> import numpy as np
+    {example_teacher}
     >>> from sklearn_kd.knowledge import instance_teacher
-    >>> proba = np.array([[0.6, 0.4, 0.0], [0.2, 0.2, 0.6]])
-    >>> instance_teacher(proba, [0, 1])
-    array([[0.6, 0.2, 0.2],
-           [0.4, 0.2, 0.4]])
+    >>> instance_teacher(proba, y)
+    array([[0.7 , 0.15, 0.15],
+           [0.1 , 0.8 , 0.1 ]])
     """
     proba, y = _check_input(proba, y)
     return _compose(_confidence(proba, y), _uniform_shape(y, proba.shape[1]), y)
 
 
+@_shared_doc
 def fit_knowledge(proba, y, n_classes=None):
     """Estimate the constants of the knowledge levels on training rows.
 
-    Parameters
-    ----------
-    proba : array-like of shape (n_samples, n_classes)
-        Teacher probability rows on the training set (already softened if a
-        temperature is used).
-    y : array-like of shape (n_samples,)
-        Integer class indices in ``[0, n_classes)``.
+    {teacher_y}
     n_classes : int, default=None
         Number of classes; must equal ``proba.shape[1]`` when given.
 
@@ -403,6 +409,8 @@ def fit_knowledge(proba, y, n_classes=None):
     array([[0.  , 0.75, 0.25],
            [1.  , 0.  , 0.  ],
            [0.5 , 0.5 , 0.  ]])
+    >>> params.class_counts
+    array([2, 1, 0])
     """
     proba, y = _check_input(proba, y)
     n_found = proba.shape[1]
@@ -425,15 +433,11 @@ def fit_knowledge(proba, y, n_classes=None):
     )
 
 
+@_shared_doc
 def apply_knowledge(proba, y, level, params=None):
     """Build the teacher that keeps one level of knowledge.
 
-    Parameters
-    ----------
-    proba : array-like of shape (n_samples, n_classes)
-        Teacher probability rows (already softened if a temperature is used).
-    y : array-like of shape (n_samples,)
-        Integer class indices in ``[0, n_classes)``.
+    {teacher_y}
     level : {"full", "universe", "domain", "instance"}
         ``"full"`` returns a copy of ``proba``; see :data:`KNOWLEDGE_LEVELS`
         and the module docstring for the others.
@@ -448,14 +452,13 @@ def apply_knowledge(proba, y, level, params=None):
 
     Examples
     --------
-    >>> import numpy as np
+    {example_teacher}
     >>> from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
-    >>> proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
-    >>> params = fit_knowledge(proba, [0, 1], 3)
-    >>> apply_knowledge(proba, [0, 1], "universe", params)
+    >>> params = fit_knowledge(proba, y)
+    >>> apply_knowledge(proba, y, "universe", params)
     array([[0.75 , 0.125, 0.125],
            [0.125, 0.75 , 0.125]])
-    >>> apply_knowledge(proba, [0, 1], "instance")
+    >>> apply_knowledge(proba, y, "instance")
     array([[0.7 , 0.15, 0.15],
            [0.1 , 0.8 , 0.1 ]])
     """

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.special import rel_entr
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstrings import fill_doc
 from ._teacher_targets import align_columns
 from ._validation import check_probabilities
 
@@ -36,6 +37,16 @@ __all__ = [
     "teacher_agreement_score",
     "teacher_kl_divergence",
 ]
+
+#: Documentation shared by the scorers' docstrings.
+_shared_doc = fill_doc(
+    distillation_data="""
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_kd import DistilledClassifier
+    >>> X, y = make_classification(n_samples=120, random_state=0)
+    """,
+)
 
 _STRATEGIES = ("uniform", "quantile")
 
@@ -285,6 +296,7 @@ def expected_calibration_error(
 
 
 # --------------------------------------------------------------- scorers
+@_shared_doc
 def teacher_agreement_score(estimator, X, y=None):
     """Scorer: agreement of a fitted estimator with its ``teacher_``.
 
@@ -306,12 +318,9 @@ def teacher_agreement_score(estimator, X, y=None):
 
     Examples
     --------
-    >>> from sklearn.datasets import make_classification
-    >>> from sklearn.linear_model import LogisticRegression
+    {distillation_data}
     >>> from sklearn.model_selection import GridSearchCV
-    >>> from sklearn_kd import DistilledClassifier
     >>> from sklearn_kd.metrics import teacher_agreement_score
-    >>> X, y = make_classification(n_samples=120, random_state=0)
     >>> search = GridSearchCV(
     ...     DistilledClassifier(LogisticRegression(), max_epochs=5,
     ...                         hidden_layer_sizes=(8,), random_state=0),
@@ -324,6 +333,7 @@ def teacher_agreement_score(estimator, X, y=None):
     return agreement(estimator.predict(X), teacher.predict(X))
 
 
+@_shared_doc
 def neg_teacher_kl_divergence_score(estimator, X, y=None):
     """Scorer: minus the mean ``KL(teacher_ || estimator)`` on ``X``.
 
@@ -347,11 +357,8 @@ def neg_teacher_kl_divergence_score(estimator, X, y=None):
 
     Examples
     --------
-    >>> from sklearn.datasets import make_classification
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn_kd import DistilledClassifier
+    {distillation_data}
     >>> from sklearn_kd.metrics import neg_teacher_kl_divergence_score
-    >>> X, y = make_classification(n_samples=100, random_state=0)
     >>> clf = DistilledClassifier(LogisticRegression(), alpha=1.0, max_epochs=5,
     ...                           hidden_layer_sizes=(8,), random_state=0)
     >>> neg_teacher_kl_divergence_score(clf.fit(X, y), X) <= 0.0

@@ -37,6 +37,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._doc_links import DocLinkMixin
+from ._docstrings import fill_doc
 from ._posterior import check_probability_vector, log_posterior
 from ._validation import check_probabilities
 from .losses import soften
@@ -48,12 +49,74 @@ __all__ = [
     "TemperatureScaledTeacher",
 ]
 
+#: The rows every teacher's prediction methods take.
+_X_ROWS = """
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The rows to classify.
+"""
+
+#: Documentation shared by the teachers' docstrings.
+_shared_doc = fill_doc(
+    X_parameter=_X_ROWS,
+    predict_proba_sections=_X_ROWS
+    + """
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+        Float64 probabilities; rows sum to 1; columns follow ``classes_``.
+    """,
+    predict_sections=_X_ROWS
+    + """
+    Returns
+    -------
+    y_pred : ndarray of shape (n_samples,)
+        Predicted labels from ``classes_``.
+    """,
+    example_imports="""
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    """,
+    wrapped_estimator="""
+    estimator : estimator object
+        A classifier with ``fit`` and ``predict_proba``. It is cloned and
+        fitted in ``fit``, unless it is a
+        :class:`~sklearn.frozen.FrozenEstimator`, which is used as it is.
+    """,
+    wrapper_attributes="""
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted inner classifier.
+
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, from ``estimator_``.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``, from ``estimator_`` (only
+        when it defines it).
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during ``fit``, from ``estimator_`` (only when it
+        defines them).
+    """,
+)
+
+
+def _most_probable(classifier, scores):
+    """The class in ``classifier.classes_`` of each row's largest score (a
+    probability or its logarithm)."""
+    return classifier.classes_[np.argmax(scores, axis=1)]
+
 
 # ---------------------------------------------------------------------------
 # The oracle
 # ---------------------------------------------------------------------------
 
 
+@_shared_doc
 class OracleTeacher(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """Exact Bayes posterior of an isotropic Gaussian class model.
 
@@ -326,10 +389,7 @@ class OracleTeacher(DocLinkMixin, ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X):
         """Exact log posterior, marginal over the noise levels.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to classify.
+        {X_parameter}
 
         Returns
         -------
@@ -343,15 +403,7 @@ class OracleTeacher(DocLinkMixin, ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Exact posterior ``p(k | x)``, marginal over the noise levels.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1.
+        {predict_proba_sections}
         """
         return np.exp(self.predict_log_proba(X))
 
@@ -388,18 +440,9 @@ class OracleTeacher(DocLinkMixin, ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Bayes-optimal class: the argmax of :meth:`predict_proba`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to classify.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels from ``classes_``.
+        {predict_sections}
         """
-        log_proba = self.predict_log_proba(X)
-        return self.classes_[np.argmax(log_proba, axis=1)]
+        return _most_probable(self, self.predict_log_proba(X))
 
 
 # ---------------------------------------------------------------------------
@@ -407,6 +450,7 @@ class OracleTeacher(DocLinkMixin, ClassifierMixin, BaseEstimator):
 # ---------------------------------------------------------------------------
 
 
+@_shared_doc
 class _ProbaTransformTeacher(
     DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
 ):
@@ -463,15 +507,7 @@ class _ProbaTransformTeacher(
     def predict_proba(self, X):
         """Transformed class probabilities of the inner estimator.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to predict, passed to ``estimator_.predict_proba``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Float64 probabilities; rows sum to 1; columns follow ``classes_``.
+        {predict_proba_sections}
         """
         check_is_fitted(self)
         proba = check_probabilities(
@@ -483,20 +519,12 @@ class _ProbaTransformTeacher(
     def predict(self, X):
         """Class with the highest transformed probability.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels from ``classes_``.
+        {predict_sections}
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return _most_probable(self, self.predict_proba(X))
 
 
+@_shared_doc
 class TemperatureScaledTeacher(_ProbaTransformTeacher):
     """Soften (``T > 1``) or sharpen (``T < 1``) a teacher's probabilities.
 
@@ -513,29 +541,12 @@ class TemperatureScaledTeacher(_ProbaTransformTeacher):
 
     Parameters
     ----------
-    estimator : estimator object
-        A classifier with ``fit`` and ``predict_proba``. It is cloned and
-        fitted in ``fit``, unless it is a
-        :class:`~sklearn.frozen.FrozenEstimator`, which is used as it is.
+    {wrapped_estimator}
 
     temperature : float, default=1.0
         The temperature ``T > 0``.
 
-    Attributes
-    ----------
-    estimator_ : estimator object
-        The fitted inner classifier.
-
-    classes_ : ndarray of shape (n_classes,)
-        The class labels, from ``estimator_``.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``, from ``estimator_`` (only
-        when it defines it).
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during ``fit``, from ``estimator_`` (only when it
-        defines them).
+    {wrapper_attributes}
 
     See Also
     --------
@@ -544,9 +555,7 @@ class TemperatureScaledTeacher(_ProbaTransformTeacher):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
+    {example_imports}
     >>> from sklearn_kd.teachers import TemperatureScaledTeacher
     >>> X, y = load_iris(return_X_y=True)
     >>> soft = TemperatureScaledTeacher(LogisticRegression(max_iter=1000),
@@ -571,6 +580,7 @@ class TemperatureScaledTeacher(_ProbaTransformTeacher):
         return soften(proba, float(self.temperature)).numpy()
 
 
+@_shared_doc
 class LabelSmoothedTeacher(_ProbaTransformTeacher):
     """Mix a teacher's probabilities with the uniform distribution.
 
@@ -588,30 +598,13 @@ class LabelSmoothedTeacher(_ProbaTransformTeacher):
 
     Parameters
     ----------
-    estimator : estimator object
-        A classifier with ``fit`` and ``predict_proba``. It is cloned and
-        fitted in ``fit``, unless it is a
-        :class:`~sklearn.frozen.FrozenEstimator`, which is used as it is.
+    {wrapped_estimator}
 
     epsilon : float, default=0.1
         Smoothing weight in ``[0, 1]``; ``0`` returns ``q``, ``1`` the uniform
         distribution.
 
-    Attributes
-    ----------
-    estimator_ : estimator object
-        The fitted inner classifier.
-
-    classes_ : ndarray of shape (n_classes,)
-        The class labels, from ``estimator_``.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``, from ``estimator_`` (only
-        when it defines it).
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during ``fit``, from ``estimator_`` (only when it
-        defines them).
+    {wrapper_attributes}
 
     See Also
     --------
@@ -619,7 +612,6 @@ class LabelSmoothedTeacher(_ProbaTransformTeacher):
 
     Examples
     --------
-    >>> import numpy as np
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from sklearn_kd.teachers import LabelSmoothedTeacher
@@ -664,6 +656,7 @@ def _row_keys(X):
     ]
 
 
+@_shared_doc
 class NoisyTeacher(_ProbaTransformTeacher):
     """Mix each row of a teacher's probabilities with a random distribution.
 
@@ -679,10 +672,7 @@ class NoisyTeacher(_ProbaTransformTeacher):
 
     Parameters
     ----------
-    estimator : estimator object
-        A classifier with ``fit`` and ``predict_proba``. It is cloned and
-        fitted in ``fit``, unless it is a
-        :class:`~sklearn.frozen.FrozenEstimator`, which is used as it is.
+    {wrapped_estimator}
 
     noise : float, default=0.1
         Weight in ``[0, 1]`` of the random distribution.
@@ -695,24 +685,10 @@ class NoisyTeacher(_ProbaTransformTeacher):
         Fixes the seed ``seed_`` drawn in ``fit``. Pass an int for the same
         probabilities across calls to ``fit``.
 
-    Attributes
-    ----------
-    estimator_ : estimator object
-        The fitted inner classifier.
-
-    classes_ : ndarray of shape (n_classes,)
-        The class labels, from ``estimator_``.
+    {wrapper_attributes}
 
     seed_ : int
         The seed combined with each row's hash to draw its ``d``.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``, from ``estimator_`` (only
-        when it defines it).
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names seen during ``fit``, from ``estimator_`` (only when it
-        defines them).
 
     See Also
     --------
@@ -720,9 +696,7 @@ class NoisyTeacher(_ProbaTransformTeacher):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
+    {example_imports}
     >>> from sklearn_kd.teachers import NoisyTeacher
     >>> X, y = load_iris(return_X_y=True)
     >>> noisy = NoisyTeacher(LogisticRegression(max_iter=1000), noise=0.2,

@@ -20,6 +20,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 from torch import nn
 
+import sklearn_kd._distilled as distilled
+import sklearn_kd._teacher_targets as teacher_targets
 from sklearn_kd import DistilledClassifier, OverconfidentTeacherWarning
 from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
 from sklearn_kd.losses import soften
@@ -602,6 +604,22 @@ def test_bad_settings_are_rejected_before_the_teacher_is_fitted(
         clf.fit(X, y)
 
 
+def test_explicit_folds_must_partition_the_labelled_rows(data):
+    """Folds given as (train, test) pairs are checked before any fitting."""
+    from sklearn.model_selection import KFold
+
+    X, y = data
+    folds = list(KFold(3).split(X))
+    for bad in (folds[:2], [*folds, folds[0]]):  # a row missing, a row twice
+        clf = DistilledClassifier(
+            TeacherThatMustNotBeFitted(), teacher_cv=bad, **FAST
+        )
+        with pytest.raises(ValueError, match="exactly one test fold"):
+            clf.fit(X, y)
+    clf = DistilledClassifier(LogisticRegression(), teacher_cv=folds, **FAST)
+    assert clf.fit(X, y).teacher_stats_ is not None
+
+
 def test_teacher_is_fitted_once_settings_are_valid(data):
     """The guard above can fail: with valid settings the teacher is fitted."""
     X, y = data
@@ -716,3 +734,37 @@ def test_teacher_stats_and_overconfidence_warning(problem):
         DistilledClassifier(temperature=10.0, **FAST_4).fit(
             X, y, teacher_proba=one_hot
         )
+
+
+@pytest.mark.parametrize("knowledge", ["full", "domain"])
+def test_fit_softens_each_teacher_row_once(monkeypatch, problem, knowledge):
+    """The statistics and the targets come from one softening of the
+    teacher, and the targets are the teacher's at temperature T."""
+    X, y, proba = problem
+    softened_rows = []
+
+    def counting_soften(rows, temperature, **kwargs):
+        softened_rows.append(len(rows))
+        return soften(rows, temperature, **kwargs)
+
+    monkeypatch.setattr(teacher_targets, "soften", counting_soften)
+    captured = {}
+
+    def capturing_target_inputs(targets):
+        captured["targets"] = targets
+        return teacher_targets.target_inputs(targets)
+
+    monkeypatch.setattr(distilled, "target_inputs", capturing_target_inputs)
+    clf = DistilledClassifier(temperature=2.0, knowledge=knowledge, **FAST_4)
+    clf.fit(X, y, teacher_proba=proba)
+    assert sum(softened_rows) == len(X)
+
+    q_T = soften(proba, 2.0).numpy()
+    expected = q_T
+    if knowledge != "full":
+        expected = apply_knowledge(q_T, y, knowledge, fit_knowledge(q_T, y, 4))
+    np.testing.assert_array_equal(
+        captured["targets"].q_T, expected.astype(np.float32)
+    )
+    q_c = q_T[np.arange(len(y)), y]
+    assert clf.teacher_stats_.mean_confidence == pytest.approx(q_c.mean(), rel=1e-12)

@@ -16,8 +16,9 @@ from sklearn_kd._teacher_targets import (
     align_columns,
     fit_teacher_proba,
     soften_targets,
+    soften_teacher,
+    target_inputs,
     teacher_probabilities,
-    training_targets,
 )
 from sklearn_kd.diagnostics import teacher_diagnostics
 from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
@@ -207,55 +208,88 @@ def test_teacher_cv_gives_out_of_fold_probabilities(labelled):
     )
 
 
-def test_teacher_probabilities_and_their_statistics(binary_data, tmp_path):
+def test_teacher_probabilities_given_fitted_or_cached(binary_data, tmp_path):
     X, y = binary_data
     classes = np.array([0, 1])
-    kwargs = dict(temperature=1.0, alpha=0.5)
-    assert teacher_probabilities(None, X, y, y, classes, **kwargs) is None
+    assert teacher_probabilities(None, X, y, classes) is None
     proba = LogisticRegression().fit(X, y).predict_proba(X)
-    given = teacher_probabilities(
-        None, X, y, y, classes, proba=proba, temperature=3.0, alpha=0.2
-    )
+    given = teacher_probabilities(None, X, y, classes, proba=proba)
     assert given.teacher is None and given.proba is proba
-    expected = teacher_diagnostics(soften(proba, 3.0).numpy(), y, alpha=0.2).summary
-    for key in expected.keys() - {"weight_at"}:
-        np.testing.assert_allclose(given.stats[key], expected[key], rtol=1e-12)
     FITS.clear()
     memory = Memory(tmp_path, verbose=0)
     for _ in range(2):
-        fitted = teacher_probabilities(
-            CountingTeacher(), X, y, y, classes, memory=memory, **kwargs
-        )
+        fitted = teacher_probabilities(CountingTeacher(), X, y, classes, memory=memory)
         np.testing.assert_allclose(fitted.proba, proba)
     assert len(FITS) == 1  # the second call reads the cache
 
 
-def test_teacher_probabilities_returns_them_with_their_statistics(teacher):
+def test_teacher_probabilities_fit_a_clone(teacher):
     proba, y = teacher
     before = proba.copy()
-    kwargs = dict(temperature=2.0, alpha=0.4)
-    assert teacher_probabilities(None, None, y, y, np.arange(7), **kwargs) is None
-    given = teacher_probabilities(
-        None, None, y, y, np.arange(7), proba=proba, **kwargs
-    )
+    assert teacher_probabilities(None, None, y, np.arange(7)) is None
+    given = teacher_probabilities(None, None, y, np.arange(7), proba=proba)
     assert given.teacher is None and given.proba is proba
     np.testing.assert_array_equal(proba, before)
-    whole = teacher_diagnostics(soften(proba, 2.0).numpy(), y, alpha=0.4).summary
-    np.testing.assert_allclose(
-        given.stats.mean_confidence, whole.mean_confidence, rtol=1e-12
-    )
 
     X = np.random.default_rng(1).normal(size=(len(y), 3))
     estimator = LogisticRegression()
-    fitted = teacher_probabilities(estimator, X, y, y, np.arange(7), **kwargs)
+    fitted = teacher_probabilities(estimator, X, y, np.arange(7))
     assert fitted.teacher is not estimator and not hasattr(estimator, "coef_")
     np.testing.assert_array_equal(fitted.proba, fitted.teacher.predict_proba(X))
 
 
 @pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
-def test_training_targets_keep_the_level_of_knowledge(teacher, level):
+def test_soften_teacher_statistics_describe_the_softened_teacher(teacher, level):
     proba, y = teacher
-    targets, params = training_targets(proba, y, knowledge=level, temperature=2.0)
+    before = proba.copy()
+    soft = soften_teacher(proba, y, temperature=3.0, alpha=0.2, knowledge=level)
+    np.testing.assert_array_equal(proba, before)
+    expected = teacher_diagnostics(soften(proba, 3.0).numpy(), y, alpha=0.2).summary
+    for key in expected.keys() - {"weight_at"}:
+        np.testing.assert_allclose(soft.stats[key], expected[key], rtol=1e-12)
+    # the statistics alone, without targets
+    alone = soften_teacher(
+        proba, y, temperature=3.0, alpha=0.2, knowledge=level, build_targets=False
+    )
+    assert alone.targets is None and alone.knowledge_params is None
+    for key in expected.keys() - {"weight_at"}:
+        np.testing.assert_allclose(alone.stats[key], expected[key], rtol=1e-12)
+
+
+@pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
+def test_soften_teacher_statistics_of_the_labelled_rows(teacher, level):
+    proba, y = teacher
+    labelled = np.arange(len(y)) % 3 != 0
+    soft = soften_teacher(
+        proba, y, temperature=2.0, alpha=0.4, knowledge=level, labelled=labelled
+    )
+    expected = teacher_diagnostics(
+        soften(proba[labelled], 2.0).numpy(), y[labelled], alpha=0.4
+    ).summary
+    assert soft.stats.n_samples == labelled.sum()
+    for key in expected.keys() - {"weight_at"}:
+        np.testing.assert_allclose(soft.stats[key], expected[key], rtol=1e-12)
+    # the targets still cover every row
+    assert soft.targets.q_T.shape == proba.shape
+
+
+def test_target_inputs_name_dense_or_top_k_targets(teacher):
+    proba, y = teacher
+    dense = soften_teacher(proba, y, temperature=2.0).targets
+    assert set(target_inputs(dense)) == {"teacher", "teacher_neg_entropy"}
+    top = soften_teacher(proba, y, temperature=2.0, top_k=2).targets
+    inputs = target_inputs(top)
+    assert set(inputs) == {
+        "teacher_topk", "teacher_topk_index", "teacher_rest", "teacher_neg_entropy"
+    }
+    np.testing.assert_array_equal(inputs["teacher_topk_index"], top.top_index)
+
+
+@pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
+def test_soften_teacher_targets_keep_the_level_of_knowledge(teacher, level):
+    proba, y = teacher
+    soft = soften_teacher(proba, y, knowledge=level, temperature=2.0)
+    targets, params = soft.targets, soft.knowledge_params
     q_T = soften(proba, 2.0).numpy()
     if level == "full":
         assert params is None
@@ -330,10 +364,12 @@ def test_top_k_of_every_class_keeps_the_dense_targets(teacher):
 
 
 @pytest.mark.parametrize("level", ["full", "domain"])
-def test_training_targets_pass_top_k_on(teacher, level):
+def test_soften_teacher_passes_top_k_on(teacher, level):
     proba, y = teacher
-    dense, _ = training_targets(proba, y, knowledge=level, temperature=2.0)
-    targets, _ = training_targets(proba, y, knowledge=level, temperature=2.0, top_k=2)
+    dense = soften_teacher(proba, y, knowledge=level, temperature=2.0).targets
+    targets = soften_teacher(
+        proba, y, knowledge=level, temperature=2.0, top_k=2
+    ).targets
     assert targets.q_T.shape == targets.top_index.shape == (len(y), 2)
     np.testing.assert_allclose(
         targets.q_T, -np.sort(-dense.q_T, axis=1)[:, :2], rtol=1e-6
@@ -347,14 +383,14 @@ def test_knowledge_levels_are_built_in_float64(teacher):
     # A float32 teacher gives the same targets as its exact float64 copy.
     proba, y = teacher
     proba32 = proba.astype(np.float32)
-    targets, params = training_targets(
-        proba32, y, knowledge="domain", temperature=3.0
-    )
-    expected, expected_params = training_targets(
+    soft = soften_teacher(proba32, y, knowledge="domain", temperature=3.0)
+    expected = soften_teacher(
         proba32.astype(np.float64), y, knowledge="domain", temperature=3.0
     )
-    np.testing.assert_array_equal(targets.q_T, expected.q_T)
-    np.testing.assert_array_equal(params.class_shapes, expected_params.class_shapes)
+    np.testing.assert_array_equal(soft.targets.q_T, expected.targets.q_T)
+    np.testing.assert_array_equal(
+        soft.knowledge_params.class_shapes, expected.knowledge_params.class_shapes
+    )
 
 
 # ------------------------------------------- what the teacher returns
@@ -458,8 +494,8 @@ def test_teacher_probabilities_passes_cv_and_fit_params_on(sorted_labels):
     X, y = sorted_labels
     w = np.linspace(0.2, 2.0, len(y))
     result = teacher_probabilities(
-        LogisticRegression(), X, y, y, np.array([0, 1]), cv=3,
-        fit_params={"sample_weight": w}, temperature=1.0, alpha=0.5,
+        LogisticRegression(), X, y, np.array([0, 1]), cv=3,
+        fit_params={"sample_weight": w},
     )
     expected = cross_val_predict(
         LogisticRegression(), X, y, cv=StratifiedKFold(3), method="predict_proba",
