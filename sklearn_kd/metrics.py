@@ -296,7 +296,6 @@ def expected_calibration_error(
 
 
 # --------------------------------------------------------------- scorers
-@_shared_doc
 def teacher_agreement_score(estimator, X, y=None):
     """Scorer: agreement of a fitted estimator with its ``teacher_``.
 
@@ -333,7 +332,6 @@ def teacher_agreement_score(estimator, X, y=None):
     return agreement(estimator.predict(X), teacher.predict(X))
 
 
-@_shared_doc
 def neg_teacher_kl_divergence_score(estimator, X, y=None):
     """Scorer: minus the mean ``KL(teacher_ || estimator)`` on ``X``.
 
@@ -407,6 +405,11 @@ def neg_expected_calibration_error_score(estimator, X, y):
         y, estimator.predict_proba(X), labels=estimator.classes_
     )
 
+
+# The shared blocks are written in by a call, not a decorator: mutation
+# testing (``make mutation``) leaves decorated functions unmutated.
+_shared_doc(teacher_agreement_score)
+_shared_doc(neg_teacher_kl_divergence_score)
 
 #: The scorers of this module by name, for ``scoring=`` of a search, e.g.
 #: ``GridSearchCV(..., scoring={"accuracy": "accuracy", **SCORERS},
