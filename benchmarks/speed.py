@@ -85,6 +85,7 @@ def fit_distilled(X, y, proba, cfg, alpha=ALPHA):
         alpha=alpha,
         temperature=TEMPERATURE,
         hidden_layer_sizes=tuple(cfg["hidden"]),
+        architecture="mlp",
         max_epochs=cfg["epochs"],
         batch_size=cfg["batch_size"],
         lr=LR,

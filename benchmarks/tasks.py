@@ -203,7 +203,7 @@ def evaluate(estimator, d):
 def _student(family, seed, **params):
     from sklearn_kd import DistilledClassifier
 
-    params = {**family, **params}
+    params = {"architecture": "mlp", **family, **params}  # the perceptron
     params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", ()))
     return DistilledClassifier(random_state=seed, **params)
 

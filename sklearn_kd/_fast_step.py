@@ -70,9 +70,12 @@ def _has_hooks(module):
 class FastStep:
     """Closed-form gradient step of an :class:`MLPStudent` (see module doc)."""
 
-    def __init__(self, module, criterion):
+    def __init__(self, module, criterion, unlabelled=False):
         self.module = module
         self.criterion = criterion
+        # rows without a hard label (a negative index, which cross-entropy
+        # ignores) may occur: mask their label term
+        self.unlabelled = unlabelled
         self.linears = [m for m in module.layers if isinstance(m, nn.Linear)]
         self.forward_act = _FORWARD[module.activation]
         self.backward_act = _BACKWARD[module.activation]
@@ -91,8 +94,9 @@ class FastStep:
         self._onehot = {}
 
     @classmethod
-    def build(cls, module, criterion):
-        """A :class:`FastStep` for this module and criterion, or None."""
+    def build(cls, module, criterion, unlabelled=False):
+        """A :class:`FastStep` for this module and criterion, or None;
+        ``unlabelled``: some labels may be negative (no hard label)."""
         from .losses import DistillationLoss
 
         if type(module) is not MLPStudent or type(criterion) is not DistillationLoss:
@@ -114,7 +118,7 @@ class FastStep:
             return None
         if _has_hooks(module):
             return None
-        return cls(module, criterion)
+        return cls(module, criterion, unlabelled)
 
     def losses(self, components, sizes):
         """The batch losses from the rows written by :meth:`step`."""
@@ -161,9 +165,16 @@ class FastStep:
             alpha, soft = self.alpha, self.soft
             weights = Xi.get(SAMPLE_WEIGHT) if isinstance(Xi, dict) else None
             target = y.unsqueeze(1)
+            mask = None
+            if self.unlabelled:  # the label term of a row without one is 0
+                mask = (target >= 0).to(z.dtype)
+                target = target.clamp(min=0)
             log_p = torch.log_softmax(z, dim=1)
             log_p_y = log_p.gather(1, target)
             grad = torch.exp(log_p)
+            if mask is not None:
+                log_p_y.mul_(mask)
+                grad.mul_(mask)
             if alpha > 0:
                 if TEACHER in Xi:
                     q = Xi[TEACHER]
@@ -201,7 +212,8 @@ class FastStep:
                 loss = (log_p_y.squeeze(1) * weights).mean().neg_()
             if loss is not None and components is not None:
                 components[3].copy_(loss)
-            grad.scatter_add_(1, target, self._onehot_src(n, alpha - 1.0, z.device))
+            src = self._onehot_src(n, alpha - 1.0, z.device)
+            grad.scatter_add_(1, target, src if mask is None else src * mask)
             if weights is None:
                 grad.mul_(1.0 / n)
             else:

@@ -491,13 +491,14 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         self._fast = None
         y = kwargs.get("y")
         # rows without a hard label (negative index, which cross-entropy
-        # ignores) need autograd's ignore_index: the closed-form step gathers
-        # every row's label
+        # ignores): the closed-form step masks their label term
         unlabelled_rows = y is not None and bool((np.asarray(y) < 0).any())
-        if self._closure_free and not unlabelled_rows:
+        if self._closure_free:
             from ._fast_step import FastStep  # it builds on this module's names
 
-            self._fast = FastStep.build(self.module_, self.criterion_)
+            self._fast = FastStep.build(
+                self.module_, self.criterion_, unlabelled=unlabelled_rows
+            )
 
     def on_train_end(self, net, **kwargs):
         super().on_train_end(net, **kwargs)

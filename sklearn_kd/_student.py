@@ -161,8 +161,11 @@ def standardisation_statistics(X):
 # Stronger tabular students: numeric-feature encodings and residual blocks.
 # ---------------------------------------------------------------------------
 
-#: Names accepted by ``DistilledClassifier(architecture=...)``.
+#: The students ``DistilledClassifier(architecture=...)`` builds.
 ARCHITECTURES = ("mlp", "resnet", "ple", "ple-tree", "ple-teacher", "periodic")
+#: The names it accepts: ``"auto"`` is ``"ple-teacher"`` when the teacher is
+#: a tree ensemble whose split thresholds can be read, else ``"mlp"``.
+ARCHITECTURE_OPTIONS = ("auto", *ARCHITECTURES)
 
 
 class ResidualBlock(nn.Module):
@@ -244,29 +247,30 @@ class TabularStudent(nn.Module):
     ):
         super().__init__()
         _register_standardisation(self, n_features, mean, scale)
+        # the constructor's arguments, enough to rebuild the network before
+        # its state_dict is loaded (sklearn_kd.persistence)
         self.encoding = encoding
+        self.bins = (
+            None
+            if bins is None or encoding != "piecewise"
+            else [np.asarray(b, dtype=np.float32) for b in bins]
+        )
+        self.hidden_layer_sizes = tuple(int(h) for h in hidden_layer_sizes)
+        self.d_embedding = d_embedding
+        self.residual = residual
+        self.activation = activation
         if encoding is None:
             self.encoder = None
             width = n_features
         elif encoding == "piecewise":
-            from rtdl_num_embeddings import PiecewiseLinearEncoding
-
             if bins is None:
                 raise ValueError(
                     "encoding='piecewise' needs bin edges per feature; got bins=None."
                 )
-            bins = [torch.as_tensor(b, dtype=torch.float32) for b in bins]
-            with warnings.catch_warnings():
-                # a feature with a single bin is encoded as its min-max scaling
-                warnings.filterwarnings("ignore", message=".*just two bin edges")
-                self.encoder = PiecewiseLinearEncoding(bins)
-            width = sum(len(b) - 1 for b in bins)
-            # the encoding pads features with fewer bins; keep the real
-            # entries of the flattened encoding by index (a plain Gather in
-            # ONNX, where a boolean mask over two axes does not export)
-            mask = self.encoder.impl.mask
-            keep = None if mask is None else torch.flatten(mask).nonzero()[:, 0]
-            self.register_buffer("keep", keep)
+            self.encoder = None
+            for name, value in piecewise_linear_encoding(bins).items():
+                self.register_buffer(name, value)
+            width = len(self.encoding_index)
         elif encoding == "periodic":
             from rtdl_num_embeddings import PeriodicEmbeddings
 
@@ -293,14 +297,76 @@ class TabularStudent(nn.Module):
 
     def forward(self, X):
         if self.encoding == "piecewise":
-            h = self.encoder.impl(X).flatten(1)
-            if self.keep is not None:
-                h = h.index_select(1, self.keep)
+            # one gather, one multiply-add and one clamp: the encoding of every
+            # bin of every feature at once, in the flat layout of
+            # rtdl_num_embeddings.PiecewiseLinearEncoding
+            if torch.onnx.is_in_onnx_export():
+                # onnxruntime gathers rows much faster than columns (the
+                # same numbers: the transposes only move them)
+                columns = X.t().index_select(0, self.encoding_index).t()
+            else:
+                columns = X.index_select(1, self.encoding_index)
+            h = torch.addcmul(self.encoding_bias, columns, self.encoding_weight)
+            h = torch.clamp(h, self.encoding_min, self.encoding_max)
         else:
             h = (X - self.mean) / self.scale
             if self.encoder is not None:
                 h = self.encoder(h).flatten(1)
         return self.layers(h)
+
+
+def piecewise_linear_encoding(bins):
+    """The piecewise-linear encoding on ``bins`` as flat per-bin tensors.
+
+    ``rtdl_num_embeddings.PiecewiseLinearEncoding`` computes, for every
+    feature ``j`` and bin ``k``, ``w[j, k] * x_j + b[j, k]`` clipped to
+    ``[0, 1]``, except that the first bin is not clipped below and the last
+    bin not above (a feature with one bin is not clipped at all). Its
+    weights, biases and layout are taken from that module; here they are
+    flattened to the real bins only, so that the encoding of a batch is one
+    gather of the feature columns, one multiply-add and one clamp with
+    per-bin bounds, instead of a padded three-dimensional tensor cut into
+    slices, clamped piece by piece, concatenated and masked.
+
+    Parameters
+    ----------
+    bins : list of array-like
+        Strictly increasing edges per feature, at least 2 each.
+
+    Returns
+    -------
+    tensors : dict of str to Tensor
+        ``encoding_index`` (the feature of each encoded bin), and
+        ``encoding_weight``, ``encoding_bias``, ``encoding_min``,
+        ``encoding_max`` (float32, one entry per encoded bin).
+    """
+    from rtdl_num_embeddings import PiecewiseLinearEncoding
+
+    edges = [torch.as_tensor(np.asarray(b), dtype=torch.float32) for b in bins]
+    with warnings.catch_warnings():
+        # a feature with a single bin is encoded as its min-max scaling
+        warnings.filterwarnings("ignore", message=".*just two bin edges")
+        impl = PiecewiseLinearEncoding(edges).impl
+    n_features, max_bins = impl.weight.shape
+    lower = torch.zeros(n_features, max_bins)
+    upper = torch.ones(n_features, max_bins)
+    lower[:, 0] = -torch.inf  # the first bin extends below
+    upper[:, -1] = torch.inf  # the last bin extends above
+    if impl.single_bin_mask is not None:  # one bin: min-max scaling, unclipped
+        lower[impl.single_bin_mask, -1] = -torch.inf
+    keep = (
+        torch.ones(n_features, max_bins, dtype=torch.bool)
+        if impl.mask is None
+        else impl.mask
+    ).flatten()
+    feature = torch.arange(n_features)[:, None].expand(n_features, max_bins)
+    return {
+        "encoding_index": feature.flatten()[keep].contiguous(),
+        "encoding_weight": impl.weight.flatten()[keep].contiguous(),
+        "encoding_bias": impl.bias.flatten()[keep].contiguous(),
+        "encoding_min": lower.flatten()[keep].contiguous(),
+        "encoding_max": upper.flatten()[keep].contiguous(),
+    }
 
 
 def compute_bins(X, n_bins=16, *, y=None, thresholds=None):

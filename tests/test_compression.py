@@ -73,6 +73,8 @@ def test_without_teacher(fitted):
     restored = pickle.loads(pickle.dumps(small))
     np.testing.assert_array_equal(restored.predict_proba(X),
                                   student.predict_proba(X))
-    assert len(pickle.dumps(small)) * 5 < len(pickle.dumps(student))
+    # dropping the teacher saves (nearly) the whole teacher
+    saved = len(pickle.dumps(student)) - len(pickle.dumps(small))
+    assert saved > 0.9 * len(pickle.dumps(forest))
     with pytest.raises(TypeError, match="DistilledClassifier"):
         without_teacher(forest)

@@ -17,15 +17,18 @@ from sklearn_kd._net import (
     DistillationNet,
     densify_top_k,
 )
+from sklearn_kd._transfer import NO_LABEL
 from sklearn_kd.losses import DistillationLoss
 
 N, D, K = 40, 6, 4
 
 
-def _batch(offset=0.0, weights=False, top_k=False, seed=0):
+def _batch(offset=0.0, weights=False, top_k=False, seed=0, unlabelled=False):
     rng = np.random.default_rng(seed)
     X = torch.as_tensor(rng.standard_normal((N, D)) * 3 + offset, dtype=torch.float32)
     y = torch.as_tensor(rng.integers(0, K, N))
+    if unlabelled:  # a third of the rows without a hard label (transfer rows)
+        y[::3] = NO_LABEL
     q = torch.as_tensor(rng.dirichlet(np.ones(K), N), dtype=torch.float32)
     Xi = {FEATURES: X, NEG_ENTROPY: (q * q.log()).sum(1)}
     if top_k:
@@ -72,11 +75,17 @@ def _autograd_grads(module, criterion, Xi, y):
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
 @pytest.mark.parametrize("alpha", [0.0, 0.7])
 @pytest.mark.parametrize(
-    "offset, weights, top_k, scale_t2",
-    [(0.0, False, False, True), (100.0, True, False, True), (0.0, True, True, False)],
+    "offset, weights, top_k, scale_t2, unlabelled",
+    [
+        (0.0, False, False, True, False),
+        (100.0, True, False, True, False),
+        (0.0, True, True, False, False),
+        (0.0, False, False, True, True),
+        (100.0, True, True, True, True),
+    ],
 )
 def test_closed_form_step_equals_autograd(
-    activation, alpha, offset, weights, top_k, scale_t2
+    activation, alpha, offset, weights, top_k, scale_t2, unlabelled
 ):
     # offset 100 puts the means far from zero: the student standardises
     # explicitly instead of folding the statistics into the first layer
@@ -85,9 +94,9 @@ def test_closed_form_step_equals_autograd(
     criterion = DistillationLoss(
         alpha=alpha, temperature=3.0, scale_t2=scale_t2, teacher_format="softened"
     )
-    Xi, y = _batch(offset, weights, top_k)
+    Xi, y = _batch(offset, weights, top_k, unlabelled=unlabelled)
     loss, want = _autograd_grads(module, criterion, Xi, y)
-    fast = FastStep.build(module, criterion)
+    fast = FastStep.build(module, criterion, unlabelled=unlabelled)
     assert fast is not None
     module.zero_grad(set_to_none=True)
     step = fast.step((Xi, y))

@@ -106,3 +106,25 @@ def test_piecewise_with_uneven_bins_exports(data):
     onx = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
     _, proba = _run(onx, X)
     np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+
+
+def test_default_student_of_a_forest_exports(data):
+    # architecture="auto" with a tree-ensemble teacher: the piecewise-linear
+    # student on the forest's thresholds, inside a pipeline
+    pytest.importorskip("rtdl_num_embeddings")
+    from sklearn.ensemble import RandomForestClassifier
+
+    from sklearn_kd import TabularStudent
+
+    X, y = data
+    X = X.astype(np.float32)
+    clf = DistilledClassifier(RandomForestClassifier(5, random_state=0),
+                              max_epochs=2, hidden_layer_sizes=(8,), n_bins=4,
+                              random_state=0)
+    pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+    assert isinstance(clf.student_.module_, TabularStudent)
+    onx = skl2onnx.to_onnx(pipe, X[:1], options={id(clf): {"zipmap": False}})
+    far = np.vstack([X, 10 * X])  # beyond the outer bins too
+    label, proba = _run(onx, far)
+    np.testing.assert_allclose(proba, pipe.predict_proba(far), atol=1e-5)
+    np.testing.assert_array_equal(label, pipe.predict(far))

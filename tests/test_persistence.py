@@ -19,6 +19,7 @@ from skorch.exceptions import DeviceWarning
 from torch import nn
 
 from sklearn_kd import DistilledClassifier
+from sklearn_kd._student import ARCHITECTURES
 from sklearn_kd.persistence import META_NAME, WEIGHTS_NAME, load, save
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
@@ -229,6 +230,7 @@ def test_saved_file_is_json_and_tensors(fitted, tmp_path):
         meta = json.loads(archive.read(META_NAME))
     assert meta["student"] == {
         "class": "sklearn_kd.MLPStudent",
+        "architecture": "mlp",
         "hidden_layer_sizes": [8],
         "activation": "relu",
     }
@@ -392,3 +394,48 @@ def test_tampered_metadata_is_refused(fitted, tmp_path):
     )
     with pytest.raises(ValueError, match="format_version 99"):
         load(bad)
+
+
+# ------------------------------------------------- built-in architectures
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_save_load_rebuilds_every_built_in_student(tiny, data, tmp_path, architecture):
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = data
+    # a tree teacher, so that "ple-teacher" places its bins on its thresholds
+    clf = DistilledClassifier(
+        DecisionTreeClassifier(max_depth=4, random_state=0),
+        architecture=architecture,
+        n_bins=4,
+        **tiny,
+    ).fit(X, y)
+    restored = load(save(clf, tmp_path / "clf.skd"))
+
+    assert type(restored.student_.module_) is type(clf.student_.module_)
+    assert restored.architecture == architecture
+    assert restored.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
+    # beyond the training range too: the encodings' open first and last bins
+    far = 10 * X
+    assert restored.predict_proba(far).tobytes() == clf.predict_proba(far).tobytes()
+    if architecture.startswith("ple"):
+        saved, loaded = clf.student_.module_.bins, restored.student_.module_.bins
+        assert len(saved) == len(loaded) == X.shape[1]
+        for a, b in zip(saved, loaded):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_tampered_bins_are_refused(tiny, data, tmp_path):
+    X, y = data
+    clf = DistilledClassifier(alpha=0.0, architecture="ple", n_bins=4, **tiny)
+    path = save(clf.fit(X, y), tmp_path / "clf.skd")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read(META_NAME))
+    for bins in [None, [[0.0, 1.0]], [[1.0, 0.0]] * 6, "import os"]:
+        tampered = dict(meta, student=dict(meta["student"], bins=bins))
+        bad = _rewrite(
+            path, tmp_path / "bad.skd", replace={META_NAME: json.dumps(tampered)}
+        )
+        with pytest.raises(ValueError, match="has invalid metadata|do not fit"):
+            load(bad)
+    with pytest.raises(ValueError, match="module must be None"):
+        load(path, module=TinyNet)

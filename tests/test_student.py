@@ -43,6 +43,34 @@ def test_forward_shapes(data, encoding, residual):
     assert out.shape == (len(X), 3) and torch.isfinite(out).all()
 
 
+@pytest.mark.parametrize("n_bins", [2, 3, 8])
+def test_piecewise_encoding_equals_the_library_encoding(n_bins):
+    # the flat encoding is the one rtdl_num_embeddings computes, for features
+    # with one bin, with fewer bins than the others and with the most bins,
+    # inside and far outside the range of the edges
+    import warnings
+
+    from rtdl_num_embeddings import PiecewiseLinearEncoding
+
+    rng = np.random.RandomState(n_bins)
+    X = rng.normal(size=(200, 4))
+    X[:, 1] = rng.randint(0, 2, size=200)  # one bin
+    X[:, 2] = rng.randint(0, 3, size=200)  # two bins
+    bins = compute_bins(X, n_bins)
+    net = TabularStudent(4, 3, hidden_layer_sizes=(), encoding="piecewise",
+                         bins=bins)
+    Xt = torch.as_tensor(np.vstack([X, 5 * X, -5 * X]), dtype=torch.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = PiecewiseLinearEncoding([torch.as_tensor(b) for b in bins])(Xt)
+    # the encoding is the input of the (only) linear layer
+    seen = []
+    net.layers[0].register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    net(Xt)
+    assert seen[0].shape == expected.shape
+    torch.testing.assert_close(seen[0], expected, rtol=0, atol=0)
+
+
 def test_piecewise_needs_bins():
     with pytest.raises(ValueError, match="bins"):
         TabularStudent(2, 2, encoding="piecewise")
@@ -110,6 +138,47 @@ def test_ple_teacher_uses_teacher_splits(data):
     expected = compute_bins(X, 3, thresholds=teacher_thresholds(forest, 4))
     n_inputs = clf.student_.module_.layers[0].in_features
     assert n_inputs == sum(len(b) - 1 for b in expected)
+
+
+@pytest.mark.parametrize(
+    "teacher, fit_kwargs, expected",
+    [
+        ("forest", {}, "ple-teacher"),
+        ("frozen forest", {}, "ple-teacher"),
+        ("forest, alpha=0", {}, "ple-teacher"),  # the teacher places the bins
+        ("logistic", {}, "mlp"),
+        (None, {}, "mlp"),  # labels only, no teacher
+        (None, {"teacher_proba": True}, "mlp"),
+    ],
+)
+def test_auto_architecture_follows_the_teacher(data, teacher, fit_kwargs, expected):
+    X, y = data
+    forest = RandomForestClassifier(5, random_state=0)
+    params = dict(hidden_layer_sizes=(4,), n_bins=3, max_epochs=1, random_state=0)
+    teachers = {
+        "forest": forest,
+        "frozen forest": FrozenEstimator(forest.fit(X, y)),
+        "forest, alpha=0": forest,
+        "logistic": LogisticRegression(),
+        None: None,
+    }
+    if teacher == "forest, alpha=0" or (teacher is None and not fit_kwargs):
+        params["alpha"] = 0.0
+    if fit_kwargs:
+        fit_kwargs = {"teacher_proba": np.full((len(y), 3), 1 / 3)}
+    clf = DistilledClassifier(teachers[teacher], **params)
+    assert clf.architecture == "auto"
+    clf.fit(X, y, **fit_kwargs)
+    module = clf.student_.module_
+    if expected == "mlp":
+        assert type(module) is MLPStudent
+    else:
+        fitted = clf.teacher_
+        bins = compute_bins(X, 3, thresholds=teacher_thresholds(fitted, 4))
+        assert isinstance(module, TabularStudent) and module.encoding == "piecewise"
+        assert len(module.bins) == 4
+        for got, want in zip(module.bins, bins):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_bad_architecture(data):
