@@ -285,6 +285,25 @@ def test_target_inputs_name_dense_or_top_k_targets(teacher):
     np.testing.assert_array_equal(inputs["teacher_topk_index"], top.top_index)
 
 
+def test_target_inputs_hold_the_targets_arrays(teacher):
+    proba, y = teacher
+    dense = soften_teacher(proba, y, temperature=2.0).targets
+    inputs = target_inputs(dense)
+    assert inputs["teacher"] is dense.q_T
+    assert inputs["teacher_neg_entropy"] is dense.neg_entropy
+    top = soften_teacher(proba, y, temperature=2.0, top_k=2).targets
+    inputs = target_inputs(top)
+    assert inputs["teacher_topk"] is top.q_T and inputs["teacher_rest"] is top.rest
+
+
+def test_soften_teacher_statistics_default_to_alpha_zero(teacher):
+    # alpha = 0: no teacher term, every instance weight is 1
+    proba, y = teacher
+    stats = soften_teacher(proba, y, temperature=2.0).stats
+    assert stats.alpha == 0.0 and stats.mean_weight == 1.0
+    np.testing.assert_array_equal(stats.weight_quantiles, 1.0)
+
+
 @pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
 def test_soften_teacher_targets_keep_the_level_of_knowledge(teacher, level):
     proba, y = teacher
