@@ -120,6 +120,5 @@ def log_posterior(
         log_joint = np.empty((n_samples, n_classes))
         for k in range(n_classes):
             log_joint[:, k] = logsumexp(log_lik[:, :, owner == k], axis=(1, 2))
-    with np.errstate(invalid="ignore"):
-        log_joint += log_priors[None, :]
-        return log_joint - logsumexp(log_joint, axis=1, keepdims=True)
+    log_joint += log_priors[None, :]
+    return log_joint - logsumexp(log_joint, axis=1, keepdims=True)

@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv, cross_val_predict
 from sklearn.utils import Bunch
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import check_memory
 
 from ._net import NEG_ENTROPY, REST, TEACHER, TOPK, TOPK_INDEX
 from ._validation import check_probabilities
@@ -60,7 +60,7 @@ def align_columns(proba, teacher_classes, classes):
             f"predicts {teacher_classes.tolist()!r}, y holds "
             f"{np.asarray(classes).tolist()!r}."
         )
-    order = np.argsort(teacher_classes, kind="stable")
+    order = np.argsort(teacher_classes)
     position = order[np.searchsorted(teacher_classes, classes, sorter=order)]
     return proba[:, position]
 
@@ -94,11 +94,9 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     proba : ndarray of shape (n_samples, n_classes), floating point
     """
     fit_params = fit_params or {}
-    if is_frozen(teacher):
-        check_is_fitted(teacher)
-        fitted = teacher
-    else:
-        fitted = clone(teacher).fit(X, y, **fit_params)
+    # a FrozenEstimator clones to itself and its fit only checks that the
+    # wrapped estimator is fitted
+    fitted = clone(teacher).fit(X, y, **fit_params)
     if cv is None:
         teacher_classes = getattr(fitted, "classes_", None)
         if teacher_classes is None:
@@ -230,7 +228,7 @@ def soften_teacher(
     stats = _statistics(
         q_T[rows, y_idx], q_T.argmax(axis=1) == y_idx, q_T.shape[1], alpha, labelled
     )
-    params = fit_knowledge(q_T, y_idx, q_T.shape[1])
+    params = fit_knowledge(q_T, y_idx)
     q_T = apply_knowledge(q_T, y_idx, knowledge, params)
     # already at temperature T: the targets are built from q_T as it is
     targets, _ = soften_targets(q_T, y_idx, None, alpha, top_k=top_k)
@@ -339,7 +337,7 @@ def soften_targets(
             if not build_targets:
                 continue
             if compress:
-                top, index = torch.topk(q, top_k, dim=1)
+                top, index = torch.topk(q, top_k)
                 left = (1.0 - top.sum(dim=1)).clamp_(min=0.0) / (n_classes - top_k)
                 q_T[block], top_index[block], rest[block] = top, index, left
                 neg_entropy[block] = torch.xlogy(top, top).sum(dim=1) + (

@@ -158,7 +158,6 @@ def _check_input(proba, y):
 # --------------------------------------------------------------------------
 # decomposition
 # --------------------------------------------------------------------------
-@_shared_doc
 def true_class_confidence(proba, y):
     """Probability each row assigns to its true class, ``q_c``.
 
@@ -180,7 +179,6 @@ def true_class_confidence(proba, y):
     return _confidence(proba, y).copy()
 
 
-@_shared_doc
 def non_target_shape(proba, y):
     """Shape ``r`` of each row's mass over its non-target classes.
 
@@ -213,7 +211,6 @@ def non_target_shape(proba, y):
     return _shape(proba, y)
 
 
-@_shared_doc
 def compose_teacher(confidence, shape, y):
     """Build teacher rows ``[q_c, (1 - q_c) * r]`` from their two parts.
 
@@ -270,7 +267,6 @@ def compose_teacher(confidence, shape, y):
 # --------------------------------------------------------------------------
 # knowledge levels
 # --------------------------------------------------------------------------
-@_shared_doc
 def universe_teacher(proba, y, *, confidence=None):
     """Universe knowledge: one constant ``q_c``, uniform rest (label smoothing).
 
@@ -306,7 +302,6 @@ def universe_teacher(proba, y, *, confidence=None):
     return _compose(constant, _uniform_shape(y, proba.shape[1]), y)
 
 
-@_shared_doc
 def domain_teacher(proba, y, *, confidence=None, class_shapes=None):
     """Domain knowledge: one constant ``q_c``, class-level non-target shape.
 
@@ -351,7 +346,6 @@ def domain_teacher(proba, y, *, confidence=None, class_shapes=None):
     return _compose(constant, shape, y)
 
 
-@_shared_doc
 def instance_teacher(proba, y):
     """Instance knowledge: per-row ``q_c``, uniform rest ("partial teacher").
 
@@ -379,7 +373,6 @@ def instance_teacher(proba, y):
     return _compose(_confidence(proba, y), _uniform_shape(y, proba.shape[1]), y)
 
 
-@_shared_doc
 def fit_knowledge(proba, y, n_classes=None):
     """Estimate the constants of the knowledge levels on training rows.
 
@@ -433,7 +426,6 @@ def fit_knowledge(proba, y, n_classes=None):
     )
 
 
-@_shared_doc
 def apply_knowledge(proba, y, level, params=None):
     """Build the teacher that keeps one level of knowledge.
 
@@ -482,3 +474,19 @@ def apply_knowledge(proba, y, level, params=None):
     if level == "universe":
         return universe_teacher(proba, y, confidence=confidence)
     return domain_teacher(proba, y, confidence=confidence, class_shapes=class_shapes)
+
+
+# The shared blocks are written in by a call, not a decorator: mutation
+# testing (``make mutation``) leaves decorated functions unmutated.
+for _documented in (
+    true_class_confidence,
+    non_target_shape,
+    compose_teacher,
+    universe_teacher,
+    domain_teacher,
+    instance_teacher,
+    fit_knowledge,
+    apply_knowledge,
+):
+    _shared_doc(_documented)
+del _documented

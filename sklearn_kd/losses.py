@@ -229,11 +229,10 @@ def kd_loss_per_sample(
     ...                    temperature=1.0, alpha=0.0)
     tensor([1.0986, 1.0986])
     """
-    q_T = None if alpha == 0 else torch.exp(log_teacher_T)
     return _per_sample(
         "kd",
         student_logits,
-        q_T,
+        torch.exp(log_teacher_T),
         y,
         temperature=temperature,
         alpha=alpha,
@@ -345,7 +344,7 @@ def decoupled_kd_terms(student_logits, log_teacher_T, y, *, temperature):
     """
     n_classes = student_logits.shape[-1]
     target = F.one_hot(y, n_classes).bool()
-    neg_inf = float("-inf")
+    neg_inf = -torch.inf
 
     z_T = student_logits / temperature
     lse_all = torch.logsumexp(z_T, dim=-1)

@@ -333,3 +333,54 @@ def test_compose_teacher_accepts_any_real_dtype():
     integers = compose_teacher([1, 0], np.array([[0, 1, 0], [1, 0, 0]]), [0, 1])
     assert integers.dtype == np.float64
     assert_array_equal(integers, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+
+
+def test_a_true_class_entry_of_exactly_the_tolerance_is_accepted():
+    shape = np.array([[0.5, 0.5, 0.0], [ROW_SUM_ATOL, 0.0, 1.0 - ROW_SUM_ATOL]])
+    composed = compose_teacher([0.5, 0.25], shape, [2, 0])
+    assert_allclose(composed[1], [0.25, 0.0, 0.75 * (1 - ROW_SUM_ATOL)])
+
+
+def test_messages_name_the_parameter_and_the_offending_row():
+    with pytest.raises(ValueError, match=r"^Each row of shape must sum to 1"):
+        compose_teacher([0.5], [[0.0, 0.5, 0.6]], [0])
+    shape = np.array([[0.0, 0.5, 0.5], [0.5, 0.5, 0.0]])
+    with pytest.raises(ValueError, match=r"0\.5\)? at row 1\.$"):
+        compose_teacher([0.5, 0.5], shape, [0, 1])
+    # a missing value is reported as out of range, not as a TypeError
+    with pytest.raises(ValueError, match=r"^confidence must hold values in \[0, 1\]"):
+        compose_teacher([0.5, None], shape, [0, 2])
+    with pytest.raises(
+        ValueError,
+        match=r"^class_shapes must be zero on the diagonal \(row c is the shape "
+        r"over the classes other than c\), got a largest diagonal entry of ",
+    ):
+        domain_teacher(GOOD_Q, GOOD_Y, class_shapes=np.eye(3))
+
+
+@pytest.mark.parametrize("teacher", [universe_teacher, domain_teacher])
+def test_confidence_may_be_none_and_the_message_says_so(teacher):
+    with pytest.raises(
+        ValueError,
+        match=r"^confidence must be a float in \[0, 1\] or None, got 1\.5\.$",
+    ):
+        teacher(GOOD_Q, GOOD_Y, confidence=1.5)
+
+
+def test_fit_knowledge_refuses_empty_rows_and_non_integer_n_classes():
+    with pytest.raises(
+        ValueError, match=r"^proba must have at least one row to fit, got 0\.$"
+    ):
+        fit_knowledge(np.empty((0, 3)), np.empty(0, dtype=int))
+    for n_classes in (3.0, np.float64(3)):
+        with pytest.raises(ValueError, match=r"n_classes must be None or equal"):
+            fit_knowledge(GOOD_Q, GOOD_Y, n_classes)
+
+
+def test_bad_params_message_names_what_was_given():
+    with pytest.raises(
+        ValueError,
+        match=r"^params must be None or the Bunch returned by fit_knowledge "
+        r"\(with keys 'confidence' and 'class_shapes'\), got dict\.$",
+    ):
+        apply_knowledge(GOOD_Q, GOOD_Y, "domain", {})

@@ -382,3 +382,82 @@ def test_dkd_without_t2_scaling(batch, T, alpha):
         t64(z), t64(q), y_t, temperature=T, alpha=alpha, nckd_weight=3.0, scale_t2=False
     )
     assert_allclose(loss.item(), expected, rtol=RTOL, atol=ATOL)
+
+
+def _fixed_batch(n=6, k=4, seed=3):
+    rng = np.random.default_rng(seed)
+    z = t64(rng.normal(size=(n, k)) * 2)
+    q = t64(rng.dirichlet(np.full(k, 0.5), size=n))
+    return z, q, torch.as_tensor(rng.integers(0, k, size=n))
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_every_function_weights_each_sample(name):
+    z, q, y = _fixed_batch()
+    w = np.linspace(0.0, 3.0, len(y))
+    kwargs = dict(temperature=2.0, alpha=0.6, tckd_weight=0.5, nckd_weight=2.0)
+    per_sample = DistillationLoss(loss=name, **kwargs).per_sample(z, q, y)
+    loss = _function_loss(name, z, q, y, 2.0, 0.6, 0.5, 2.0, w)
+    assert loss.item() == pytest.approx(np.mean(w * per_sample.numpy()), rel=1e-12)
+
+
+def test_kd_loss_per_sample_scales_by_t2_by_default():
+    z, q, y = _fixed_batch()
+    log_q_T = log_soften(q, 3.0)
+    kwargs = dict(temperature=3.0, alpha=0.7)
+    default = kd_loss_per_sample(z, log_q_T, y, **kwargs)
+    assert_allclose(
+        default.numpy(),
+        kd_loss_per_sample(z, log_q_T, y, scale_t2=True, **kwargs).numpy(),
+        rtol=1e-15,
+    )
+    assert not np.allclose(
+        default.numpy(),
+        kd_loss_per_sample(z, log_q_T, y, scale_t2=False, **kwargs).numpy(),
+    )
+
+
+def test_kd_loss_per_sample_with_the_teacher_alone():
+    z, q, y = _fixed_batch()
+    per_sample = kd_loss_per_sample(
+        z, log_soften(q, 2.0), y, temperature=2.0, alpha=1.0
+    )
+    expected = np_kd_per_sample(z.numpy(), q.numpy(), y.numpy(), 2.0, 1.0, True)
+    assert_allclose(per_sample.numpy(), expected, rtol=RTOL, atol=ATOL)
+
+
+def test_precomputed_neg_entropy_is_the_constant_of_the_kl_term():
+    # The KL term is neg_entropy minus the cross-entropy: shifting the given
+    # neg_entropy by c shifts every per-sample loss by alpha * T**2 * c.
+    z, q, y = _fixed_batch()
+    q_T = soften(q, 2.0)
+    neg_entropy = torch.xlogy(q_T, q_T).sum(dim=1)
+    criterion = DistillationLoss(temperature=2.0, alpha=0.6, teacher_format="softened")
+    shifted = criterion.per_sample(z, q_T, y, neg_entropy + 1.0)
+    assert_allclose(
+        (shifted - criterion.per_sample(z, q_T, y, neg_entropy)).numpy(),
+        0.6 * 4.0,
+        rtol=1e-12,
+    )
+    loss = criterion(z, q_T, y, teacher_neg_entropy=neg_entropy + 1.0)
+    assert loss.item() == pytest.approx(criterion(z, q_T, y).item() + 2.4, rel=1e-12)
+
+
+def test_sample_weight_follows_the_device_of_the_loss():
+    # NumPy weights move to the logits' device (the meta device stands in
+    # for an accelerator: mixing it with CPU tensors is an error).
+    z = torch.zeros(3, 4, device="meta")
+    q = torch.full((3, 4), 0.25, device="meta")
+    y = torch.zeros(3, dtype=torch.long, device="meta")
+    for name in LOSSES:
+        loss = DistillationLoss(loss=name)(z, q, y, sample_weight=np.ones(3))
+        assert loss.device.type == "meta" and loss.shape == ()
+
+
+def test_unknown_teacher_format_raises_naming_it():
+    with pytest.raises(
+        ValueError,
+        match=r"^teacher_format must be one of \('proba', 'softened'\), "
+        r"got 'logits'\.$",
+    ):
+        DistillationLoss(teacher_format="logits")

@@ -52,6 +52,8 @@ def test_agreement_hand_computed():
 
 def test_agreement_sample_weight():
     assert agreement([0, 1], [0, 0], sample_weight=[3, 1]) == 0.75
+    # only the ratios count: weights summing to less than 1 are fine
+    assert agreement([0, 1], [0, 0], sample_weight=[0.3, 0.1]) == pytest.approx(0.75)
 
 
 def test_agreement_rejects_mismatched_lengths():
@@ -136,6 +138,31 @@ def test_ece_edge_confidence_goes_to_bin_it_closes():
     assert expected_calibration_error(y_true, y_prob, n_bins=5) == pytest.approx(
         0.55
     )
+
+
+def test_ece_one_dimensional_probabilities_may_be_0_or_1():
+    # certain and right on both rows: perfectly calibrated
+    assert expected_calibration_error([0, 1], [0.0, 1.0]) == 0.0
+    # certain and wrong on both rows
+    assert expected_calibration_error([1, 0], [0.0, 1.0]) == 1.0
+
+
+def test_ece_bins_below_the_smallest_possible_confidence():
+    # Four classes, two bins split at 0.5: confidence 0.4 (right) and 0.9
+    # (wrong) fall in different bins.
+    y_prob = np.array([[0.4, 0.2, 0.2, 0.2], [0.9, 0.1, 0.0, 0.0]])
+    y_true = np.array([0, 1])
+    assert expected_calibration_error(
+        y_true, y_prob, n_bins=2, labels=[0, 1, 2, 3]
+    ) == pytest.approx(0.5 * 0.6 + 0.5 * 0.9)
+    # one bin: |mean accuracy - mean confidence|
+    assert expected_calibration_error(
+        y_true, y_prob, n_bins=1, labels=[0, 1, 2, 3]
+    ) == pytest.approx(abs(0.5 - 0.65))
+    # three bins split at 1/3 and 2/3: 0.4 and 0.9 in the second and third
+    assert expected_calibration_error(
+        y_true, y_prob, n_bins=3, labels=[0, 1, 2, 3]
+    ) == pytest.approx(0.5 * 0.6 + 0.5 * 0.9)
 
 
 def test_ece_binary_one_dimensional_probabilities():
@@ -232,6 +259,20 @@ def test_ece_scorer_scores_the_estimators_classes():
     assert neg_expected_calibration_error_score(student, X, y) == pytest.approx(
         -_ece_reference(y, p, 15), abs=1e-12
     )
+
+
+def test_teacher_scorers_on_a_classifier_without_teacher_say_what_to_use():
+    X, _, _ = _scorer_problem()
+    plain = LogisticRegression().fit(X, np.arange(len(X)) % 3)
+    message = (
+        r"^This scorer compares an estimator with its fitted teacher_, but "
+        r"LogisticRegression has teacher_=None \(it was fitted with teacher_proba "
+        r"or without a teacher\)\. Use agreement\(\) or teacher_kl_divergence\(\) "
+        r"on the arrays instead\.$"
+    )
+    for scorer in (teacher_agreement_score, neg_teacher_kl_divergence_score):
+        with pytest.raises(ValueError, match=message):
+            scorer(plain, X)
 
 
 def test_scorers_need_a_fitted_estimator_with_a_teacher():
@@ -353,7 +394,8 @@ def _ece(y=Y2, y_prob=Q2, **kwargs):
     return lambda: expected_calibration_error(y, y_prob, **kwargs)
 
 
-NON_NEGATIVE = "sample_weight must be finite and non-negative"
+Q3 = np.array([[0.7, 0.2, 0.1], [0.2, 0.3, 0.5]])
+NON_NEGATIVE = r"^sample_weight must be finite and non-negative\.$"
 
 
 @pytest.mark.parametrize(
@@ -363,13 +405,33 @@ NON_NEGATIVE = "sample_weight must be finite and non-negative"
         (_agree(sample_weight=[1.0, -1.0]), NON_NEGATIVE),
         (_agree(sample_weight=[1.0, np.nan]), NON_NEGATIVE),
         (_agree(sample_weight=[1.0, np.inf]), NON_NEGATIVE),
-        (_agree(sample_weight=[0.0, 0.0]), "sample_weight must have a positive sum"),
+        (_agree(sample_weight=[1.0, None]), NON_NEGATIVE),
+        (
+            _agree(sample_weight=[0.0, 0.0]),
+            r"^sample_weight must have a positive sum; got 0\.$",
+        ),
         (
             lambda: agreement([], []),
             r"non-empty 1-D arrays of the same length; got shapes \(0,\) and \(0,",
         ),
         (lambda: agreement([[0, 1]], [[0, 1]]), r"got shapes \(1, 2\) and \(1, 2\)"),
-        (lambda: teacher_kl_divergence(Q2, Q2[:1]), "same number of rows; got 2 and 1"),
+        (lambda: teacher_kl_divergence(Q3, Q3[:1]), "same number of rows; got 2 and 1"),
+        (
+            lambda: teacher_kl_divergence([[0.5, 0.6]], Q2[:1]),
+            r"^Each row of teacher_proba must sum to 1",
+        ),
+        (
+            lambda: teacher_kl_divergence(Q2[:1], [[0.5, 0.6]]),
+            r"^Each row of student_proba must sum to 1",
+        ),
+        (
+            lambda: teacher_kl_divergence(Q2[:0], Q2[:0]),
+            r"^teacher_proba must have at least 1 row\(s\); got shape \(0, 2\)",
+        ),
+        (
+            lambda: teacher_kl_divergence(Q2[:1], Q2[:0]),
+            r"^student_proba must have at least 1 row\(s\); got shape \(0, 2\)",
+        ),
         (
             lambda: teacher_kl_divergence(Q2, Q2, sample_weight=[1.0]),
             "sample_weight must have shape",
@@ -382,10 +444,21 @@ NON_NEGATIVE = "sample_weight must be finite and non-negative"
         (_ece(y_prob=[0.5, 1.5]), r"A 1-D y_prob must hold probabilities in \[0, 1"),
         (_ece(y_prob=[-0.5, 0.5]), r"A 1-D y_prob must hold probabilities in \[0, 1"),
         (_ece(y_prob=[np.nan, 0.5]), r"A 1-D y_prob must hold probabilities"),
+        (
+            _ece(y_prob=[None, 0.5]),
+            r"^A 1-D y_prob must hold probabilities in \[0, 1\]\.$",
+        ),
+        (_ece(y_prob=[[0.5, 0.6], [0.5, 0.5]]), r"^Each row of y_prob must sum to 1"),
+        (
+            _ece(y=[0], y_prob=Q2[:0]),
+            r"^y_prob must have at least 1 row\(s\); got shape \(0, 2\)",
+        ),
+        (_ece(y=[0, 1, 2], y_prob=Q3), "same number of rows; got 3 and 2"),
         (_ece(y=[0, 1, 1]), "same number of rows; got 3 and 2"),
         (
             _ece(y=[0, 0]),
-            "y_prob has 2 columns but there are 1 labels; pass labels=estimator",
+            r"^y_prob has 2 columns but there are 1 labels; pass "
+            r"labels=estimator\.classes_ when y_true lacks some classes\.$",
         ),
         (
             _ece(y=[0, 5], labels=[0, 1]),

@@ -6,7 +6,7 @@ import pytest
 import torch
 from joblib import Memory
 from scipy.special import xlogy
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -110,7 +110,10 @@ def test_float32_teacher_is_softened_in_float32(teacher):
 
 def test_diagnostics_alone_match_those_built_with_the_targets(teacher):
     proba, y = teacher
-    none, alone = soften_targets(proba, y, 2.0, 0.4, build_targets=False)
+    # several blocks (20 entries, 2 rows each): every block counts
+    none, alone = soften_targets(
+        proba, y, 2.0, 0.4, build_targets=False, chunk_entries=20
+    )
     _, with_targets = soften_targets(proba, y, 2.0, 0.4)
     assert none is None
     for key in alone.keys() - {"weight_at"}:
@@ -282,6 +285,25 @@ def test_target_inputs_name_dense_or_top_k_targets(teacher):
     np.testing.assert_array_equal(inputs["teacher_topk_index"], top.top_index)
 
 
+def test_target_inputs_hold_the_targets_arrays(teacher):
+    proba, y = teacher
+    dense = soften_teacher(proba, y, temperature=2.0).targets
+    inputs = target_inputs(dense)
+    assert inputs["teacher"] is dense.q_T
+    assert inputs["teacher_neg_entropy"] is dense.neg_entropy
+    top = soften_teacher(proba, y, temperature=2.0, top_k=2).targets
+    inputs = target_inputs(top)
+    assert inputs["teacher_topk"] is top.q_T and inputs["teacher_rest"] is top.rest
+
+
+def test_soften_teacher_statistics_default_to_alpha_zero(teacher):
+    # alpha = 0: no teacher term, every instance weight is 1
+    proba, y = teacher
+    stats = soften_teacher(proba, y, temperature=2.0).stats
+    assert stats.alpha == 0.0 and stats.mean_weight == 1.0
+    np.testing.assert_array_equal(stats.weight_quantiles, 1.0)
+
+
 @pytest.mark.parametrize("level", ["full", "universe", "domain", "instance"])
 def test_soften_teacher_targets_keep_the_level_of_knowledge(teacher, level):
     proba, y = teacher
@@ -301,3 +323,201 @@ def test_soften_teacher_targets_keep_the_level_of_knowledge(teacher, level):
     np.testing.assert_allclose(
         targets.neg_entropy, xlogy(expected, expected).sum(axis=1), rtol=1e-5
     )
+
+
+# ------------------------------------------------- precision and top k
+def test_float32_teacher_is_softened_in_float32_exactly(teacher):
+    proba, y = teacher
+    proba32 = proba.astype(np.float32)
+    targets, _ = soften_targets(proba32, y, 0.25, 0.4, chunk_entries=20)
+    np.testing.assert_array_equal(
+        targets.q_T, soften(torch.from_numpy(proba32), 0.25).numpy()
+    )
+
+
+def test_other_float_dtypes_are_softened_in_float64():
+    # Rows exact in float16; softening them in float16 would be off by 1e-4.
+    proba = np.array(
+        [
+            [0.5, 0.25, 0.125, 0.125],
+            [0.75, 0.0, 0.25, 0.0],
+            [0.0625, 0.4375, 0.25, 0.25],
+        ],
+        dtype=np.float16,
+    )
+    targets, _ = soften_targets(proba, np.array([0, 1, 2]), 3.0, 0.4)
+    expected = soften(proba.astype(np.float64), 3.0).numpy()
+    np.testing.assert_allclose(targets.q_T, expected, rtol=1e-6)
+
+
+def test_targets_are_float32_whatever_torchs_default_dtype(teacher):
+    proba, y = teacher
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        dense, _ = soften_targets(proba, y, 2.0, 0.4)
+        compressed, _ = soften_targets(proba, y, 2.0, 0.4, top_k=2)
+    finally:
+        torch.set_default_dtype(default)
+    assert dense.q_T.dtype == dense.neg_entropy.dtype == np.float32
+    assert compressed.q_T.dtype == compressed.neg_entropy.dtype == np.float32
+    assert compressed.rest.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int16, np.uint8])
+def test_labels_of_any_integer_dtype(teacher, dtype):
+    proba, y = teacher
+    expected, expected_summary = soften_targets(proba, y, 2.0, 0.4)
+    targets, summary = soften_targets(proba, y.astype(dtype), 2.0, 0.4)
+    np.testing.assert_array_equal(targets.q_T, expected.q_T)
+    assert summary.mean_confidence == expected_summary.mean_confidence
+
+
+def test_top_k_of_every_class_keeps_the_dense_targets(teacher):
+    proba, y = teacher
+    dense, _ = soften_targets(proba, y, 2.0, 0.4)
+    for top_k in (7, 9):
+        targets, _ = soften_targets(proba, y, 2.0, 0.4, top_k=top_k)
+        assert targets.top_index is None and targets.rest is None
+        np.testing.assert_array_equal(targets.q_T, dense.q_T)
+
+
+@pytest.mark.parametrize("level", ["full", "domain"])
+def test_soften_teacher_passes_top_k_on(teacher, level):
+    proba, y = teacher
+    dense = soften_teacher(proba, y, knowledge=level, temperature=2.0).targets
+    targets = soften_teacher(
+        proba, y, knowledge=level, temperature=2.0, top_k=2
+    ).targets
+    assert targets.q_T.shape == targets.top_index.shape == (len(y), 2)
+    np.testing.assert_allclose(
+        targets.q_T, -np.sort(-dense.q_T, axis=1)[:, :2], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        targets.q_T.sum(axis=1) + 5 * targets.rest, 1.0, rtol=1e-6
+    )
+
+
+def test_knowledge_levels_are_built_in_float64(teacher):
+    # A float32 teacher gives the same targets as its exact float64 copy.
+    proba, y = teacher
+    proba32 = proba.astype(np.float32)
+    soft = soften_teacher(proba32, y, knowledge="domain", temperature=3.0)
+    expected = soften_teacher(
+        proba32.astype(np.float64), y, knowledge="domain", temperature=3.0
+    )
+    np.testing.assert_array_equal(soft.targets.q_T, expected.targets.q_T)
+    np.testing.assert_array_equal(
+        soft.knowledge_params.class_shapes, expected.knowledge_params.class_shapes
+    )
+
+
+# ------------------------------------------- what the teacher returns
+class FixedProbaTeacher(ClassifierMixin, BaseEstimator):
+    """Returns ``proba`` from predict_proba, whatever X."""
+
+    def __init__(self, proba=None):
+        self.proba = proba
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return self.proba
+
+
+def test_a_float32_teacher_keeps_its_dtype(binary_data):
+    X, y = binary_data
+    proba = np.column_stack([np.full(len(y), 0.25), np.full(len(y), 0.75)])
+    _, got = fit_teacher_proba(
+        FixedProbaTeacher(proba.astype(np.float32)), X, y, np.array([0, 1])
+    )
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, proba)
+
+
+@pytest.mark.parametrize(
+    "proba, shape",
+    [(np.full((59, 2), 0.5), r"\(59, 2\)"), (np.full((60, 3), 1 / 3), r"\(60, 3\)")],
+)
+def test_a_teacher_of_the_wrong_shape_is_an_error(binary_data, proba, shape):
+    X, y = binary_data
+    with pytest.raises(
+        ValueError,
+        match=r"^teacher\.predict_proba\(X\) must have shape \(n_samples, n_classes\) "
+        rf"= \(60, 2\) with columns in classes_ order; got shape {shape}\.$",
+    ):
+        fit_teacher_proba(FixedProbaTeacher(proba), X, y, np.array([0, 1]))
+
+
+def test_the_error_of_a_teacher_without_classes_says_what_it_needs(binary_data):
+    X, y = binary_data
+    with pytest.raises(
+        TypeError,
+        match=r"^teacher must expose classes_ once fitted, as scikit-learn "
+        r"classifiers do; NoClasses has none\.$",
+    ):
+        fit_teacher_proba(NoClasses(), X, y, np.array([0, 1]))
+
+
+def test_align_columns_error_names_both_sets_of_classes():
+    proba = np.array([[0.1, 0.9], [0.5, 0.5]])
+    with pytest.raises(
+        ValueError,
+        match=r"^The teacher's classes_ must be the classes of y: the teacher "
+        r"predicts \['a', 'b'\], y holds \['a', 'c'\]\.$",
+    ):
+        align_columns(proba, ["a", "b"], np.array(["a", "c"]))
+
+
+@pytest.fixture(scope="module")
+def sorted_labels(binary_data):
+    """Rows sorted by class: unstratified folds would differ from stratified."""
+    X, y = binary_data
+    order = np.argsort(y, kind="stable")
+    return X[order], y[order]
+
+
+def test_teacher_cv_is_stratified_and_passes_fit_params(sorted_labels):
+    X, y = sorted_labels
+    w = np.linspace(0.2, 2.0, len(y))
+    FITS.clear()
+    _, proba = fit_teacher_proba(
+        CountingTeacher(), X, y, np.array([0, 1]), cv=3,
+        fit_params={"sample_weight": w},
+    )
+    expected = cross_val_predict(
+        LogisticRegression(), X, y, cv=StratifiedKFold(3), method="predict_proba",
+        params={"sample_weight": w},
+    )
+    np.testing.assert_allclose(proba, expected)
+    # the fit on all rows, then one per fold, each with its rows' weights
+    assert len(FITS) == 4
+    np.testing.assert_array_equal(FITS[0], w)
+    for (train, _), weights in zip(StratifiedKFold(3).split(X, y), FITS[1:]):
+        np.testing.assert_array_equal(weights, w[train])
+
+
+def test_out_of_fold_probabilities_must_match_the_classes(binary_data):
+    X, y = binary_data
+    with pytest.raises(
+        ValueError,
+        match=r"^out-of-fold teacher probabilities must have shape "
+        r"\(n_samples, n_classes\) = \(60, 3\)",
+    ):
+        fit_teacher_proba(LogisticRegression(), X, y, np.array([0, 1, 2]), cv=2)
+
+
+def test_teacher_probabilities_passes_cv_and_fit_params_on(sorted_labels):
+    X, y = sorted_labels
+    w = np.linspace(0.2, 2.0, len(y))
+    result = teacher_probabilities(
+        LogisticRegression(), X, y, np.array([0, 1]), cv=3,
+        fit_params={"sample_weight": w},
+    )
+    expected = cross_val_predict(
+        LogisticRegression(), X, y, cv=StratifiedKFold(3), method="predict_proba",
+        params={"sample_weight": w},
+    )
+    np.testing.assert_allclose(result.proba, expected)
