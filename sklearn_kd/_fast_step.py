@@ -160,30 +160,27 @@ class FastStep:
         is the one :meth:`step` returns for that batch.
         """
         n, n_classes = logits.shape
-        alpha = self.alpha
-        log_p = torch.log_softmax(logits, dim=1)
-        labels, mask = self._labels(y, logits.dtype)
-        per_row = log_p.gather(1, labels)
-        if mask is not None:
-            per_row.mul_(mask)
-        per_row = per_row.squeeze(1).mul_(alpha - 1.0)  # (1 - a) * cross-entropy
-        if alpha > 0:
-            if TEACHER in Xi:
-                q = Xi[TEACHER]
-            else:
-                q = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], n_classes)
-            neg_entropy = Xi.get(NEG_ENTROPY)
-            if neg_entropy is None:
-                neg_entropy = torch.xlogy(q, q).sum(dim=1)
-            log_p_T = torch.log_softmax(logits * self.inv_T, dim=1)
-            kl = (q * log_p_T).sum(dim=1).sub_(neg_entropy)
-            per_row.sub_(kl, alpha=self.soft)
+        q = neg_entropy = None
+        if self.alpha > 0:
+            q, neg_entropy = self._teacher(Xi, n_classes), Xi.get(NEG_ENTROPY)
+        # the criterion's own per-row kernel (cross-entropy ignores the rows
+        # without a hard label, as the masked label term of the step does)
+        per_row = self.criterion.per_sample(
+            logits, q, y, teacher_neg_entropy=neg_entropy
+        )
         weights = Xi.get(SAMPLE_WEIGHT)
         if weights is not None:
-            per_row.mul_(weights)
+            per_row = per_row.mul_(weights)
         batch, inv_sizes = self._batches(n, batch_size, logits.device)
         sums = torch.zeros_like(inv_sizes).index_add_(0, batch, per_row)
         return sums.mul_(inv_sizes)
+
+    @staticmethod
+    def _teacher(Xi, n_classes):
+        """The softened teacher of a batch or an epoch, dense."""
+        if TEACHER in Xi:
+            return Xi[TEACHER]
+        return densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], n_classes)
 
     def _batches(self, n, batch_size, device):
         """Each row's batch index, and 1 / each batch's size (cached)."""
@@ -243,10 +240,9 @@ class FastStep:
             out[SAMPLE_WEIGHT] = Xi[SAMPLE_WEIGHT]
         n_classes = self.linears[-1].out_features
         if self.alpha > 0:
-            if TEACHER in Xi:
-                target = Xi[TEACHER].clone()
-            else:
-                target = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], n_classes)
+            target = self._teacher(Xi, n_classes)
+            if TEACHER in Xi:  # written in place below
+                target = target.clone()
             value = (1.0 - self.alpha) / (self.soft * self.inv_T)
         else:
             target = torch.zeros(
@@ -299,10 +295,7 @@ class FastStep:
             log_p_y.mul_(mask)
             grad.mul_(mask)
         if alpha > 0:
-            if TEACHER in Xi:
-                q = Xi[TEACHER]
-            else:
-                q = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], z.shape[1])
+            q = self._teacher(Xi, z.shape[1])
             neg_entropy = Xi.get(NEG_ENTROPY)
             if neg_entropy is None:
                 neg_entropy = torch.xlogy(q, q).sum(dim=1)
