@@ -216,9 +216,10 @@ class IndexBatches:
                 return
             for start in range(0, n, bs):
                 yield self._take_transformed(order[start : start + bs])
-        elif self.indices is None and not self.move and self.transform is None:
-            yield from self._cut(self.dataset.tensors, self.dataset.y)
-        elif self.whole_epoch():
+        elif (
+            # in order and in place, untransformed: views cost nothing
+            self.indices is None and not self.move and self.transform is None
+        ) or self.whole_epoch():
             yield from self._cut(self.dataset.tensors, self.dataset.y)
         elif self.indices is None:
             for start in range(0, n, bs):
