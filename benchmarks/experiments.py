@@ -44,6 +44,8 @@ DELTA = dict(accuracy=0.005, geometry=0.05, ece=0.005, nll=0.01,
 
 LEVELS = ["universe", "domain", "instance", "full"]
 ALL_LEVELS = ["hard", *LEVELS]
+#: The narrowest x range of a spread panel (sd of the oracle's q_c).
+MIN_SPREAD_SPAN = 0.04
 
 
 # ----------------------------------------------------------------- helpers
@@ -424,6 +426,14 @@ class Dials(Experiment):
                                 ax.annotate(p[0], (xv, 100 * p[2].mean()),
                                             textcoords="offset points",
                                             xytext=(3, 4), fontsize=7)
+                    if dial == "spread":
+                        # a dial that barely moves is drawn as barely moving,
+                        # not stretched across the panel
+                        lo, hi = ax.get_xlim()
+                        if hi - lo < MIN_SPREAD_SPAN:
+                            mid = (lo + hi) / 2
+                            ax.set_xlim(mid - MIN_SPREAD_SPAN / 2,
+                                        mid + MIN_SPREAD_SPAN / 2)
                     ax.axhline(0, color="grey", lw=0.8)
                     ax.axhspan(-0.5, 0.5, color="grey", alpha=0.15, lw=0)
                     ax.xaxis.set_major_locator(MaxNLocator(4))
