@@ -60,8 +60,9 @@ PROFILES = {
     # the target's own definition: package defaults (100 epochs, 10 MUNGE
     # rows per training row) against the labels-only default student
     "target": dict(tables=["diamonds-cut", "doctorcontacts-health",
-                           "cracker-choice", "males-occupation"],
-                   seeds=3, n_train=1000, n_test=1000, n_estimators=300,
+                           "hi-region", "budgetfood-town", "cracker-choice",
+                           "males-occupation"],
+                   seeds=3, n_train=5000, n_test=2000, n_estimators=300,
                    latency_rows=1000, repeats=9, target=True),
 }
 
@@ -457,7 +458,8 @@ def _target_report(results, P, wall):
         "# Compression target: package defaults plus augment=\"munge\"",
         "",
         f"HistGradientBoosting teacher; {P['seeds']} paired seeds; "
-        f"{P['n_train']} training rows, up to {P['n_test']} test rows; every "
+        f"up to {P['n_train']} training rows and {P['n_test']} test rows (a "
+        "table too small for both gives a third of its rows to the test); every "
         "student at the package defaults (100 epochs; the transfer set: 10 "
         "MUNGE rows per training row) but `alpha=0` for the labels-only "
         "students and `augment=\"munge\"` for the distilled ones. The "
@@ -474,7 +476,7 @@ def _target_report(results, P, wall):
         "| gap pp | gap closed [95 % CI] | speed-up |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    medians = {name: ([], []) for name in pairs}
+    medians = {name: ([], [], []) for name in pairs}
     for table in P["tables"]:
         cells = [results[(table, s)] for s in range(P["seeds"])]
         t_acc = np.array([c["teacher"]["accuracy"] for c in cells])
@@ -488,15 +490,28 @@ def _target_report(results, P, wall):
                      / np.median([c[kd]["latency_s"] for c in cells]))
             medians[name][0].append(closed)
             medians[name][1].append(speed)
+            medians[name][2].append(gap.mean())
             lines.append(
                 f"| {table} | {t_acc.mean():.4f} | {name} ({cells[0][kd]['student']})"
                 f" | {a_lab.mean():.4f} | {a_kd.mean():.4f} | {100 * gap.mean():.1f} "
                 f"| {closed:.2f} [{lo:.2f}, {hi:.2f}] | {speed:.0f}x |")
-    lines += ["", "| student | median gap closed | median speed-up |",
-              "|---|---|---|"]
-    for name, (closed, speed) in medians.items():
-        lines.append(f"| {name} | {np.median(closed):.2f} | "
-                     f"{np.median(speed):.0f}x |")
+    lines += [
+        "",
+        "A table where the labels-only student is as accurate as the teacher "
+        "or more (gap <= 0) has no gap to close: its ratio is left out of the "
+        "first median (a KD student that moves towards a worse teacher would "
+        "count as closing it) and kept in the second.",
+        "",
+        "| student | median gap closed, teacher ahead | tables | "
+        "median gap closed, all tables | median speed-up |",
+        "|---|---|---|---|---|"]
+    for name, (closed, speed, gaps) in medians.items():
+        closed, gaps = np.array(closed), np.array(gaps)
+        ahead = closed[gaps > 0]
+        lines.append(
+            f"| {name} | {np.median(ahead) if len(ahead) else float('nan'):.2f} "
+            f"| {len(ahead)} of {len(closed)} | {np.median(closed):.2f} | "
+            f"{np.median(speed):.0f}x |")
     return "\n".join(lines) + "\n"
 
 

@@ -470,16 +470,36 @@ def test_estimator_thread_policy_is_scoped_to_fit_and_predict(
     assert set(dict(clf.student_.callbacks_)["threads"].threads) == {expected}
     assert torch.get_num_threads() == before
     seen = []
-    forward = type(clf.student_).forward
+    forward = type(clf.student_.module_).forward
 
     def spy(self, *args, **kwargs):
         seen.append(torch.get_num_threads())
         return forward(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(clf.student_), "forward", spy)
+    monkeypatch.setattr(type(clf.student_.module_), "forward", spy)
     clf.predict_proba(X)
     assert seen == [expected]
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "ple"])
+def test_prediction_calls_the_module_as_skorch_would_in_any_chunking(
+    architecture, monkeypatch
+):
+    # predict_proba calls the module directly (eval mode, no autograd) in
+    # chunks of INFERENCE_BATCH_SIZE rows: the logits are skorch's own
+    X, y, q = _estimator_data()
+    clf = _estimator(architecture=architecture, max_epochs=2).fit(
+        X, y, teacher_proba=q
+    )
+    want = clf.student_.forward(X.astype(np.float32)).numpy()
+    monkeypatch.setattr("sklearn_kd._distilled.INFERENCE_BATCH_SIZE", 7)
+    got = clf.predict_log_proba(X)
+    assert not clf.student_.module_.training
+    np.testing.assert_allclose(
+        got, torch.log_softmax(torch.as_tensor(want, dtype=torch.float64), 1),
+        rtol=0, atol=1e-6,
+    )
 
 
 def test_estimator_verbose_log_has_no_colour_codes_off_a_terminal(capsys):
