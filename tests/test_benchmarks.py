@@ -197,3 +197,30 @@ def test_cli_only_one_experiment(tmp_path, capsys):
     assert main(["--profile", "smoke", "--output", str(tmp_path), "--only",
                  "self_distillation", "--seeds", "2"]) == 0
     assert "every run came from the cache" in capsys.readouterr().out
+
+
+def test_target_report_leaves_tables_without_a_gap_out_of_the_first_median():
+    from benchmarks.compression import PROFILES as COMPRESSION
+    from benchmarks.compression import _target_report
+
+    P = {**COMPRESSION["target"], "tables": ["a", "b", "c"], "seeds": 2}
+
+    def cell(teacher, labels, kd):
+        arms = {"labels only": labels, "KD + transfer": kd,
+                "MLP, labels only": labels, "MLP, KD + transfer": kd}
+        out = {name: dict(accuracy=acc, latency_s=0.001, student="S")
+               for name, acc in arms.items()}
+        out["teacher"] = dict(accuracy=teacher, latency_s=0.05)
+        return out
+
+    results = {}
+    for seed in range(2):
+        results[("a", seed)] = cell(0.80, 0.70, 0.75)  # closes 0.5
+        results[("b", seed)] = cell(0.80, 0.70, 0.79)  # closes 0.9
+        # the teacher trails: moving towards it "closes" 1.0 of a negative gap
+        results[("c", seed)] = cell(0.60, 0.70, 0.60)
+    report = _target_report(results, P, wall=1.0)
+    rows = [line for line in report.splitlines()
+            if line.startswith("| default student |")]
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert cells[1:5] == ["0.70", "2 of 3", "0.90", "50x"]
