@@ -1082,9 +1082,10 @@ def _module_logits(module, X, n_threads):
     without autograd, ``INFERENCE_BATCH_SIZE`` rows at a time, on the
     module's own device.
 
-    The module is called directly rather than through skorch's ``forward``,
-    whose dataset, loader and per-batch bookkeeping cost more than the
-    network itself on a thousand rows of a small student.
+    The module is called directly rather than through skorch's ``forward``:
+    scoring one array needs none of its dataset, loader and per-batch
+    bookkeeping (about 4 % of a ``predict_proba`` call on 1,000 rows of the
+    default tabular student).
     """
     parameter = next(module.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
