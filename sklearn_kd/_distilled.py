@@ -111,6 +111,7 @@ FITTED_ATTRIBUTES = (
     "n_iter_",
     "teacher_stats_",
     "knowledge_params_",
+    "architecture_",
 )
 
 #: Packages whose frames stand between a user's call and ``fit``: warnings
@@ -374,6 +375,10 @@ default=None
         Per-epoch training (and validation) losses.
     n_iter_ : int
         Number of epochs run.
+    architecture_ : str or None
+        The built-in student that was trained: ``architecture`` with
+        ``"auto"`` resolved (``"ple-teacher"`` or ``"mlp"``); None with a
+        custom ``module``.
     knowledge_params_ : Bunch or None
         Constants of the knowledge level estimated on the training rows.
     teacher_stats_ : Bunch or None
@@ -671,6 +676,9 @@ default=None
         rng_devices = _rng_devices(settings.device)
         with torch.random.fork_rng(devices=rng_devices):
             torch.manual_seed(seed)
+            built = self._built_in_student(
+                data, None if teacher is None else teacher.teacher
+            )
             module = make_student_module(
                 self.module,
                 data.X.shape[1],
@@ -678,9 +686,7 @@ default=None
                 hidden_layer_sizes=settings.hidden_layer_sizes,
                 activation=self.activation,
                 X=data.X,
-                **self._built_in_student(
-                    data, None if teacher is None else teacher.teacher
-                ),
+                **built,
             )
         # 4b. the transfer set: synthetic rows after the real ones
         y_idx, extra_callbacks = data.y_idx, []
@@ -723,6 +729,9 @@ default=None
                 student_=student,
                 teacher_stats_=soft.stats,
                 knowledge_params_=soft.knowledge_params,
+                architecture_=(
+                    None if self.module is not None else built["architecture"]
+                ),
             )
         return self
 

@@ -77,6 +77,9 @@ _SCALARS = (type(None), bool, int, float, str)
 # fitted attributes that are not JSON: the student's weights go to
 # WEIGHTS_NAME, the teacher is never saved.
 _NOT_JSON = ("student_", "teacher_")
+#: Fitted attributes a file may lack: ``feature_names_in_`` (no names in
+#: fit) and ``architecture_`` (written before the attribute existed).
+_OPTIONAL = ("feature_names_in_", "architecture_")
 
 
 def save(estimator, path):
@@ -370,8 +373,15 @@ def _parse_meta(meta):
     fitted = {
         name: _decode(meta[name])
         for name in FITTED_ATTRIBUTES
-        if name not in _NOT_JSON and (name in meta or name != "feature_names_in_")
+        if name not in _NOT_JSON and (name in meta or name not in _OPTIONAL)
     }
+    # files written before ``architecture_`` existed: the stored student's
+    fitted.setdefault(
+        "architecture_",
+        student.get("architecture", "mlp") if student["class"] in BUILT_IN else None,
+    )
+    if fitted["architecture_"] not in (None, *ARCHITECTURES):
+        raise ValueError(f"bad architecture_ {fitted['architecture_']!r}")
     n_features = fitted["n_features_in_"]
     if isinstance(n_features, bool) or not isinstance(n_features, int):
         raise TypeError(f"n_features_in_ must be an int, got {n_features!r}")

@@ -380,6 +380,7 @@ def test_tampered_metadata_is_refused(fitted, tmp_path):
         ("params", {"no_such_param": 1}),
         ("classes_", {"dtype": "|V8", "values": [1]}),
         ("student", {"class": "sklearn_kd.MLPStudent", "activation": "rm -rf"}),
+        ("architecture_", "transformer"),
     ]:
         tampered = dict(meta, **{key: value})
         bad = _rewrite(
@@ -394,6 +395,17 @@ def test_tampered_metadata_is_refused(fitted, tmp_path):
     )
     with pytest.raises(ValueError, match="format_version 99"):
         load(bad)
+
+
+def test_a_file_without_architecture_takes_it_from_its_student(fitted, tmp_path):
+    # files written before the attribute existed
+    path = save(fitted, tmp_path / "clf.skd")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read(META_NAME))
+    assert meta["architecture_"] == fitted.architecture_
+    del meta["architecture_"]
+    older = _rewrite(path, tmp_path / "old.skd", replace={META_NAME: json.dumps(meta)})
+    assert load(older).architecture_ == meta["student"]["architecture"]
 
 
 # ------------------------------------------------- built-in architectures

@@ -125,6 +125,7 @@ def test_architectures_fit(data, architecture):
         hidden_layer_sizes=(6,), n_bins=4, max_epochs=2, random_state=0,
     ).fit(X, y)
     assert isinstance(clf.student_.module_, TabularStudent)
+    assert clf.architecture_ == architecture
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
@@ -169,6 +170,7 @@ def test_auto_architecture_follows_the_teacher(data, teacher, fit_kwargs, expect
     clf = DistilledClassifier(teachers[teacher], **params)
     assert clf.architecture == "auto"
     clf.fit(X, y, **fit_kwargs)
+    assert clf.architecture_ == expected
     module = clf.student_.module_
     if expected == "mlp":
         assert type(module) is MLPStudent
@@ -229,3 +231,11 @@ def test_fold_is_decided_again_when_the_statistics_are_loaded():
     torch.testing.assert_close(
         net(X), net.layers((X - net.mean) / net.scale), rtol=0, atol=1e-6
     )
+
+
+def test_architecture_is_none_with_a_custom_module(data):
+    X, y = data
+    clf = DistilledClassifier(
+        alpha=0.0, module=MLPStudent, max_epochs=1, random_state=0
+    ).fit(X, y)
+    assert clf.architecture_ is None
