@@ -729,9 +729,7 @@ default=None
                 student_=student,
                 teacher_stats_=soft.stats,
                 knowledge_params_=soft.knowledge_params,
-                architecture_=(
-                    None if self.module is not None else built["architecture"]
-                ),
+                architecture_=built["architecture"],
             )
         return self
 
@@ -848,11 +846,12 @@ default=None
             )
 
     def _built_in_student(self, data, fitted_teacher):
-        """The ``architecture`` to build (``"auto"`` resolved) and its bin
-        edges (None but for the piecewise-linear encodings)."""
+        """The ``architecture`` to build (``"auto"`` resolved; None with a
+        custom ``module``) and its bin edges (None but for the
+        piecewise-linear encodings)."""
         architecture = self.architecture
         if self.module is not None:
-            return dict(architecture="mlp", bins=None)  # unused
+            return dict(architecture=None, bins=None)
         thresholds = None
         if architecture in ("auto", "ple-teacher") and fitted_teacher is not None:
             thresholds = teacher_thresholds(fitted_teacher, data.X.shape[1])
