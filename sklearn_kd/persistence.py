@@ -343,6 +343,7 @@ def _parse_meta(meta):
     """The estimator with its parameters, and its fitted attributes (but the
     student and the teacher); any malformed entry raises."""
     student = meta["student"]
+    architecture = None  # a custom module
     if student["class"] in BUILT_IN:
         sizes = student["hidden_layer_sizes"]
         if not all(isinstance(h, int) and h >= 1 for h in sizes):
@@ -376,10 +377,7 @@ def _parse_meta(meta):
         if name not in _NOT_JSON and (name in meta or name not in _OPTIONAL)
     }
     # files written before ``architecture_`` existed: the stored student's
-    fitted.setdefault(
-        "architecture_",
-        student.get("architecture", "mlp") if student["class"] in BUILT_IN else None,
-    )
+    fitted.setdefault("architecture_", architecture)
     if fitted["architecture_"] not in (None, *ARCHITECTURES):
         raise ValueError(f"bad architecture_ {fitted['architecture_']!r}")
     n_features = fitted["n_features_in_"]
