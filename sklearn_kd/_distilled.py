@@ -191,12 +191,19 @@ class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         al., 2022) with ``tckd_weight`` and ``nckd_weight``.
         ``"label_smoothing"``: the teacher-free baseline.
 
-    knowledge : {"full", "universe", "domain", "instance"}, default="full"
+    knowledge : {"full", "universe", "domain", "instance", \
+"instance_shuffled", "domain_shuffled"}, default="full"
         Which part of the softened teacher the student sees (Tang et al.):
         ``"universe"`` keeps one constant true-class confidence and a uniform
         rest, ``"domain"`` adds class-level non-target shapes, ``"instance"``
         keeps each row's true-class confidence with a uniform rest, ``"full"``
-        is the teacher itself. See :mod:`sklearn_kd.knowledge`.
+        is the teacher itself. The placebos keep a level's shape and destroy
+        its information: ``"instance_shuffled"`` permutes the confidences
+        among the rows of each class, ``"domain_shuffled"`` relabels the
+        class-level shapes by a random class permutation; both are drawn from
+        ``random_state``. Comparing a level with its placebo tells whether the
+        teacher's gain comes from what it knows about the rows or the
+        classes. See :mod:`sklearn_kd.knowledge`.
 
     tckd_weight : float, default=1.0
         Weight of the target-class term when ``loss="dkd"``.
@@ -665,6 +672,7 @@ default=None
                 top_k=self.teacher_top_k,
                 labelled=lab if some_unlabelled else None,
                 build_targets=self._needs_teacher(),
+                random_state=seed,
             )
         if soft.targets is not None:
             self._warn_if_overconfident(soft.stats)

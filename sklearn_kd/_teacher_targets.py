@@ -172,6 +172,7 @@ def soften_teacher(
     top_k=None,
     labelled=None,
     build_targets=True,
+    random_state=None,
 ):
     """The teacher softened once: its statistics and the student's targets.
 
@@ -194,14 +195,17 @@ def soften_teacher(
     alpha : float, default=0.0
         Weight of the teacher term, at which the statistics give the
         instance weight.
-    knowledge : {"full", "universe", "domain", "instance"}, default="full"
-        The level of knowledge the targets keep.
+    knowledge : str, default="full"
+        The level of knowledge the targets keep, one of
+        :data:`~sklearn_kd.knowledge.KNOWLEDGE_LEVELS` (placebos included).
     top_k : int or None, default=None
         See :func:`soften_targets`.
     labelled : ndarray of shape (n_samples,), dtype=bool, default=None
         The rows the statistics describe; None means all.
     build_targets : bool, default=True
         If False, compute the statistics only.
+    random_state : int, RandomState instance or None, default=None
+        Draws the permutation of a placebo level.
 
     Returns
     -------
@@ -229,7 +233,7 @@ def soften_teacher(
         q_T[rows, y_idx], q_T.argmax(axis=1) == y_idx, q_T.shape[1], alpha, labelled
     )
     params = fit_knowledge(q_T, y_idx)
-    q_T = apply_knowledge(q_T, y_idx, knowledge, params)
+    q_T = apply_knowledge(q_T, y_idx, knowledge, params, random_state=random_state)
     # already at temperature T: the targets are built from q_T as it is
     targets, _ = soften_targets(q_T, y_idx, None, alpha, top_k=top_k)
     return Bunch(stats=stats, targets=targets, knowledge_params=params)

@@ -20,7 +20,14 @@ import numpy as np
 ROW_SUM_ATOL = 1e-4
 
 #: What a teacher may pass on to the student (see :mod:`sklearn_kd.knowledge`).
-KNOWLEDGE_LEVELS = ("full", "universe", "domain", "instance")
+KNOWLEDGE_LEVELS = (
+    "full",
+    "universe",
+    "domain",
+    "instance",
+    "instance_shuffled",
+    "domain_shuffled",
+)
 
 #: The loss family of :class:`~sklearn_kd.losses.DistillationLoss`.
 LOSSES = ("kd", "dkd", "label_smoothing")

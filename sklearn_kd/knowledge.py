@@ -26,6 +26,28 @@ builds the teacher of a level::
 
     params = fit_knowledge(q_T, y, n_classes)
     teacher = apply_knowledge(q_T, y, "domain", params)
+
+Placebo teachers
+----------------
+A level's gain over ``universe`` mixes two things: the *information* it
+carries about each row or each class, and the mere *shape* of its targets
+(confidences that vary, non-target mass that is not uniform). A placebo keeps
+the shape and destroys the information, so that comparing a level with its
+placebo on your own data answers "does my teacher's gain come from what it
+knows about these rows (or these classes)?":
+
+- ``instance_shuffled`` (:func:`instance_shuffled_teacher`) keeps the
+  distribution of ``q_c`` within each class (the confidences are permuted
+  among the rows of the same class) with a uniform rest, as ``instance`` has;
+  which row gets which confidence is random.
+- ``domain_shuffled`` (:func:`domain_shuffled_teacher`) keeps one constant
+  ``q_c`` and the class-level non-target shapes, as ``domain`` has, but
+  relabels them by a random permutation of the classes without fixed
+  points: the shapes are as far from uniform as before, and say nothing true
+  about which class resembles which.
+
+``instance - instance_shuffled`` measures instance-specific knowledge and
+``domain - domain_shuffled`` class-relation knowledge.
 """
 
 from __future__ import annotations
@@ -33,7 +55,7 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, check_random_state
 
 from ._docstrings import fill_doc
 from ._validation import (
@@ -50,8 +72,10 @@ __all__ = [
     "ROW_SUM_ATOL",
     "apply_knowledge",
     "compose_teacher",
+    "domain_shuffled_teacher",
     "domain_teacher",
     "fit_knowledge",
+    "instance_shuffled_teacher",
     "instance_teacher",
     "non_target_shape",
     "true_class_confidence",
@@ -80,6 +104,11 @@ _shared_doc = fill_doc(
     confidence : float in [0, 1], default=None
         The constant true-class confidence; ``None`` uses the mean of ``q_c``
         over the rows of ``proba``.
+    """,
+    random_state="""
+    random_state : int, RandomState instance or None, default=None
+        Draws the permutation. Pass an int for reproducible output across
+        multiple function calls. See :term:`Glossary <random_state>`.
     """,
     example_teacher="""
     >>> import numpy as np
@@ -373,6 +402,135 @@ def instance_teacher(proba, y):
     return _compose(_confidence(proba, y), _uniform_shape(y, proba.shape[1]), y)
 
 
+# --------------------------------------------------------------------------
+# placebo teachers
+# --------------------------------------------------------------------------
+def _shuffle_within_classes(values, y, rng):
+    """``values`` permuted at random among the rows of each class."""
+    out = values.copy()
+    for c in np.unique(y):
+        rows = np.flatnonzero(y == c)
+        out[rows] = values[rows[rng.permutation(rows.size)]]
+    return out
+
+
+def _derangement(n_classes, rng):
+    """A uniformly random permutation of ``range(n_classes)`` with no fixed
+    point (rejection sampling: about ``e`` draws on average)."""
+    while True:
+        permutation = rng.permutation(n_classes)
+        if not np.any(permutation == np.arange(n_classes)):
+            return permutation
+
+
+def instance_shuffled_teacher(proba, y, *, random_state=None):
+    """Placebo of instance knowledge: ``q_c`` permuted within each class.
+
+    Every row keeps a true-class confidence drawn *without replacement* from
+    the confidences of the rows of its own class (a random permutation among
+    them), with the remaining ``1 - q_c`` spread evenly over the other
+    classes, as in :func:`instance_teacher`. Per class, the distribution of
+    the confidences is exactly that of the ``instance`` teacher; which row
+    gets which confidence carries no information about the row.
+
+    Distilling from ``instance`` and from this placebo on the same rows,
+    with the same ``temperature`` and ``alpha``, separates the gain due to
+    instance-specific information (``instance - instance_shuffled``) from
+    the gain of merely varying the targets' confidence.
+
+    {teacher_y}
+    {random_state}
+
+    Returns
+    -------
+    teacher : ndarray of shape (n_samples, n_classes)
+        Rows sum to one; ``sorted(teacher[y == c, c])`` equals
+        ``sorted(proba[y == c, c])`` for every class ``c``.
+
+    See Also
+    --------
+    instance_teacher : The level this placebo controls for.
+    domain_shuffled_teacher : The placebo of domain knowledge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import instance_shuffled_teacher
+    >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7]])
+    >>> teacher = instance_shuffled_teacher(proba, [0, 0, 1], random_state=1)
+    >>> sorted(teacher[:2, 0].tolist()), teacher[2].tolist()
+    ([0.6, 0.9], [0.3, 0.7])
+    """
+    proba, y = _check_input(proba, y)
+    rng = check_random_state(random_state)
+    confidence = _shuffle_within_classes(_confidence(proba, y), y, rng)
+    return _compose(confidence, _uniform_shape(y, proba.shape[1]), y)
+
+
+def domain_shuffled_teacher(
+    proba, y, *, confidence=None, class_shapes=None, random_state=None
+):
+    """Placebo of domain knowledge: class relations relabelled at random.
+
+    Draws a random permutation ``pi`` of the classes with no fixed point and
+    gives every row of class ``c`` the teacher row
+    ``[q, (1 - q) * R'[c]]`` with ``R'[c, k] = R[pi(c), pi(k)]``, where ``q``
+    and ``R`` are the constant confidence and the class-level non-target
+    shapes of :func:`domain_teacher`. The profiles are as far from uniform as
+    ``R``'s (the same numbers, moved to other classes), but class ``c`` is now
+    said to resemble the classes that ``pi(c)`` resembles: the class
+    relations are wrong.
+
+    Distilling from ``domain`` and from this placebo separates the gain due
+    to true class relations (``domain - domain_shuffled``) from the gain of
+    merely non-uniform non-target targets.
+
+    {teacher_y}
+    {confidence}
+    class_shapes : array-like of shape (n_classes, n_classes), default=None
+        The true class-level shapes ``R`` (zero on the diagonal, rows summing
+        to one); ``None`` estimates them from ``proba`` as
+        :func:`domain_teacher` does.
+    {random_state}
+
+    Returns
+    -------
+    teacher : ndarray of shape (n_samples, n_classes)
+        Rows sum to one; rows of the same true class are identical.
+
+    See Also
+    --------
+    domain_teacher : The level this placebo controls for.
+    instance_shuffled_teacher : The placebo of instance knowledge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import domain_shuffled_teacher
+    >>> proba = np.array([[0.6, 0.3, 0.1], [0.2, 0.6, 0.2], [0.1, 0.3, 0.6]])
+    >>> np.round(domain_shuffled_teacher(proba, [0, 1, 2], random_state=0), 2)
+    array([[0.6, 0.1, 0.3],
+           [0.1, 0.6, 0.3],
+           [0.2, 0.2, 0.6]])
+
+    Class 0's rest now leans to class 2 (the teacher's leans to class 1).
+    """
+    proba, y = _check_input(proba, y)
+    n_classes = proba.shape[1]
+    rng = check_random_state(random_state)
+    if confidence is None:
+        confidence = float(_confidence(proba, y).mean())
+    confidence = check_fraction(confidence, "confidence", allow_none=True)
+    if class_shapes is None:
+        class_shapes, _ = _class_shapes(_shape(proba, y), y, n_classes)
+    else:
+        class_shapes = _check_class_shapes(class_shapes, n_classes)
+    permutation = _derangement(n_classes, rng)
+    shuffled = class_shapes[np.ix_(permutation, permutation)]
+    constant = np.full(y.shape[0], confidence)
+    return _compose(constant, shuffled[y].copy(), y)
+
+
 def fit_knowledge(proba, y, n_classes=None):
     """Estimate the constants of the knowledge levels on training rows.
 
@@ -426,16 +584,22 @@ def fit_knowledge(proba, y, n_classes=None):
     )
 
 
-def apply_knowledge(proba, y, level, params=None):
+def apply_knowledge(proba, y, level, params=None, *, random_state=None):
     """Build the teacher that keeps one level of knowledge.
 
     {teacher_y}
-    level : {"full", "universe", "domain", "instance"}
+    level : {"full", "universe", "domain", "instance", "instance_shuffled", \
+"domain_shuffled"}
         ``"full"`` returns a copy of ``proba``; see :data:`KNOWLEDGE_LEVELS`
-        and the module docstring for the others.
+        and the module docstring for the others. The last two are the
+        placebos :func:`instance_shuffled_teacher` and
+        :func:`domain_shuffled_teacher`.
     params : Bunch, default=None
         Output of :func:`fit_knowledge` (keys ``confidence`` and
         ``class_shapes``). ``None`` estimates them from ``proba`` and ``y``.
+    random_state : int, RandomState instance or None, default=None
+        Draws the permutation of the placebo levels; unused by the others.
+        See :term:`Glossary <random_state>`.
 
     Returns
     -------
@@ -460,6 +624,8 @@ def apply_knowledge(proba, y, level, params=None):
         return proba.copy()
     if level == "instance":
         return instance_teacher(proba, y)
+    if level == "instance_shuffled":
+        return instance_shuffled_teacher(proba, y, random_state=random_state)
     confidence = class_shapes = None
     if params is not None:
         try:
@@ -473,6 +639,14 @@ def apply_knowledge(proba, y, level, params=None):
             ) from None
     if level == "universe":
         return universe_teacher(proba, y, confidence=confidence)
+    if level == "domain_shuffled":
+        return domain_shuffled_teacher(
+            proba,
+            y,
+            confidence=confidence,
+            class_shapes=class_shapes,
+            random_state=random_state,
+        )
     return domain_teacher(proba, y, confidence=confidence, class_shapes=class_shapes)
 
 
@@ -485,6 +659,8 @@ for _documented in (
     universe_teacher,
     domain_teacher,
     instance_teacher,
+    instance_shuffled_teacher,
+    domain_shuffled_teacher,
     fit_knowledge,
     apply_knowledge,
 ):

@@ -18,8 +18,10 @@ from sklearn_kd.knowledge import (
     ROW_SUM_ATOL,
     apply_knowledge,
     compose_teacher,
+    domain_shuffled_teacher,
     domain_teacher,
     fit_knowledge,
+    instance_shuffled_teacher,
     instance_teacher,
     non_target_shape,
     true_class_confidence,
@@ -28,7 +30,6 @@ from sklearn_kd.knowledge import (
 from sklearn_kd.losses import distillation_loss, label_smoothing_loss
 
 ATOL = 1e-12  # sums of at most 50 float64 probabilities
-
 
 
 teachers = kst.labelled_teachers
@@ -65,7 +66,7 @@ def test_every_level_gives_probability_rows(batch, level):
     q_before, y_before = q.copy(), y.copy()
     q.setflags(write=False)
     y.setflags(write=False)
-    teacher = apply_knowledge(q, y, level)
+    teacher = apply_knowledge(q, y, level, random_state=0)
     assert teacher.shape == q.shape
     assert teacher.dtype == np.float64
     assert np.all(teacher >= 0)
@@ -148,7 +149,8 @@ def test_fit_knowledge_estimates_training_constants(batch):
     assert np.all(params.class_shapes[unseen][~np.eye(K, dtype=bool)[unseen]] > 0)
     for level in KNOWLEDGE_LEVELS:
         assert_array_equal(
-            apply_knowledge(q, y, level, params), apply_knowledge(q, y, level)
+            apply_knowledge(q, y, level, params, random_state=0),
+            apply_knowledge(q, y, level, random_state=0),
         )
 
 
@@ -206,6 +208,138 @@ def test_universe_teacher_at_T1_is_label_smoothing(batch, alpha):
     z_ls = torch.tensor(z, requires_grad=True)
     label_smoothing_loss(z_ls, torch.as_tensor(y), epsilon=eps).backward()
     assert_allclose(z_kd.grad.numpy(), z_ls.grad.numpy(), rtol=1e-7, atol=1e-9)
+
+
+# --------------------------------------------------------------------------
+# placebo teachers: the marginals are kept, the link is destroyed
+# --------------------------------------------------------------------------
+def class_profiles(teacher, y, K):
+    """The one non-target shape of each class present (rows of a class are
+    identical for the domain teachers)."""
+    return {c: non_target_shape(teacher[y == c][:1], [c])[0] for c in np.unique(y)}
+
+
+@given(batch=teachers(), seed=st.integers(0, 2**31 - 1))
+def test_instance_shuffled_keeps_each_class_confidence_distribution(batch, seed):
+    q, y = batch
+    n, K = q.shape
+    teacher = instance_shuffled_teacher(q, y, random_state=seed)
+    confidence = true_entries(teacher, y)
+    for c in np.unique(y):
+        assert_array_equal(
+            np.sort(confidence[y == c]), np.sort(true_entries(q, y)[y == c])
+        )
+    # the rest is uniform, as in the instance teacher
+    rest = (1 - confidence)[:, None] / (K - 1)
+    assert_allclose(
+        teacher[off_target(y, K)], np.broadcast_to(rest, (n, K))[off_target(y, K)]
+    )
+    assert_allclose(teacher.sum(axis=1), 1.0, atol=ATOL)
+    # reproducible; the estimator's level is the same function
+    assert_array_equal(teacher, instance_shuffled_teacher(q, y, random_state=seed))
+    assert_array_equal(
+        teacher, apply_knowledge(q, y, "instance_shuffled", random_state=seed)
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_instance_shuffled_breaks_the_link_between_row_and_confidence(seed):
+    rng = np.random.RandomState(seed)
+    n, K = 3000, 3
+    q = rng.dirichlet(np.ones(K), size=n)
+    y = rng.randint(K, size=n)
+    original = true_entries(q, y)
+    shuffled = true_entries(instance_shuffled_teacher(q, y, random_state=seed), y)
+    for c in range(K):
+        r = np.corrcoef(original[y == c], shuffled[y == c])[0, 1]
+        # |r| of independent rows: sd about 1 / sqrt(1000) = 0.03
+        assert abs(r) < 0.15
+    assert np.mean(original == shuffled) < 0.01
+    other = instance_shuffled_teacher(q, y, random_state=seed + 100)
+    assert not np.array_equal(true_entries(other, y), shuffled)
+
+
+@given(batch=teachers(), seed=st.integers(0, 2**31 - 1))
+def test_domain_shuffled_keeps_the_profiles_and_moves_them(batch, seed):
+    q, y = batch
+    n, K = q.shape
+    teacher = domain_shuffled_teacher(q, y, random_state=seed)
+    q_bar = true_entries(q, y).mean()
+    assert_allclose(true_entries(teacher, y), q_bar, rtol=1e-12, atol=ATOL)
+    assert_allclose(teacher.sum(axis=1), 1.0, atol=ATOL)
+    assert_array_equal(
+        teacher, apply_knowledge(q, y, "domain_shuffled", random_state=seed)
+    )
+    for c in np.unique(y):
+        rows = teacher[y == c]
+        assert_array_equal(rows, np.broadcast_to(rows[0], rows.shape))
+    # the shuffled profile of each class holds the numbers of some class's
+    # true profile: as far from uniform as before
+    R = fit_knowledge(q, y, K).class_shapes
+    shuffled = class_profiles(teacher, y, K)
+    true_rows = {tuple(np.round(np.sort(row), 10)) for row in R}
+    for row in shuffled.values():
+        assert tuple(np.round(np.sort(row), 10)) in true_rows
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_domain_shuffled_gives_no_class_its_own_relations(seed):
+    rng = np.random.RandomState(seed)
+    n, K = 400, 6
+    q = rng.dirichlet(np.ones(K), size=n)
+    y = np.arange(n) % K
+    R = fit_knowledge(q, y, K).class_shapes
+    shuffled = class_profiles(domain_shuffled_teacher(q, y, random_state=seed), y, K)
+    # recover the permutation from the (distinct) profiles: R'[c] = R[pi(c)][pi]
+    pi = np.array(
+        [
+            next(
+                j for j in range(K) if np.allclose(np.sort(R[j]), np.sort(shuffled[c]))
+            )
+            for c in range(K)
+        ]
+    )
+    assert sorted(pi.tolist()) == list(range(K))
+    assert np.all(pi != np.arange(K))
+    for c in range(K):
+        assert_allclose(shuffled[c], R[pi[c]][pi], atol=1e-12)
+        assert not np.allclose(shuffled[c], R[c])
+
+
+@pytest.mark.parametrize(
+    "level, placebo", [("instance", "instance_shuffled"), ("domain", "domain_shuffled")]
+)
+def test_estimator_placebo_is_the_placebo_teacher_drawn_from_random_state(
+    level, placebo
+):
+    from sklearn.datasets import make_classification
+
+    from sklearn_kd import DistilledClassifier
+    from sklearn_kd.losses import soften
+
+    X, y = make_classification(
+        n_samples=150, n_features=6, n_informative=4, n_classes=4, random_state=0
+    )
+    proba = np.random.RandomState(1).dirichlet(np.ones(4), size=len(y))
+    fast = dict(max_epochs=4, hidden_layer_sizes=(8,), lr=1e-2, temperature=2.0)
+    a = DistilledClassifier(knowledge=placebo, random_state=3, **fast)
+    a.fit(X, y, teacher_proba=proba)
+    b = DistilledClassifier(knowledge=placebo, random_state=3, **fast)
+    b.fit(X, y, teacher_proba=proba)
+    assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    # the estimator draws the permutation from random_state, after softening
+    seed = np.random.RandomState(3).randint(np.iinfo(np.int32).max)
+    q_T = soften(proba, 2.0).numpy()
+    target = apply_knowledge(
+        q_T, y, placebo, fit_knowledge(q_T, y, 4), random_state=seed
+    )
+    # soften(target ** T) at T gives the target back: a full student of it
+    unsoftened = target**2.0 / (target**2.0).sum(axis=1, keepdims=True)
+    c = DistilledClassifier(random_state=3, **fast).fit(X, y, teacher_proba=unsoftened)
+    assert_allclose(a.predict_proba(X), c.predict_proba(X), atol=1e-5)
+    d = DistilledClassifier(knowledge=level, random_state=3, **fast)
+    d.fit(X, y, teacher_proba=proba)
+    assert not np.allclose(a.predict_proba(X), d.predict_proba(X), atol=1e-5)
 
 
 # --------------------------------------------------------------------------
