@@ -69,11 +69,23 @@ def _orthonormal_directions(rng, n_directions, n_drawn, n_features):
     return (q * signs).T
 
 
-def _geometry(rng, n_features, *, n_superclasses, n_subclasses, class_similarity):
+def _sibling_mixing(n_subclasses, sibling_heterogeneity):
+    """Lower Cholesky factor ``L`` of the siblings' Gram matrix
+    ``G_jk = h^|j - k|``: the rows of ``L`` are unit vectors whose inner
+    products are ``G`` (siblings along a chain, neighbours most alike)."""
+    position = np.arange(n_subclasses)
+    gram = sibling_heterogeneity ** np.abs(position[:, None] - position[None, :])
+    return np.linalg.cholesky(gram)
+
+
+def _geometry(rng, n_features, *, n_superclasses, n_subclasses, class_similarity,
+              sibling_heterogeneity=0.0):
     """Unit-norm class centres and the directions they are built from.
 
     ``K`` sub-class directions ``xi_k`` then ``S`` super-class directions
-    ``mu_s``, all orthonormal; ``w_k = sqrt(rho) mu_s + sqrt(1 - rho) xi_k``.
+    ``mu_s``, all orthonormal; ``w_k = sqrt(rho) mu_s + sqrt(1 - rho) v_k``
+    with ``v_k = xi_k`` when ``sibling_heterogeneity`` is 0, else the
+    siblings' ``v`` mix their ``xi`` so that ``v_j . v_k = h^|j - k|``.
     """
     n_classes = n_superclasses * n_subclasses
     n_directions = n_classes + n_superclasses
@@ -85,7 +97,14 @@ def _geometry(rng, n_features, *, n_superclasses, n_subclasses, class_similarity
     subclass_directions = directions[:n_classes]
     superclass_directions = directions[n_classes:] if n_directions > n_classes else None
     superclass = np.repeat(np.arange(n_superclasses), n_subclasses)
-    centers = np.sqrt(1.0 - class_similarity) * subclass_directions
+    within = subclass_directions
+    if sibling_heterogeneity > 0 and n_subclasses > 1:
+        mixing = _sibling_mixing(n_subclasses, sibling_heterogeneity)
+        within = np.concatenate([
+            mixing @ subclass_directions[s * n_subclasses:(s + 1) * n_subclasses]
+            for s in range(n_superclasses)
+        ])
+    centers = np.sqrt(1.0 - class_similarity) * within
     if class_similarity > 0:
         centers = (
             centers + np.sqrt(class_similarity) * superclass_directions[superclass]
@@ -128,11 +147,12 @@ class _BayesAccuracyCurve:
 
     def __init__(self, n_features, *, n_superclasses, n_subclasses,
                  class_similarity, hard_fraction, easy_noise, hard_noise,
-                 sibling_pull, priors):
+                 sibling_pull, priors, sibling_heterogeneity=0.0):
         rng = np.random.RandomState(_SOLVER_SEED)
         unit, superclass, _, _ = _geometry(
             rng, n_features, n_superclasses=n_superclasses,
             n_subclasses=n_subclasses, class_similarity=class_similarity,
+            sibling_heterogeneity=sibling_heterogeneity,
         )
         y, hard, sibling = _draw_rows(
             rng, _SOLVER_ROWS, n_subclasses, priors, hard_fraction
@@ -253,6 +273,7 @@ def _generate(
     priors,
     random_state,
     return_oracle,
+    sibling_heterogeneity=0.0,
 ):
     """The generative process, on validated parameters."""
     rng = check_random_state(random_state)
@@ -263,6 +284,7 @@ def _generate(
         n_superclasses=n_superclasses,
         n_subclasses=n_subclasses,
         class_similarity=class_similarity,
+        sibling_heterogeneity=sibling_heterogeneity,
     )
     centers = class_sep * unit_centers
 
@@ -310,6 +332,7 @@ def _generate(
         sibling_pull=float(sibling_pull),
         priors=priors,
         class_similarity=float(class_similarity),
+        sibling_heterogeneity=float(sibling_heterogeneity),
         class_sep=float(class_sep),
         superclass_directions=superclass_directions,
         subclass_directions=subclass_directions,
@@ -324,6 +347,11 @@ def _make(n_samples, n_features, *, class_sep, bayes_accuracy, priors,
     for name in ("class_similarity", "hard_fraction", "easy_noise", "hard_noise",
                  "sibling_pull"):
         model[name] = float(model[name])
+    if model.get("sibling_heterogeneity", 0.0) == 0.0:
+        # 0 is today's generator exactly (and shares its solver cache)
+        model.pop("sibling_heterogeneity", None)
+    else:
+        model["sibling_heterogeneity"] = float(model["sibling_heterogeneity"])
     if bayes_accuracy is not None:
         class_sep = _cached_class_sep(
             float(bayes_accuracy), n_features, tuple(priors.tolist()), **model
@@ -364,6 +392,7 @@ _DIFFICULTY_CONSTRAINTS = {
         "n_superclasses": [Interval(Integral, 1, None, closed="left")],
         "n_subclasses": [Interval(Integral, 1, None, closed="left")],
         "class_similarity": [Interval(Real, 0, 1, closed="left")],
+        "sibling_heterogeneity": [Interval(Real, 0, 1, closed="left")],
         "sibling_pull": [Interval(Real, 0, 1, closed="left")],
     }
     # A union rather than ``**``: Sphinx cannot parse ``**`` in a decorator's
@@ -379,6 +408,7 @@ def make_hierarchical_classification(
     n_superclasses=3,
     n_subclasses=3,
     class_similarity=0.5,
+    sibling_heterogeneity=0.0,
     class_sep=3.0,
     bayes_accuracy=None,
     hard_fraction=0.3,
@@ -400,10 +430,16 @@ def make_hierarchical_classification(
        ``xi_k`` per class and one ``mu_s`` per super-class, all mutually
        orthogonal.
     2. Class ``k`` of super-class ``s`` has centre
-       ``w_k = r * (sqrt(rho) * mu_s + sqrt(1 - rho) * xi_k)``. All centres have
+       ``w_k = r * (sqrt(rho) * mu_s + sqrt(1 - rho) * v_k)``. With
+       ``sibling_heterogeneity = h = 0``, ``v_k = xi_k``: all centres have
        norm ``r``; the cosine between two centres is ``rho`` inside a
        super-class and ``0`` across super-classes, so ``rho`` dials how
-       related the classes are (``rho = 0``: all classes equidistant).
+       related the classes are (``rho = 0``: all classes equidistant), and
+       the siblings of a super-class are exchangeable. With ``h > 0`` the
+       siblings ``j, k`` (their positions in the super-class) get unit
+       vectors ``v`` mixed from their ``xi`` with ``v_j . v_k = h^|j - k|``,
+       so their cosine is ``rho + (1 - rho) h^|j - k|``: siblings along a
+       chain, neighbours more alike than distant ones. Norms stay ``r``.
     3. Each row's class ``y_i`` is drawn with probabilities ``weights``.
     4. Each row is hard with probability ``hard_fraction``, independently of
        its class; its noise scale is ``sigma_i = hard_noise`` if hard and
@@ -473,7 +509,16 @@ def make_hierarchical_classification(
 
     class_similarity : float, default=0.5
         The cosine ``rho`` in ``[0, 1)`` between the centres of two classes of
-        the same super-class.
+        the same super-class (when ``sibling_heterogeneity`` is 0).
+
+    sibling_heterogeneity : float, default=0.0
+        The dial ``h`` in ``[0, 1)`` of how much siblings differ in their
+        relations: siblings ``j`` and ``k`` of a super-class have cosine
+        ``rho + (1 - rho) * h ** |j - k|``. ``0`` reproduces the exchangeable
+        siblings exactly (the same output for the same ``random_state``);
+        larger values make some siblings closer than others, which gives a
+        teacher class relations to pass on inside a super-class. Use it with
+        ``bayes_accuracy`` to hold the task's difficulty fixed.
 
     class_sep : float, default=3.0
         The norm ``r > 0`` of every class centre, in units of the per-feature
@@ -538,7 +583,7 @@ def make_hierarchical_classification(
         sibling : ndarray of shape (n_samples,)
             The class each row was pulled toward, ``-1`` when
             ``sibling_pull == 0``.
-        sibling_pull, class_similarity, class_sep : float
+        sibling_pull, class_similarity, sibling_heterogeneity, class_sep : float
             The parameters of the same names; ``class_sep`` is the solved value
             when ``bayes_accuracy`` is set.
         priors : ndarray of shape (K,)
@@ -605,6 +650,7 @@ or None
         n_superclasses=n_superclasses,
         n_subclasses=n_subclasses,
         class_similarity=class_similarity,
+        sibling_heterogeneity=sibling_heterogeneity,
         class_sep=class_sep,
         bayes_accuracy=bayes_accuracy,
         hard_fraction=hard_fraction,

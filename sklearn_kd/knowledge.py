@@ -71,6 +71,7 @@ __all__ = [
     "KNOWLEDGE_LEVELS",
     "ROW_SUM_ATOL",
     "apply_knowledge",
+    "class_relation_information",
     "compose_teacher",
     "domain_shuffled_teacher",
     "domain_teacher",
@@ -584,6 +585,75 @@ def fit_knowledge(proba, y, n_classes=None):
     )
 
 
+def class_relation_information(proba, y, groups=None):
+    """How much the teacher says about which classes resemble which.
+
+    The class-level non-target shapes ``R[c]`` (the mean over the rows of
+    class ``c`` of each row's non-target shape ``r``, see
+    :func:`fit_knowledge`) are compared with the uniform shape: the
+    information a ``domain`` teacher passes on is ``KL(R[c] || U)``, 0 when
+    every wrong class gets the same share. Measure it on the softened
+    teacher (``q_T``) that the student will see: temperature flattens it.
+
+    {teacher_y}
+    groups : array-like of shape (n_classes,), default=None
+        A group label per class (for example its super-class). When given,
+        the information *among the other classes of the same group* is also
+        returned: ``R[c]`` restricted to them, renormalised, against the
+        uniform shape over them.
+
+    Returns
+    -------
+    info : :class:`~sklearn.utils.Bunch`
+        ``overall`` (float): mean over the classes with rows of
+        ``KL(R[c] || U)`` in nats, ``U`` uniform over the ``K - 1`` other
+        classes; ``per_class`` (ndarray of shape (n_classes,), NaN for a
+        class without rows); with ``groups``, ``within_groups`` (float):
+        the same mean restricted to the classes with at least two other
+        classes in their group (NaN if none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_kd.knowledge import class_relation_information
+    >>> proba = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.6, 0.2, 0.1]])
+    >>> info = class_relation_information(proba, [0, 1])
+    >>> round(info.overall, 4)
+    0.0294
+    >>> print(round(float(info.per_class[0]), 6), info.per_class[2])
+    0.0 nan
+    """
+    proba, y = _check_input(proba, y)
+    n_classes = proba.shape[1]
+    shapes, counts = _class_shapes(_shape(proba, y), y, n_classes)
+    seen = counts > 0
+
+    def kl_to_uniform(row):
+        row = row / row.sum()
+        positive = row > 0
+        return float(np.sum(row[positive] * np.log(row[positive] * row.size)))
+
+    per_class = np.full(n_classes, np.nan)
+    others = ~np.eye(n_classes, dtype=bool)
+    for c in np.flatnonzero(seen):
+        per_class[c] = kl_to_uniform(shapes[c][others[c]])
+    out = Bunch(overall=float(np.nanmean(per_class)), per_class=per_class)
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n_classes,):
+            raise ValueError(
+                f"groups must have shape ({n_classes},) (one label per class), "
+                f"got {groups.shape}."
+            )
+        within = []
+        for c in np.flatnonzero(seen):
+            mates = (groups == groups[c]) & others[c]
+            if mates.sum() >= 2 and shapes[c][mates].sum() > 0:
+                within.append(kl_to_uniform(shapes[c][mates]))
+        out.within_groups = float(np.mean(within)) if within else float("nan")
+    return out
+
+
 def apply_knowledge(proba, y, level, params=None, *, random_state=None):
     """Build the teacher that keeps one level of knowledge.
 
@@ -662,6 +732,7 @@ for _documented in (
     instance_shuffled_teacher,
     domain_shuffled_teacher,
     fit_knowledge,
+    class_relation_information,
     apply_knowledge,
 ):
     _shared_doc(_documented)

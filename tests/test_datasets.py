@@ -513,3 +513,63 @@ def test_impossible_bayes_accuracy_is_a_clear_error(params, match):
 def test_bayes_accuracy_outside_zero_one_is_rejected(value):
     with pytest.raises(InvalidParameterError, match="bayes_accuracy"):
         make_difficulty_classification(50, bayes_accuracy=value)
+
+
+# --------------------------------------------------------------------------
+# sibling heterogeneity: a dial for class relations inside a super-class
+# --------------------------------------------------------------------------
+HETERO = dict(n_features=30, n_superclasses=4, n_subclasses=5, hard_fraction=0.5,
+              hard_noise=4.0, class_similarity=0.5, return_oracle=True)
+
+
+def test_zero_sibling_heterogeneity_is_the_exchangeable_generator():
+    a = make_hierarchical_classification(500, random_state=3, **HETERO)
+    b = make_hierarchical_classification(
+        500, random_state=3, sibling_heterogeneity=0.0, **HETERO
+    )
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[2].bayes_proba, b[2].bayes_proba)
+    assert b[2].sibling_heterogeneity == 0.0
+
+
+@given(h=st.floats(0.05, 0.95), rho=st.floats(0.0, 0.9), seed=st.integers(0, 100))
+def test_sibling_cosines_follow_the_chain(h, rho, seed):
+    _, _, info = make_hierarchical_classification(
+        10, n_features=12, n_superclasses=2, n_subclasses=4, class_similarity=rho,
+        sibling_heterogeneity=h, random_state=seed, return_oracle=True,
+    )
+    w = info.class_centers
+    norms = np.linalg.norm(w, axis=1)
+    np.testing.assert_allclose(norms, info.class_sep, rtol=1e-10)
+    cosine = (w @ w.T) / np.outer(norms, norms)
+    position = np.arange(8) % 4
+    same = info.superclass[:, None] == info.superclass[None, :]
+    expected = np.where(
+        same, rho + (1 - rho) * h ** np.abs(position[:, None] - position[None, :]), 0.0
+    )
+    np.testing.assert_allclose(cosine, expected, atol=1e-10)
+    # siblings now differ: their cosines inside a super-class are not all equal
+    off = same & ~np.eye(8, dtype=bool)
+    assert np.ptp(cosine[off]) > 0
+
+
+def test_sibling_dial_moves_class_relations_at_fixed_bayes_accuracy():
+    from sklearn_kd.knowledge import class_relation_information
+
+    measured = {}
+    for h in (0.0, 0.5):
+        X, y, info = make_hierarchical_classification(
+            20000, bayes_accuracy=0.8, sibling_heterogeneity=h, random_state=0,
+            **HETERO,
+        )
+        accuracy = np.mean(info.bayes_proba.argmax(axis=1) == y)
+        assert abs(accuracy - 0.8) < 0.01
+        measured[h] = class_relation_information(info.bayes_proba, y, info.superclass)
+    assert measured[0.0].within_groups < 0.05
+    assert measured[0.5].within_groups > 0.1
+    assert measured[0.5].overall > measured[0.0].overall
+
+
+def test_sibling_heterogeneity_must_be_below_one():
+    with pytest.raises(InvalidParameterError, match="sibling_heterogeneity"):
+        make_hierarchical_classification(10, sibling_heterogeneity=1.0)

@@ -518,3 +518,33 @@ def test_bad_params_message_names_what_was_given():
         r"\(with keys 'confidence' and 'class_shapes'\), got dict\.$",
     ):
         apply_knowledge(GOOD_Q, GOOD_Y, "domain", {})
+
+
+@given(batch=teachers())
+def test_class_relation_information_is_zero_for_uniform_rest_and_non_negative(batch):
+    q, y = batch
+    n, K = q.shape
+    from sklearn_kd.knowledge import class_relation_information
+
+    info = class_relation_information(q, y, groups=np.arange(K) % 2)
+    seen = np.bincount(y, minlength=K) > 0
+    assert np.all(info.per_class[seen] >= -1e-12)
+    assert np.all(np.isnan(info.per_class[~seen]))
+    flat = class_relation_information(instance_teacher(q, y), y)
+    assert_allclose(flat.per_class[seen], 0.0, atol=1e-12)
+    # the placebo moves the profiles, it does not flatten them
+    shuffled = domain_shuffled_teacher(q, y, random_state=0)
+    domain = domain_teacher(q, y)
+    if seen.all():
+        assert_allclose(
+            np.sort(class_relation_information(shuffled, y).per_class),
+            np.sort(class_relation_information(domain, y).per_class),
+            atol=1e-9,
+        )
+
+
+def test_class_relation_information_groups_must_name_each_class():
+    from sklearn_kd.knowledge import class_relation_information
+
+    with pytest.raises(ValueError, match=r"groups must have shape \(3,\)"):
+        class_relation_information(GOOD_Q, GOOD_Y, groups=[0, 1])
