@@ -16,7 +16,7 @@ from . import speed
 from .cache import JsonCache, canonical
 from .experiments import EXPERIMENTS, PREDICTIONS
 from .profiles import get_profile
-from .stats import apply_holm, combine_verdicts, loglog_slope
+from .stats import apply_bh, apply_primary_holm, combine_families, loglog_slope
 from .tasks import THREADS, run_task
 
 EXPERIMENT_NAMES = [e.name for e in EXPERIMENTS] + ["speed", "compression"]
@@ -180,7 +180,9 @@ def run(profile="quick", output="benchmark-results", *, only=None, device="cpu",
             title=experiment.title, design=experiment.design,
             threats=experiment.threats, predictions=list(experiment.predictions),
             cells=sorted(R), runs=R, tables=analysis["tables"],
-            comparisons=analysis["comparisons"], dials=analysis.get("dials", {}),
+            comparisons=analysis["comparisons"],
+            primaries=analysis.get("primaries", []),
+            dials=analysis.get("dials", {}),
             counts=counts, wall_seconds=seconds,
         )
         if progress:
@@ -189,23 +191,25 @@ def run(profile="quick", output="benchmark-results", *, only=None, device="cpu",
             print(f"{experiment.name}: {counts['runs']} runs{cached} in "
                   f"{seconds:.0f} s", file=sys.stderr, flush=True)
     comparisons = [c for a in analyses.values() for c in a["comparisons"]]
-    apply_holm(comparisons)
-    results["holm_family_size"] = 2 * len(comparisons)
+    primaries = [p for a in analyses.values() for p in a.get("primaries", [])]
+    apply_primary_holm(primaries)
+    apply_bh(comparisons)
+    results["holm_family_size"] = sum(p["moved"] for p in primaries)
+    results["bh_family_size"] = len(comparisons)
     for pid, statement in PREDICTIONS.items():
-        comps = [c for c in comparisons if c["prediction"] == pid]
         by_student = {}
         for family in P["families"]:
-            mine = [c for c in comps if c["family"] == family and c["primary"]]
+            mine = [p for p in primaries
+                    if p["prediction"] == pid and p["family"] == family]
             by_student[family] = dict(
-                verdict=combine_verdicts(c["verdict"] for c in mine) if mine
-                else "not run",
-                comparisons=[c["id"] + ": " + c["description"] for c in mine])
+                verdict=mine[0]["verdict"] if mine else "not run",
+                primary=mine[0] if mine else None)
         verdicts = [b["verdict"] for b in by_student.values()]
         overall = ("not run" if "not run" in verdicts
-                   else combine_verdicts(verdicts))
+                   else combine_families(verdicts))
         results["predictions"][pid] = dict(
             statement=statement, verdict=overall, by_student=by_student,
-            comparisons=comps,
+            comparisons=[c for c in comparisons if c["prediction"] == pid],
         )
     if "speed" in only:
         t0 = time.perf_counter()

@@ -1,5 +1,16 @@
 """Paired statistics, equivalence tests, Holm's correction and verdicts.
 
+Verdicts rest on *primary* contrasts only: one pre-registered contrast per
+prediction and student family (:func:`primary_test`), each a one-sided test
+in the predicted direction (an intersection-union test when a prediction has
+several parts: it holds only if every part does, and its p-value is the
+largest of the parts'). Holm's correction runs over the primaries
+(:func:`apply_primary_holm`); a primary whose dial did not move the quantity
+it claims to move is *untested*. Every other comparison is *secondary*:
+reported with Benjamini-Hochberg q-values (:func:`apply_bh`), never part of a
+verdict. The older helpers below (:func:`apply_holm`, :func:`verdict`)
+describe single comparisons with an equivalence margin.
+
 Students are compared paired across seeds: the same seed gives the same data
 and the same initialisation, so each seed contributes one difference. Every
 comparison has a smallest effect of interest ``delta`` (0.5 pp for accuracy)
@@ -34,10 +45,15 @@ HOLDS = "holds"
 CONTRADICTED = "contradicted"
 EQUIVALENT = "equivalent"
 INCONCLUSIVE = "inconclusive"
-VERDICTS = (HOLDS, CONTRADICTED, EQUIVALENT, INCONCLUSIVE)
+UNTESTED = "untested"
+VERDICTS = (HOLDS, CONTRADICTED, EQUIVALENT, INCONCLUSIVE, UNTESTED)
 
 #: Predicted directions: the difference is positive, negative, or about 0.
 DIRECTIONS = ("greater", "less", "zero")
+
+#: Directions of a primary part: positive; not below ``-delta``
+#: (non-inferiority); above ``+delta``; negative.
+PART_DIRECTIONS = ("greater", "noninferior", "exceeds", "less")
 
 #: Family-wise error rate controlled by Holm's correction.
 ALPHA = 0.05
@@ -85,6 +101,111 @@ def paired_tests(differences, *, delta, confidence=0.95):
     p_high = float(stats.ttest_1samp(d, delta, alternative="less").pvalue)
     return {**out, "mean": mean, "low": mean - half, "high": mean + half,
             "sd": sd, "p_diff": p_diff, "p_equiv": max(p_low, p_high)}
+
+
+def one_sided(differences, direction, delta):
+    """One-sided p-values of a paired difference: for the predicted direction
+    and against it.
+
+    ``greater``: H1 mean > 0 (against: mean < 0); ``less``: the mirror;
+    ``noninferior``: H1 mean > -delta (against: mean < -delta);
+    ``exceeds``: H1 mean > delta (against: mean < delta).
+    """
+    if direction not in PART_DIRECTIONS:
+        raise ValueError(
+            f"direction must be one of {PART_DIRECTIONS}; got {direction!r}.")
+    d = np.asarray(differences, dtype=np.float64).ravel()
+    d = d[np.isfinite(d)]
+    shift = {"greater": 0.0, "less": 0.0, "noninferior": -delta,
+             "exceeds": delta}[direction]
+    up = direction != "less"
+    if len(d) < 2:
+        return 1.0, 1.0
+    if d.std() == 0:
+        above = d.mean() > shift
+        below = d.mean() < shift
+        p_up, p_down = (0.0 if above else 1.0), (0.0 if below else 1.0)
+    else:
+        p_up = float(stats.ttest_1samp(d, shift, alternative="greater").pvalue)
+        p_down = float(stats.ttest_1samp(d, shift, alternative="less").pvalue)
+    return (p_up, p_down) if up else (p_down, p_up)
+
+
+def primary_test(parts):
+    """Intersection-union test of a prediction's parts.
+
+    Parameters
+    ----------
+    parts : list of dict
+        Each with ``differences``, ``direction`` (see :func:`one_sided`) and
+        ``delta``.
+
+    Returns
+    -------
+    result : dict
+        ``p_for``: the largest of the parts' one-sided p-values in the
+        predicted direction (the prediction holds only if every part does);
+        ``p_against``: the smallest p-value against a part, times the number
+        of parts (Bonferroni: any part may contradict); and ``parts``, each
+        with its :func:`paired_tests` summary and its two p-values.
+    """
+    out = []
+    for part in parts:
+        p_for, p_against = one_sided(part["differences"], part["direction"],
+                                     part["delta"])
+        out.append({**part, **paired_tests(part["differences"],
+                                           delta=part["delta"]),
+                    "p_for": p_for, "p_against": p_against,
+                    "differences": [float(x) for x in part["differences"]]})
+    return dict(parts=out, p_for=max(p["p_for"] for p in out),
+                p_against=min(1.0, len(out) * min(p["p_against"] for p in out)))
+
+
+def apply_primary_holm(primaries, *, alpha=ALPHA):
+    """Holm over the primaries' ``p_for`` (and, separately, over their
+    ``p_against``); sets each primary's verdict in place.
+
+    *untested* when the primary's dial did not move (``moved`` False);
+    else *holds* when the adjusted ``p_for`` is below ``alpha``,
+    *contradicted* when the adjusted ``p_against`` is, *inconclusive*
+    otherwise.
+    """
+    tested = [p for p in primaries if p["moved"]]
+    p_for = holm([p["p_for"] for p in tested])
+    p_against = holm([p["p_against"] for p in tested])
+    for p, a, b in zip(tested, p_for, p_against):
+        p["p_for_holm"], p["p_against_holm"] = float(a), float(b)
+        p["verdict"] = (HOLDS if a < alpha else CONTRADICTED if b < alpha
+                        else INCONCLUSIVE)
+    for p in primaries:
+        if not p["moved"]:
+            p["p_for_holm"] = p["p_against_holm"] = math.nan
+            p["verdict"] = UNTESTED
+    return primaries
+
+
+def apply_bh(comparisons):
+    """Benjamini-Hochberg q-values of the secondary comparisons' two-sided
+    p-values (:func:`scipy.stats.false_discovery_control`), in place."""
+    if comparisons:
+        q = stats.false_discovery_control([c["p_diff"] for c in comparisons])
+        for c, value in zip(comparisons, q):
+            c["q_bh"] = float(value)
+    return comparisons
+
+
+def combine_families(verdicts):
+    """A prediction's overall verdict from its verdict per student family:
+    the common verdict when they agree, *contradicted* if any is, otherwise
+    *inconclusive* (a mix of holds, untested and inconclusive)."""
+    verdicts = list(verdicts)
+    if not verdicts:
+        return INCONCLUSIVE
+    if all(v == verdicts[0] for v in verdicts):
+        return verdicts[0]
+    if CONTRADICTED in verdicts:
+        return CONTRADICTED
+    return INCONCLUSIVE
 
 
 def holm(pvalues):

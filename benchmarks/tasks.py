@@ -19,7 +19,14 @@ Arms. A knowledge level with a teacher is one *arm*. Each arm is trained at
 every (temperature, alpha) of the profile's grid and the setting with the
 best validation accuracy is kept; its test metrics are the arm's result (the
 validation rows are independent of the test rows). The hard-label student
-has no such parameter and is trained once.
+gets the same budget: as many fits, over a grid of weight decays, chosen on
+the same validation rows.
+
+Placebo arms. ``instance_shuffled`` and ``domain_shuffled`` are the
+estimator's placebo levels; ``instance_sigma`` (benchmark only) keeps the
+teacher's ``q_T,c`` averaged within each class x noise level cell (the part
+of instance knowledge that the difficulty-spread dial controls), with a
+uniform rest.
 """
 
 from __future__ import annotations
@@ -59,8 +66,8 @@ def _make_pool(data_json, seed):
     parts = dict(zip(["test", "val", "teacher", "train"],
                      [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
     return dict(X=X, y=y, bayes=info.bayes_proba, oracle=info.oracle_proba,
-                parts=parts, superclass=info.superclass, class_sep=info.class_sep,
-                n_classes=info.bayes_proba.shape[1])
+                hard=info.hard, parts=parts, superclass=info.superclass,
+                class_sep=info.class_sep, n_classes=info.bayes_proba.shape[1])
 
 
 def make_data(data, seed, n_train):
@@ -76,14 +83,45 @@ def make_data(data, seed, n_train):
         d[f"y_{name}"] = pool["y"][rows]
         d[f"bayes_{name}"] = pool["bayes"][rows]
         d[f"oracle_{name}"] = pool["oracle"][rows]
+        d[f"hard_{name}"] = pool["hard"][rows]
     return d
 
 
+#: Temperatures at which the dials are measured (those the grids use).
+DIAL_TEMPERATURES = (1.0, 2.0, 4.0, 8.0)
+
+
+def _soften(q, temperature):
+    from sklearn_kd.losses import soften
+
+    return soften(np.asarray(q, dtype=np.float64), float(temperature)).numpy()
+
+
+def teacher_dials(q, y, superclass, temperatures=DIAL_TEMPERATURES):
+    """What a teacher passes on, measured at each temperature: the sd and mean
+    of ``q_T,c`` and the class-relation information ``KL(R_bar || U)``
+    overall and among siblings (nats)."""
+    from sklearn_kd.knowledge import class_relation_information
+
+    rows = np.arange(len(y))
+    out = {}
+    for T in temperatures:
+        q_T = _soften(q, T)
+        info = class_relation_information(q_T, y, superclass)
+        out[f"T={T:g}"] = dict(q_c_sd=float(q_T[rows, y].std()),
+                               q_c_mean=float(q_T[rows, y].mean()),
+                               kl_overall=info.overall,
+                               kl_siblings=info.within_groups)
+    return out
+
+
 def dials(d):
-    """The measured dials of a setting, on its test rows."""
+    """The measured dials of a setting, on its test rows; the Bayes teacher's
+    dials by temperature on the training rows."""
     rows = np.arange(len(d["y_test"]))
     q_c = d["oracle_test"][rows, d["y_test"]]
     return dict(
+        bayes_by_T=teacher_dials(d["bayes_train"], d["y_train"], d["superclass"]),
         bayes_accuracy=float(np.mean(d["bayes_test"].argmax(1) == d["y_test"])),
         bayes_expected_accuracy=float(d["bayes_test"].max(1).mean()),
         oracle_accuracy=float(np.mean(d["oracle_test"].argmax(1) == d["y_test"])),
@@ -98,6 +136,19 @@ def dials(d):
 def _fit_predict(model, d):
     model.fit(d["X_teacher"], d["y_teacher"])
     return model
+
+
+def _mlp_teacher(d, seed, params, smoothing):
+    """A torch MLP fitted on the teacher rows, with or without label smoothing."""
+    from sklearn_kd import DistilledClassifier
+
+    kw = dict(params["smoothing_teacher"])
+    kw["hidden_layer_sizes"] = tuple(kw["hidden_layer_sizes"])
+    loss = dict(loss="label_smoothing", alpha=smoothing) if smoothing else dict(
+        alpha=0.0)
+    model = DistilledClassifier(architecture="mlp", random_state=seed + 1, **kw,
+                                **loss)
+    return model.fit(d["X_teacher"], d["y_teacher"])
 
 
 def teacher_probabilities(name, d, seed, params):
@@ -121,10 +172,16 @@ def teacher_probabilities(name, d, seed, params):
     y_test = d["y_test"]
     if name in ("oracle", "bayes"):
         q, q_test = d[f"{name}_train"], d[f"{name}_test"]
-    elif name == "bayes_smoothed":
-        eps = params["smoothing"]
-        q = (1 - eps) * d["bayes_train"] + eps / d["n_classes"]
-        q_test = (1 - eps) * d["bayes_test"] + eps / d["n_classes"]
+    elif name == "bayes_overconfident":
+        # the Bayes posterior at a quarter of its temperature: same argmax and
+        # accuracy, q_c pushed toward 1 (as if the noise variance were smaller)
+        power = params["overconfidence"]
+        q, q_test = (_soften(d[f"bayes_{part}"], 1.0 / power)
+                     for part in ("train", "test"))
+    elif name in ("mlp_plain", "mlp_smoothed"):
+        smoothing = params["smoothing"] if name == "mlp_smoothed" else 0.0
+        model = _mlp_teacher(d, seed, params, smoothing)
+        q, q_test = model.predict_proba(d["X_train"]), model.predict_proba(d["X_test"])
     elif name in ("hgb", "rf", "mlp"):
         kind = {"hgb": HistGradientBoostingClassifier,
                 "rf": RandomForestClassifier, "mlp": MLPClassifier}[name]
@@ -147,10 +204,13 @@ def teacher_probabilities(name, d, seed, params):
     else:
         raise ValueError(f"unknown teacher {name!r}")
     rows = np.arange(len(d["y_train"]))
-    return np.asarray(q, dtype=np.float64), dict(
+    q = np.asarray(q, dtype=np.float64)
+    return q, dict(
         teacher_test_accuracy=float(np.mean(q_test.argmax(1) == y_test)),
         teacher_train_q_c=float(q[rows, d["y_train"]].mean()),
+        teacher_train_confidence=float(q.max(axis=1).mean()),
         teacher_train_non_target_mass=float(1 - q[rows, d["y_train"]].mean()),
+        by_T=teacher_dials(q, d["y_train"], d["superclass"]),
     )
 
 
@@ -180,20 +240,45 @@ def class_vector_geometry(estimator, superclass):
     return float(np.corrcoef(cosine[i, j], same)[0, 1])
 
 
+def temperature_scaling(proba_val, y_val):
+    """The temperature that minimises the validation NLL of
+    ``softmax(log p / T)`` (Guo et al. 2017), searched on log T."""
+    from scipy.optimize import minimize_scalar
+
+    log_p = np.log(np.clip(proba_val, 1e-300, None))
+    rows = np.arange(len(y_val))
+
+    def nll(log_t):
+        z = log_p / np.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, y_val]))
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
+
+
 def evaluate(estimator, d):
-    """Validation accuracy and test metrics of a fitted student."""
+    """Validation accuracy and test metrics of a fitted student: accuracy,
+    NLL and ECE as predicted, and NLL and ECE after temperature scaling
+    fitted on the validation rows."""
     from sklearn.metrics import log_loss
 
     from sklearn_kd.metrics import agreement, expected_calibration_error
 
     proba = estimator.predict_proba(d["X_test"])
+    proba_val = estimator.predict_proba(d["X_val"])
     labels = np.arange(d["n_classes"])
     y = d["y_test"]
+    t_scale = temperature_scaling(proba_val, d["y_val"])
+    scaled = _soften(np.clip(proba, 1e-300, None) / np.clip(
+        proba, 1e-300, None).sum(axis=1, keepdims=True), t_scale)
     return dict(
-        val_accuracy=float(estimator.score(d["X_val"], d["y_val"])),
+        val_accuracy=float(np.mean(proba_val.argmax(1) == d["y_val"])),
         accuracy=float(np.mean(proba.argmax(1) == y)),
         nll=float(log_loss(y, proba, labels=labels)),
         ece=float(expected_calibration_error(y, proba, labels=labels)),
+        scaling_temperature=t_scale,
+        nll_scaled=float(log_loss(y, scaled, labels=labels)),
+        ece_scaled=float(expected_calibration_error(y, scaled, labels=labels)),
         bayes_agreement=float(agreement(proba.argmax(1), d["bayes_test"].argmax(1))),
         geometry=class_vector_geometry(estimator, d["superclass"]),
         n_iter=int(estimator.n_iter_),
@@ -208,12 +293,39 @@ def _student(family, seed, **params):
     return DistilledClassifier(random_state=seed, **params)
 
 
-def sweep(family, seed, d, q, grid, **params):
+def instance_sigma_teacher(q, d, temperature):
+    """Benchmark-only level: ``q_T,c`` averaged within each class x noise
+    level cell of the training rows, uniform rest; returned *unsoftened*
+    (``q_T ** T``, renormalised) so that the estimator's softening at
+    ``temperature`` gives it back exactly."""
+    from sklearn_kd.knowledge import compose_teacher, instance_teacher
+
+    y, hard = d["y_train"], d["hard_train"]
+    q_T = _soften(q, temperature)
+    confidence = q_T[np.arange(len(y)), y]
+    cell = y * 2 + hard.astype(int)
+    sums = np.bincount(cell, weights=confidence, minlength=2 * d["n_classes"])
+    counts = np.bincount(cell, minlength=2 * d["n_classes"])
+    averaged = sums[cell] / counts[cell]
+    shape = instance_teacher(q_T, y)
+    shape[np.arange(len(y)), y] = 0.0
+    shape /= shape.sum(axis=1, keepdims=True)
+    target = compose_teacher(averaged, shape, y)
+    unsoftened = target ** float(temperature)
+    return unsoftened / unsoftened.sum(axis=1, keepdims=True)
+
+
+#: Arms whose teacher is rebuilt at each temperature by the benchmark.
+TEACHER_TRANSFORMS = {"instance_sigma": instance_sigma_teacher}
+
+
+def sweep(family, seed, d, q, grid, transform=None, **params):
     """Train at every grid point; keep the best on the validation rows."""
     tried = []
     for point in grid:
         clf = _student(family, seed, **params, **point)
-        clf.fit(d["X_train"], d["y_train"], teacher_proba=q)
+        teacher = q if transform is None else transform(q, d, point["temperature"])
+        clf.fit(d["X_train"], d["y_train"], teacher_proba=teacher)
         tried.append({**point, **evaluate(clf, d)})
     best = max(range(len(tried)), key=lambda i: tried[i]["val_accuracy"])
     return {**tried[best], "grid": tried}
@@ -225,17 +337,25 @@ ARMS = {
     "domain": dict(knowledge="domain"),
     "instance": dict(knowledge="instance"),
     "full": dict(knowledge="full"),
+    "instance_shuffled": dict(knowledge="instance_shuffled"),
+    "domain_shuffled": dict(knowledge="domain_shuffled"),
+    "instance_sigma": dict(knowledge="full"),
     "NCKD": dict(loss="dkd", tckd_weight=0.0, nckd_weight=1.0),
     "TCKD": dict(loss="dkd", tckd_weight=1.0, nckd_weight=0.0),
 }
 
 
 def task_hard(spec):
-    """The hard-label student (alpha = 0) and the setting's measured dials."""
+    """The hard-label student (alpha = 0), tuned over ``spec["grid"]`` (weight
+    decays: the KD arms' budget), and the setting's measured dials."""
     d = make_data(spec["data"], spec["seed"], spec["n_train"])
-    clf = _student(spec["family"], spec["seed"], alpha=0.0)
-    clf.fit(d["X_train"], d["y_train"])
-    return {**evaluate(clf, d), "dials": dials(d)}
+    tried = []
+    for point in spec["grid"]:
+        clf = _student(spec["family"], spec["seed"], alpha=0.0, **point)
+        clf.fit(d["X_train"], d["y_train"])
+        tried.append({**point, **evaluate(clf, d)})
+    best = max(range(len(tried)), key=lambda i: tried[i]["val_accuracy"])
+    return {**tried[best], "grid": tried, "dials": dials(d)}
 
 
 def task_arms(spec):
@@ -246,7 +366,7 @@ def task_arms(spec):
     out = {"teacher": teacher, "dials": dials(d)}
     for arm in spec["arms"]:
         out[arm] = sweep(spec["family"], spec["seed"], d, q, spec["grid"],
-                         **ARMS[arm])
+                         transform=TEACHER_TRANSFORMS.get(arm), **ARMS[arm])
     return out
 
 
@@ -255,7 +375,12 @@ def task_self(spec):
     from sklearn_kd.metrics import teacher_agreement_score
 
     d = make_data(spec["data"], spec["seed"], spec["n_train"])
-    clf = _student(spec["family"], spec["seed"], teacher="self", alpha=1.0,
+    family = dict(spec["family"])
+    if spec.get("converged"):
+        # train to convergence: many epochs, no early stopping
+        family.update(max_epochs=family["max_epochs"] * spec["converged"],
+                      early_stopping=False, n_iter_no_change=None)
+    clf = _student(family, spec["seed"], teacher="self", alpha=1.0,
                    temperature=1.0)
     clf.fit(d["X_train"], d["y_train"])
     out = evaluate(clf, d)

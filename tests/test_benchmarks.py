@@ -17,12 +17,18 @@ from benchmarks.stats import (
     EQUIVALENT,
     HOLDS,
     INCONCLUSIVE,
+    UNTESTED,
     VERDICTS,
+    apply_bh,
     apply_holm,
+    apply_primary_holm,
+    combine_families,
     combine_verdicts,
     holm,
     loglog_slope,
+    one_sided,
     paired_tests,
+    primary_test,
     verdict,
 )
 
@@ -103,6 +109,60 @@ def test_combine_verdicts():
     assert combine_verdicts([]) == INCONCLUSIVE
 
 
+def test_one_sided_p_values_match_scipy_and_shift_by_the_margin():
+    d = np.array([0.002, -0.001, 0.004, 0.001, 0.003])
+    p_for, p_against = one_sided(d, "greater", 0.005)
+    greater = stats.ttest_1samp(d, 0, alternative="greater").pvalue
+    assert p_for == pytest.approx(greater)
+    less = stats.ttest_1samp(d, 0, alternative="less").pvalue
+    assert p_against == pytest.approx(less)
+    p_for, p_against = one_sided(d, "noninferior", 0.005)
+    assert p_for == pytest.approx(
+        stats.ttest_1samp(d, -0.005, alternative="greater").pvalue)
+    assert p_for < one_sided(d, "greater", 0.005)[0]
+    assert one_sided(d, "exceeds", 0.005)[0] > 0.5
+    assert one_sided(-d, "less", 0.005) == pytest.approx(one_sided(d, "greater", 0.005))
+    with pytest.raises(ValueError, match="direction must be one of"):
+        one_sided(d, "up", 0.005)
+
+
+def test_primary_is_an_intersection_union_test():
+    rng = np.random.RandomState(0)
+    strong = 0.02 + 0.001 * rng.standard_normal(10)
+    weak = 0.001 + 0.01 * rng.standard_normal(10)
+    parts = [dict(differences=strong, direction="greater", delta=0.005),
+             dict(differences=weak, direction="greater", delta=0.005)]
+    result = primary_test(parts)
+    assert result["p_for"] == pytest.approx(max(p["p_for"] for p in result["parts"]))
+    assert result["p_for"] == pytest.approx(one_sided(weak, "greater", 0.005)[0])
+    assert result["p_against"] == pytest.approx(
+        min(1.0, 2 * min(p["p_against"] for p in result["parts"])))
+
+
+def test_primary_verdicts_holm_and_untested():
+    prims = [dict(p_for=0.001, p_against=0.9, moved=True),
+             dict(p_for=0.04, p_against=0.9, moved=True),
+             dict(p_for=0.9, p_against=0.001, moved=True),
+             dict(p_for=0.0, p_against=1.0, moved=False)]
+    apply_primary_holm(prims)
+    assert [p["verdict"] for p in prims] == [HOLDS, INCONCLUSIVE, CONTRADICTED,
+                                             UNTESTED]
+    # Holm over the three tested primaries only
+    assert prims[1]["p_for_holm"] == pytest.approx(0.08)
+    assert combine_families([HOLDS, HOLDS]) == HOLDS
+    assert combine_families([HOLDS, UNTESTED]) == INCONCLUSIVE
+    assert combine_families([UNTESTED, UNTESTED]) == UNTESTED
+    assert combine_families([HOLDS, CONTRADICTED]) == CONTRADICTED
+
+
+def test_bh_matches_scipy():
+    comps = [dict(p_diff=p) for p in (0.01, 0.04, 0.03, 0.5)]
+    apply_bh(comps)
+    np.testing.assert_allclose(
+        [c["q_bh"] for c in comps],
+        stats.false_discovery_control([0.01, 0.04, 0.03, 0.5]))
+
+
 def test_loglog_slope_recovers_power_law():
     n = np.array([1e3, 1e4, 1e5, 1e6])
     fit = loglog_slope(n, 2e-5 * n**1.5)
@@ -136,7 +196,10 @@ def test_profiles_vary_one_dial_at_a_time_and_keep_their_own_cells():
     assert full["sizes"] == [250, 500, 1000, 2000, 4000]
     assert full["seeds"] >= 10
     assert set(full["regimes"].values()) == {0.80, 0.95}
-    assert full["grid"] == dict(temperature=[1.0, 2.0, 4.0], alpha=[0.5, 0.9])
+    # the grid brackets the old corner choice (T = 4, alpha = 0.9)
+    assert max(full["grid"]["temperature"]) > 4 and max(full["grid"]["alpha"]) == 1
+    # selection: SE of one validation accuracy near 0.8 below 0.5 pp
+    assert math.sqrt(0.8 * 0.2 / full["data"]["n_val"]) < 0.005
     assert full["families"]["linear"]["hidden_layer_sizes"] == []
     assert full["families"]["mlp"]["early_stopping"]
     assert full["families"]["mlp"]["weight_decay"] > 0
@@ -162,16 +225,19 @@ def test_smoke_profile_writes_report_and_resumes_from_cache(tmp_path, capsys):
         assert pred["verdict"] in VERDICTS
         for family in families:
             assert pred["by_student"][family]["verdict"] in VERDICTS
-        assert pred["comparisons"]
+            primary = pred["by_student"][family]["primary"]
+            assert {"p_for", "p_for_holm", "verdict", "dial", "parts"} <= set(primary)
     for c in first["predictions"]["S1"]["comparisons"]:
-        assert {"p_diff_holm", "p_equiv_holm", "verdict", "delta"} <= set(c)
-    dials = results["experiments"]["dials"]["dials"]
-    assert all({"bayes_accuracy", "q_c_sd", "class_sep"} <= set(d)
+        assert {"p_diff", "q_bh", "delta"} <= set(c)
+    dials = results["experiments"]["instance"]["dials"]
+    assert all({"bayes_accuracy", "q_c_sd", "class_sep", "kl_siblings T=1"} <= set(d)
                for d in dials.values())
     assert "Measured dials" in report and "fixed before" in report
+    assert "instance_shuffled" in report and "domain_shuffled" in report
+    assert "temperature scaling" in report and "dial range" in report
     pngs = {p.name for p in out.glob("*.png")}
-    assert {"knowledge_levels.png", "teacher_failures.png", "learning_curves.png",
-            "verdicts.png"} <= pngs
+    assert {"knowledge_levels.png", "class_relations.png", "instance_knowledge.png",
+            "geometry.png", "learning_curves.png", "verdicts.png"} <= pngs
     # not a terminal: one plain line per experiment, no progress bar escapes
     err = capsys.readouterr().err
     assert "\r" not in err and "\x1b" not in err
@@ -181,9 +247,12 @@ def test_smoke_profile_writes_report_and_resumes_from_cache(tmp_path, capsys):
     assert second["cache"]["misses"] == 0 and second["all_from_cache"]
     assert "all from the cache" in capsys.readouterr().err
     for pid in PREDICTIONS:
-        a = first["predictions"][pid]["comparisons"][0]["mean"]
-        b = second["predictions"][pid]["comparisons"][0]["mean"]
-        assert a == pytest.approx(b, nan_ok=True)
+        for family in families:
+            a = first["predictions"][pid]["by_student"][family]["primary"]
+            b = second["predictions"][pid]["by_student"][family]["primary"]
+            assert a["parts"][0]["mean"] == pytest.approx(b["parts"][0]["mean"],
+                                                          nan_ok=True)
+            assert a["verdict"] == b["verdict"]
 
 
 def test_cli_only_one_experiment(tmp_path, capsys):
