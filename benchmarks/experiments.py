@@ -191,11 +191,14 @@ def ci(x, confidence=0.95):
     return float(x.mean()), float(half)
 
 
-def errorbars(ax, xs, samples, label, scale=1.0, **kw):
-    """Means with 95 % t-intervals over seeds."""
+def errorbars(ax, xs, samples, label, scale=1.0, names=None, **kw):
+    """Means with 95 % t-intervals over seeds; ``names`` label the points."""
     stats_ = [ci(scale * np.asarray(s)) for s in samples]
     ax.errorbar(xs, [m for m, _ in stats_], yerr=[h for _, h in stats_],
                 marker="o", capsize=3, label=label, **kw)
+    for x, (m, _), name in zip(xs, stats_, names or []):
+        ax.annotate(name, (x, m), textcoords="offset points", xytext=(4, 4),
+                    fontsize=7)
 
 
 def legend_below(fig, axes, ncol=4):
@@ -545,7 +548,7 @@ class ClassRelations(Experiment):
                 pts = curves[family]
                 xs = [p[0] for p in pts]
                 errorbars(ax, xs, [p[1] for p in pts], "domain - domain_shuffled",
-                          scale=100)
+                          scale=100, names=[f"h={h}" for h in hs])
                 errorbars(ax, xs, [p[2] for p in pts], "domain - universe",
                           scale=100, ls="--")
                 ax.axhline(0, color="grey", lw=0.8)
@@ -648,7 +651,7 @@ class InstanceKnowledge(Experiment):
                 pts = curves[family]
                 errorbars(ax, [p[0] for p in pts], [p[1] for p in pts],
                           "instance - instance_shuffled (x: instance arm's T)",
-                          scale=100)
+                          scale=100, names=spreads)
                 errorbars(ax, [p[2] for p in pts], [p[3] for p in pts],
                           "instance_sigma - universe (x: its arm's T)", scale=100,
                           ls="--")

@@ -49,7 +49,7 @@ _COMMON = dict(
     #: every KD arm is chosen on the validation rows among these settings
     grid=dict(temperature=[1.0, 2.0, 4.0, 8.0], alpha=[0.5, 0.9, 1.0]),
     #: secondary teachers of the main setting (the Bayes teacher is primary)
-    teachers={"noisy": ["oracle", "hgb"]},
+    teachers={"noisy": ["hgb"]},
     curve_regimes=["noisy"],
     dkd=dict(regime="clean", heterogeneities=[0.0, 0.9]),
     geometry_regime="noisy",
