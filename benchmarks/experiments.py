@@ -411,7 +411,7 @@ class KnowledgeLevels(Experiment):
                     regimes, families)):
                 g = gains[(regime, family)]
                 errorbars(ax, x, [g[a] for a in MAIN_ARMS], "gain over the tuned "
-                          "hard-label student", scale=100)
+                          "hard-label student", scale=100, ls="none")
                 ax.axhline(0, color="grey", lw=0.8)
                 ax.axhspan(-0.5, 0.5, color="grey", alpha=0.15, lw=0,
                            label="±0.5 pp (smallest effect of interest)")

@@ -153,7 +153,17 @@ PROFILES = {
             teacher_cv=3),
         seeds=3,
     ),
+    # Sized to run on 2 shared CPU cores in about an hour: the primaries'
+    # cells only (noisy regime for the levels, clean for S8), the two ends of
+    # each dial, a 3 x 3 grid that still brackets the old corner choice, no
+    # secondary teacher; the learning curves run on their own
+    # (``--only learning_curve``).
     "full": _profile(
+        grid=dict(temperature=[1.0, 4.0, 8.0], alpha=[0.5, 0.9, 1.0]),
+        level_regimes=["noisy"],
+        teachers={},
+        heterogeneities=[0.0, 0.9],
+        spreads={"none": 1.0, "wide": 4.0},
         speed=dict(n_samples=[10_000, 100_000, 1_000_000], n_classes=[10, 1000]),
     ),
 }

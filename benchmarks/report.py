@@ -71,8 +71,9 @@ def _verdict_figure(results):
     ax.invert_yaxis()
     ax.set_xscale("symlog", linthresh=1)
     for verdict, colour in _COLOURS.items():
-        ax.plot([], [], "o", color=colour, label=verdict)
-    fig.legend(loc="outside lower center", ncol=5, fontsize=7,
+        if verdict != "equivalent":  # not a verdict of a primary
+            ax.plot([], [], "o", color=colour, label=verdict)
+    fig.legend(loc="outside lower center", ncol=4, fontsize=7,
                title="colour: the primary's Holm verdict; bars: 95 % t-intervals "
                "over paired seeds", title_fontsize=7)
     ax.set(xlabel="mean paired difference / smallest effect of interest "
@@ -186,12 +187,13 @@ def write_report(results, analyses, out):
         "and after temperature scaling fitted on the validation rows.",
         "- Teachers: `bayes` (exact posterior given x; every primary except "
         "S5 and S6), `bayes_overconfident` (the same to the power "
-        f"{P['teacher_params']['overconfidence']:g}: same argmax), `oracle` "
-        "(privileged: given x and the row's noise scale), trained teachers "
-        "fitted on separate teacher rows (`hgb`, `mlp_plain` and "
+        f"{P['teacher_params']['overconfidence']:g}: same argmax), MLP "
+        "teachers trained on separate teacher rows (`mlp_plain`, and "
         "`mlp_smoothed` with label smoothing "
-        f"{P['teacher_params']['smoothing']:g}), and an over-trained MLP "
-        "predicting the student's rows in-sample or out-of-fold.",
+        f"{P['teacher_params']['smoothing']:g}), an over-trained MLP "
+        "predicting the student's rows in-sample or out-of-fold, and "
+        f"secondary teachers {P['teachers'] or 'none'} (`hgb`: "
+        "HistGradientBoosting fitted on the teacher rows).",
         "- Statistics (scipy): one pre-registered primary contrast per "
         "prediction and student family. Each is a one-sided paired t-test "
         "across seeds in the predicted direction; a prediction with several "
