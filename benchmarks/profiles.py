@@ -153,13 +153,16 @@ PROFILES = {
             teacher_cv=3),
         seeds=3,
     ),
-    # Sized to run on 2 shared CPU cores in about an hour: the primaries'
-    # cells only (noisy regime for the levels, clean for S8), the two ends of
-    # each dial, a 3 x 3 grid that still brackets the old corner choice, no
-    # secondary teacher; the learning curves run on their own
-    # (``--only learning_curve``).
+    # Sized for 2 shared CPU cores: the primaries' cells only (noisy regime
+    # for the levels, clean for S8), the two ends of each dial, no secondary
+    # teacher, 3-fold out-of-fold predictions; the learning curves run on
+    # their own (``--only learning_curve``). The grid brackets both the old
+    # corner choice (T = 4, alpha = 0.9) and the quick profile's (alpha = 0.5
+    # for universe and the placebos): alpha from 0.2 to 1, T from 1 to 8.
     "full": _profile(
-        grid=dict(temperature=[1.0, 4.0, 8.0], alpha=[0.5, 0.9, 1.0]),
+        grid=dict(temperature=[1.0, 4.0, 8.0], alpha=[0.2, 0.5, 0.9, 1.0]),
+        teacher_params=dict(teacher_cv=3),
+        jobs=3,
         level_regimes=["noisy"],
         teachers={},
         heterogeneities=[0.0, 0.9],

@@ -548,3 +548,31 @@ def test_class_relation_information_groups_must_name_each_class():
 
     with pytest.raises(ValueError, match=r"groups must have shape \(3,\)"):
         class_relation_information(GOOD_Q, GOOD_Y, groups=[0, 1])
+
+
+def test_instance_beats_its_placebo_through_the_estimator():
+    """With the exact Bayes teacher, the row-specific confidences carry
+    information the shuffled ones do not: instance - instance_shuffled > 0
+    (the benchmark measures about +2 pp; here the mean of three seeds)."""
+    from sklearn_kd import DistilledClassifier
+    from sklearn_kd.datasets import make_hierarchical_classification
+
+    X, y, info = make_hierarchical_classification(
+        5000, n_features=30, n_superclasses=4, n_subclasses=5, hard_fraction=0.5,
+        hard_noise=1.0, class_similarity=0.5, bayes_accuracy=0.8, random_state=0,
+        return_oracle=True,
+    )
+    train, test = slice(0, 1000), slice(1000, None)
+    gaps = []
+    for seed in range(3):
+        accuracy = {}
+        for level in ("instance", "instance_shuffled"):
+            clf = DistilledClassifier(
+                architecture="mlp", hidden_layer_sizes=(), max_epochs=40,
+                batch_size=256, lr=1e-2, temperature=1.0, alpha=0.9,
+                knowledge=level, random_state=seed,
+            )
+            clf.fit(X[train], y[train], teacher_proba=info.bayes_proba[train])
+            accuracy[level] = clf.score(X[test], y[test])
+        gaps.append(accuracy["instance"] - accuracy["instance_shuffled"])
+    assert np.mean(gaps) > 0
