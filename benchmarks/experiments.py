@@ -654,7 +654,7 @@ class InstanceKnowledge(Experiment):
                           scale=100, names=spreads)
                 errorbars(ax, [p[2] for p in pts], [p[3] for p in pts],
                           "instance_sigma - universe (x: its arm's T)", scale=100,
-                          ls="--")
+                          ls="--", names=spreads)
                 ax.axhline(0, color="grey", lw=0.8)
                 ax.axhspan(-0.5, 0.5, color="grey", alpha=0.15, lw=0,
                            label="±0.5 pp")
