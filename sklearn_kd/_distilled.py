@@ -547,6 +547,19 @@ default=None
         ``optimizer__<arg>`` and ``module__<arg>`` are not parameters: give
         optimizer arguments with ``optimizer=functools.partial(...)`` and
         module arguments through a module class or instance.
+        ``teacher__<arg>`` and ``augment__<arg>`` set a parameter of the
+        teacher or of the augmenter, so they need an estimator there:
+        ``augment=MUNGE()`` rather than ``augment="munge"``.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : DistilledClassifier
+            This estimator.
         """
         for key in params:
             name, sep, arg = key.partition("__")
@@ -561,6 +574,15 @@ default=None
                     f"{name} arguments are given with {name}={hint}, which "
                     f"clone and GridSearchCV keep; got {key}={params[key]!r}."
                 )
+            if sep and name in _NESTED:
+                # the value in place once this call has set the plain names
+                value = params.get(name, getattr(self, name))
+                if not hasattr(value, "set_params"):
+                    raise ValueError(
+                        f"{key} sets a parameter of the {_NESTED[name]}, which needs "
+                        f"{name} to be an estimator; got {name}={value!r}. "
+                        + _nested_hint(name, value, arg)
+                    )
         return super().set_params(**params)
 
     # ------------------------------------------------------------------ fit
@@ -1132,6 +1154,25 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
             f"width per hidden layer, () for none); got {hidden_layer_sizes!r}."
         )
     return tuple(int(h) for h in sizes)
+
+
+#: What ``<name>__<arg>`` parameters set.
+_NESTED = {"teacher": "teacher", "augment": "augmenter"}
+
+
+def _nested_hint(name, value, arg):
+    """How to give ``<name>__<arg>`` a value to set: an estimator there."""
+    if name == "augment" and value in ("munge", "gaussian"):
+        cls = {"munge": "MUNGE", "gaussian": "GaussianAugmenter"}[value]
+        return (
+            f"Pass augment={cls}() (from sklearn_kd.augment) instead of "
+            f"augment={value!r}, e.g. GridSearchCV(DistilledClassifier(..., "
+            f"augment={cls}()), {{'augment__{arg}': [...]}}), or search over "
+            f"instances: {{'augment': [{cls}({arg}=...), ...]}}."
+        )
+    if name == "teacher":
+        return "Pass the teacher estimator, e.g. teacher=LogisticRegression()."
+    return "Pass an augmenter instance, e.g. augment=MUNGE()."
 
 
 def _silent(*args, **kwargs):
