@@ -78,3 +78,26 @@ def test_without_teacher(fitted):
     assert saved > 0.9 * len(pickle.dumps(forest))
     with pytest.raises(TypeError, match="DistilledClassifier"):
         without_teacher(forest)
+
+
+def test_report_refuses_unfitted_models(fitted):
+    from sklearn.exceptions import NotFittedError
+
+    forest, student, X, y = fitted
+    with pytest.raises(NotFittedError, match="RandomForestClassifier"):
+        compression_report(RandomForestClassifier(), student, X, y, verbose=False)
+    with pytest.raises(NotFittedError, match="DistilledClassifier"):
+        compression_report(forest, DistilledClassifier(), X, y, verbose=False)
+    frozen_unfitted = FrozenEstimator(RandomForestClassifier())
+    with pytest.raises(NotFittedError):
+        compression_report(frozen_unfitted, student, X, y, verbose=False)
+
+
+def test_report_refuses_a_student_that_is_no_distilled_classifier(fitted):
+    forest, student, X, y = fitted
+    with pytest.raises(TypeError, match="look swapped"):
+        compression_report(student, forest, X, y, verbose=False)
+    pipe = make_pipeline(StandardScaler(), forest)
+    with pytest.raises(TypeError, match="student must be a DistilledClassifier.*"
+                       "got Pipeline.$"):
+        compression_report(forest, pipe, X, y, verbose=False)
