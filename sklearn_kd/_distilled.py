@@ -269,7 +269,8 @@ default=None
 
     device : str or torch.device, default="cpu"
         Where the student trains, e.g. ``"cuda"``. Training data and teacher
-        targets are moved there once per fit.
+        targets are moved there once per fit. A device torch cannot use on
+        this machine is refused before the teacher is fitted.
 
     memory : str, joblib.Memory or None, default=None
         Cache of the teacher's probabilities (and fitted teacher), keyed by
@@ -924,10 +925,12 @@ default=None
                 f"device must name a torch device such as 'cpu' or 'cuda'; got "
                 f"{self.device!r} ({exc})."
             ) from None
-        if device.type == "cuda" and not torch.cuda.is_available():
+        problem = _device_problem(device)
+        if problem is not None:
+            available = ", ".join(repr(d) for d in available_devices())
             raise ValueError(
-                f"device={self.device!r} was requested but no CUDA GPU is "
-                "available to torch on this machine; use device='cpu'."
+                f"device={self.device!r} was requested but {problem}; "
+                f"devices torch can use here: {available}."
             )
         return device
 
@@ -1128,6 +1131,41 @@ def _module_logits(module, X, n_threads):
             batch = rows[start : start + INFERENCE_BATCH_SIZE].to(device)
             chunks.append(module(batch).to("cpu", torch.float64))
     return torch.cat(chunks).numpy()
+
+
+def available_devices():
+    """The devices torch can train on in this process, as strings."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def _device_problem(device):
+    """Why torch cannot use ``device`` here, or None when it can."""
+    if device.type == "cpu":
+        return None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return "no CUDA GPU is available to torch on this machine"
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            return f"torch sees {count} CUDA GPU(s), numbered from 0"
+        return None
+    if device.type == "meta":
+        return "the meta device holds no data to train on"
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        return (
+            "torch.backends.mps.is_available() is False (MPS needs an Apple "
+            "GPU and a torch build with MPS)"
+        )
+    try:  # any other backend: can it hold a tensor?
+        torch.empty(0, device=device)
+    except Exception as exc:  # each backend raises its own type
+        return f"torch cannot place a tensor there ({type(exc).__name__})"
+    return None
 
 
 def _check_float32_range(X):

@@ -327,10 +327,44 @@ def test_cuda_without_gpu(tiny, binary_data, monkeypatch):
         ValueError,
         match=re.escape(
             "device='cuda' was requested but no CUDA GPU is available to torch "
-            "on this machine; use device='cpu'."
+            "on this machine; devices torch can use here: 'cpu'"
         ),
     ):
         DistilledClassifier(LogisticRegression(), device="cuda", **tiny).fit(X, y)
+
+
+class _FitCounter(LogisticRegression):
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight)
+
+
+@pytest.mark.parametrize(
+    "device, problem",
+    [
+        ("mps", r"torch.backends.mps.is_available\(\) is False"),
+        ("cuda:3", r"torch sees 1 CUDA GPU\(s\), numbered from 0"),
+        ("meta", "the meta device holds no data"),
+    ],
+)
+def test_unusable_device_is_refused_before_the_teacher_is_fitted(
+    tiny, binary_data, monkeypatch, device, problem
+):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: device == "cuda:3")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    X, y = binary_data
+    _FitCounter.fits = 0
+    available = "'cpu', 'cuda:0'" if device == "cuda:3" else "'cpu'"
+    with pytest.raises(
+        ValueError,
+        match=f"^device={device!r} was requested but {problem}.*; devices torch "
+        f"can use here: {available}.$",
+    ):
+        DistilledClassifier(_FitCounter(), device=device, **tiny).fit(X, y)
+    assert _FitCounter.fits == 0
 
 
 def test_unknown_device(tiny, binary_data):
