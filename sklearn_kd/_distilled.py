@@ -46,7 +46,12 @@ from sklearn.utils.validation import (
     has_fit_parameter,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import (
+    BatchScoring,
+    EarlyStopping,
+    EpochScoring,
+    PassthroughScoring,
+)
 from skorch.dataset import ValidSplit
 from skorch.history import History
 from torch import nn
@@ -58,6 +63,7 @@ from ._net import (
     SAMPLE_WEIGHT,
     DistillationNet,
     FiniteLossGuard,
+    check_callbacks,
     optimizer_class,
 )
 from ._student import (
@@ -265,7 +271,10 @@ functools.partial of one, default="adam"
 
     callbacks : list of skorch callbacks or (name, callback) tuples, \
 default=None
-        Extra skorch callbacks, deep-copied at fit.
+        Extra skorch callbacks, deep-copied at fit. Those that read the
+        validation rows (``EpochScoring`` with ``on_train=False``, monitors
+        of ``"valid_loss"``) need ``early_stopping=True``, which holds them
+        out.
 
     device : str or torch.device, default="cpu"
         Where the student trains, e.g. ``"cuda"``. Training data and teacher
@@ -828,8 +837,11 @@ default=None
                 f"torch.optim.Optimizer subclass; got {self.optimizer!r}."
             )
         _check_class(optimizer, torch.optim.Optimizer, "optimizer")
+        callbacks = check_callbacks(self.callbacks)
         if self.early_stopping:
             self._check_validation_split(np.bincount(y_lab_idx(data)))
+        else:
+            _check_no_validation_callbacks(callbacks)
         self._check_label_free_rows(data)
         if self.teacher_cv is not None and self.teacher is not None:
             self._check_teacher_cv(y_lab_idx(data))
@@ -1211,6 +1223,40 @@ def _nested_hint(name, value, arg):
     if name == "teacher":
         return "Pass the teacher estimator, e.g. teacher=LogisticRegression()."
     return "Pass an augmenter instance, e.g. augment=MUNGE()."
+
+
+#: Values of ``monitor`` (skorch's EarlyStopping, Checkpoint, ...) that
+#: only a validation split records.
+_VALIDATION_MONITORS = ("valid_loss", "valid_loss_best")
+
+
+def _check_no_validation_callbacks(callbacks):
+    """Refuse callbacks that read a validation split when there is none.
+
+    skorch's scoring callbacks skip an epoch without validation data
+    silently, and monitors of ``valid_loss`` fail after the teacher's fit.
+    """
+    for i, callback in enumerate(callbacks):
+        if isinstance(callback, type):
+            continue  # a class: skorch instantiates it with its defaults
+        name = type(callback).__name__
+        if isinstance(callback, (EpochScoring, BatchScoring, PassthroughScoring)):
+            if callback.on_train:
+                continue
+            what = f"{name} scores the validation rows (on_train=False)"
+            fix = f"score the training rows with {name}(..., on_train=True)"
+        elif getattr(callback, "monitor", None) in _VALIDATION_MONITORS:
+            what = f"{name} monitors {callback.monitor!r}"
+            fix = f"monitor {callback.monitor.replace('valid', 'train')!r}"
+        else:
+            continue
+        raise ValueError(
+            f"callbacks[{i}]: {what}, but early_stopping=False holds out no "
+            "validation rows, so it would record nothing. Set "
+            "early_stopping=True, which holds out validation_fraction of the "
+            "rows (with n_iter_no_change=None it does not stop early), or "
+            f"{fix}."
+        )
 
 
 def _silent(*args, **kwargs):
