@@ -176,10 +176,14 @@ class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     teacher : estimator, "self" or None, default=None
         The teacher. An estimator with ``fit`` and ``predict_proba`` is
         cloned and fitted on the training rows; a ``FrozenEstimator`` is used
-        as it is (never refitted). ``"self"`` trains a first student of the
-        same architecture on the hard labels and distils it into a second one
-        (born-again self-distillation). ``None`` requires ``teacher_proba``
-        in :meth:`fit`, unless ``alpha=0`` or ``loss="label_smoothing"``.
+        as it is (never refitted). A teacher whose ``fit`` fails on the
+        labels but accepts their indices ``0..n_classes-1`` (XGBoost's) is
+        fitted on the indices, wrapped in
+        :class:`~sklearn_kd.teachers.EncodedLabelsTeacher`. ``"self"``
+        trains a first student of the same architecture on the hard labels
+        and distils it into a second one (born-again self-distillation).
+        ``None`` requires ``teacher_proba`` in :meth:`fit`, unless
+        ``alpha=0`` or ``loss="label_smoothing"``.
 
     temperature : float, default=1.0
         Temperature ``T > 0`` applied to teacher and student in the soft
@@ -378,7 +382,10 @@ default=None
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names, when ``X`` has string column names.
     teacher_ : estimator or None
-        The fitted (or frozen) teacher; None with ``teacher_proba``.
+        The fitted (or frozen) teacher; None with ``teacher_proba``. Its
+        ``classes_`` are ``classes_`` (an
+        :class:`~sklearn_kd.teachers.EncodedLabelsTeacher` around a teacher
+        fitted on label indices).
     student_ : skorch.NeuralNet
         The trained student network; ``student_.module_`` is the module.
     history_ : skorch.History

@@ -26,6 +26,7 @@ from ._validation import check_probabilities
 from .diagnostics import diagnostics_from_confidence
 from .knowledge import apply_knowledge, fit_knowledge
 from .losses import soften
+from .teachers import EncodedLabelsTeacher
 
 #: Entries (rows x classes) processed at a time when softening teacher
 #: probabilities: no full float64 copy of a large (n_samples, n_classes)
@@ -70,14 +71,48 @@ def is_frozen(teacher):
     return isinstance(teacher, FrozenEstimator)
 
 
+def fit_teacher(teacher, X, y, classes, fit_params):
+    """The teacher that fits on these labels, and its fitted clone.
+
+    A FrozenEstimator clones to itself and its fit only checks that the
+    wrapped estimator is fitted. When a teacher's ``fit`` fails on labels
+    other than ``0..n_classes-1`` (as XGBoost's does) and succeeds on their
+    indices, it is wrapped in
+    :class:`~sklearn_kd.teachers.EncodedLabelsTeacher`; when both fail, the
+    first error is raised.
+
+    Returns
+    -------
+    teacher : estimator
+        ``teacher``, or ``EncodedLabelsTeacher(teacher)``, unfitted.
+    fitted : estimator
+        Its fitted clone.
+    """
+    try:
+        return teacher, clone(teacher).fit(X, y, **fit_params)
+    except Exception as exc:
+        classes = np.asarray(classes)
+        if (
+            is_frozen(teacher)
+            or isinstance(teacher, EncodedLabelsTeacher)
+            or np.array_equal(classes, np.arange(len(classes)))
+        ):
+            raise
+        encoded = EncodedLabelsTeacher(teacher)
+        try:
+            return encoded, clone(encoded).fit(X, y, **fit_params)
+        except Exception:
+            raise exc from None
+
+
 def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     """Fit (or reuse a frozen) teacher and return its training probabilities.
 
     Parameters
     ----------
     teacher : estimator with ``predict_proba``
-        Unfitted estimators are cloned and fitted; a ``FrozenEstimator`` is
-        used as it is.
+        Unfitted estimators are cloned and fitted (see :func:`fit_teacher`);
+        a ``FrozenEstimator`` is used as it is.
     X, y : training data as given to ``fit``.
     classes : ndarray
         The estimator's ``classes_``; columns are returned in this order.
@@ -94,9 +129,7 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     proba : ndarray of shape (n_samples, n_classes), floating point
     """
     fit_params = fit_params or {}
-    # a FrozenEstimator clones to itself and its fit only checks that the
-    # wrapped estimator is fitted
-    fitted = clone(teacher).fit(X, y, **fit_params)
+    teacher, fitted = fit_teacher(teacher, X, y, classes, fit_params)
     if cv is None:
         teacher_classes = getattr(fitted, "classes_", None)
         if teacher_classes is None:
