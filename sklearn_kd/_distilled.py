@@ -33,6 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -258,6 +259,16 @@ functools.partial of one, default="adam"
     weight_decay : float, default=0.0
         L2 penalty passed to the optimiser.
 
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the student's loss, as in scikit-learn's
+        classifiers: a dict ``{label: weight}`` (classes it leaves out
+        weigh 1), or ``"balanced"``, ``n_samples / (n_classes *
+        np.bincount(y))`` over the labelled rows. Each row's class weight
+        multiplies its ``sample_weight``; unlabelled rows, which have no
+        class, keep theirs, and the synthetic rows of ``augment`` weigh the
+        mean row weight. The teacher is not affected: set its own
+        ``class_weight`` to weight its classes.
+
     early_stopping : bool, default=False
         If True, hold out ``validation_fraction`` of the rows (stratified on
         the hard labels), stop when the validation loss has not improved by
@@ -462,6 +473,7 @@ default=None
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type, functools.partial],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
@@ -505,6 +517,7 @@ default=None
         lr=1e-3,
         optimizer="adam",
         weight_decay=0.0,
+        class_weight=None,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -540,6 +553,7 @@ default=None
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.class_weight = class_weight
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -708,8 +722,8 @@ default=None
         if soft.targets is not None:
             self._warn_if_overconfident(soft.stats)
             inputs.update(target_inputs(soft.targets))
-        if data.sample_weight is not None:
-            inputs[SAMPLE_WEIGHT] = data.sample_weight
+        if data.student_weight is not None:
+            inputs[SAMPLE_WEIGHT] = data.student_weight
 
         # 4. the student, 5. its training
         rng_devices = _rng_devices(settings.device)
@@ -734,7 +748,7 @@ default=None
             n_new = int(round(self.augment_size * len(data.X)))
             if n_new:
                 inputs, y_idx = _append_rows(
-                    inputs, y_idx, make(n_new), data.sample_weight
+                    inputs, y_idx, make(n_new), data.student_weight
                 )
                 if self.augment_regenerate:
                     extra_callbacks.append((
@@ -808,6 +822,16 @@ default=None
         if sample_weight is not None:
             data.sample_weight = _check_sample_weight(
                 sample_weight, data.X, dtype=np.float64, ensure_non_negative=True
+            )
+        # the student's row weights: sample_weight times class_weight
+        data.student_weight = data.sample_weight
+        if self.class_weight is not None:
+            factor = np.ones(len(data.y))
+            factor[data.labelled] = _class_weight_factors(
+                self.class_weight, data.classes, data.y_idx[data.labelled]
+            )
+            data.student_weight = (
+                factor if data.sample_weight is None else factor * data.sample_weight
             )
         data.teacher_proba = teacher_proba
         if teacher_proba is not None:
@@ -1215,6 +1239,33 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
 
 #: What ``<name>__<arg>`` parameters set.
 _NESTED = {"teacher": "teacher", "augment": "augmenter"}
+
+
+def _class_weight_factors(class_weight, classes, y_idx):
+    """Each labelled row's class weight (``y_idx``: its class index).
+
+    A dict must name classes of ``y`` only, with finite non-negative
+    weights; the classes it leaves out weigh 1.
+    """
+    if isinstance(class_weight, dict):
+        known = set(classes.tolist())
+        unknown = [k for k in class_weight if k not in known]
+        if unknown:
+            raise ValueError(
+                "class_weight must name classes of y; got "
+                f"{sorted(unknown, key=str)!r}, which y does not hold (its "
+                f"classes are {classes.tolist()!r})."
+            )
+        bad = {
+            k: w for k, w in class_weight.items()
+            if not (isinstance(w, Real) and np.isfinite(w) and w >= 0)
+        }
+        if bad:
+            raise ValueError(
+                "class_weight must map each class to a finite non-negative "
+                f"number; got {bad!r}."
+            )
+    return compute_sample_weight(class_weight, classes[y_idx])
 
 
 def _nested_hint(name, value, arg):
