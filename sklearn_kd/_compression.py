@@ -95,6 +95,9 @@ def _quality(model, X, y):
     from .metrics import expected_calibration_error
 
     proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    # float32 probabilities (XGBoost's, LightGBM's) sum to 1 only within
+    # float32 rounding, which log_loss warns about in float64
+    proba = proba / proba.sum(axis=1, keepdims=True)
     classes = np.asarray(model.classes_)
     pred = classes[np.argmax(proba, axis=1)]
     return proba, pred, dict(

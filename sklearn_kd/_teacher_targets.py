@@ -56,10 +56,19 @@ def align_columns(proba, teacher_classes, classes):
     if len(teacher_classes) != len(classes) or set(teacher_classes.tolist()) != set(
         np.asarray(classes).tolist()
     ):
+        hint = ""
+        if len(teacher_classes) == len(classes) and set(
+            teacher_classes.tolist()
+        ) == set(range(len(classes))):
+            hint = (
+                " It predicts the labels' indices: wrap it in "
+                "sklearn_kd.teachers.EncodedLabelsTeacher to map them to the "
+                "sorted labels."
+            )
         raise ValueError(
             "The teacher's classes_ must be the classes of y: the teacher "
             f"predicts {teacher_classes.tolist()!r}, y holds "
-            f"{np.asarray(classes).tolist()!r}."
+            f"{np.asarray(classes).tolist()!r}.{hint}"
         )
     order = np.argsort(teacher_classes)
     position = order[np.searchsorted(teacher_classes, classes, sorter=order)]

@@ -628,3 +628,14 @@ def test_a_frozen_teacher_fitted_on_label_indices():
     # its classes do not match y's and this says so
     with pytest.raises(ValueError, match="teacher's classes_ must be the classes"):
         fit_teacher_proba(FrozenEstimator(inner), X, y, np.unique(y))
+
+
+def test_a_frozen_teacher_of_label_indices_is_pointed_to_the_wrapper():
+    X, y_idx = _three_classes()
+    y = np.array(["cat", "dog", "eel"])[y_idx]
+    inner = LogisticRegression().fit(X, y_idx)
+    with pytest.raises(ValueError, match="wrap it in sklearn_kd.teachers.Encoded"):
+        fit_teacher_proba(FrozenEstimator(inner), X, y, np.unique(y))
+    # other mismatches get no such hint
+    with pytest.raises(ValueError, match=r"y holds \['a', 'b', 'c'\]\.$"):
+        align_columns(np.full((1, 3), 1 / 3), ["a", "b", "d"], np.array(["a", "b", "c"]))
