@@ -638,4 +638,5 @@ def test_a_frozen_teacher_of_label_indices_is_pointed_to_the_wrapper():
         fit_teacher_proba(FrozenEstimator(inner), X, y, np.unique(y))
     # other mismatches get no such hint
     with pytest.raises(ValueError, match=r"y holds \['a', 'b', 'c'\]\.$"):
-        align_columns(np.full((1, 3), 1 / 3), ["a", "b", "d"], np.array(["a", "b", "c"]))
+        align_columns(np.full((1, 3), 1 / 3), ["a", "b", "d"],
+                      np.array(["a", "b", "c"]))
