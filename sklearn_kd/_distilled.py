@@ -233,8 +233,9 @@ class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         :class:`~sklearn_kd.MLPStudent`, which standardises its inputs from
         the training rows; custom modules receive the raw features.
 
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Hidden layers of the default student.
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the hidden layers of the default student; an int is one
+        layer, as in :class:`~sklearn.neural_network.MLPClassifier`.
 
     activation : {"relu", "tanh", "logistic", "gelu"}, default="relu"
         Non-linearity of the default student.
@@ -466,7 +467,10 @@ default=None
         "scale_t2": ["boolean"],
         "teacher_cv": [None, Interval(Integral, 2, None, closed="left"), "cv_object"],
         "module": [None, nn.Module, type],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -856,6 +860,12 @@ default=None
         """Checks of the parameters that depend on the data or on each other,
         beyond ``_parameter_constraints``: the student's, the device, the
         teacher's cross-validation and the metadata the teacher receives."""
+        if inspect.isclass(self.teacher):
+            raise TypeError(
+                "teacher must be an estimator instance, e.g. "
+                f"teacher={self.teacher.__name__}(); got the class "
+                f"{self.teacher.__name__}."
+            )
         device = self._check_device()
         hidden_layer_sizes = None
         if self.module is None:

@@ -17,6 +17,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC, LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from sklearn_kd import DistilledClassifier, OverconfidentTeacherWarning
@@ -297,6 +298,28 @@ def test_unknown_loss(binary_data):
         r"\{.*'dkd'.*\}. Got 'mse' instead.",
     ):
         DistilledClassifier(LogisticRegression(), loss="mse").fit(X, y)
+
+
+def test_hidden_layer_sizes_as_one_int_is_one_layer(binary_data):
+    # as in MLPClassifier
+    X, y = binary_data
+    one = DistilledClassifier(alpha=0.0, max_epochs=1, hidden_layer_sizes=16,
+                              random_state=0).fit(X, y)
+    same = DistilledClassifier(alpha=0.0, max_epochs=1, hidden_layer_sizes=(16,),
+                               random_state=0).fit(X, y)
+    np.testing.assert_array_equal(one.predict_proba(X), same.predict_proba(X))
+    with pytest.raises(InvalidParameterError, match="hidden_layer_sizes"):
+        DistilledClassifier(alpha=0.0, hidden_layer_sizes=0).fit(X, y)
+
+
+def test_a_teacher_class_is_refused_with_the_instance_to_pass(tiny, binary_data):
+    X, y = binary_data
+    with pytest.raises(
+        TypeError,
+        match=r"^teacher must be an estimator instance, e.g. "
+        r"teacher=LogisticRegression\(\); got the class LogisticRegression.$",
+    ):
+        DistilledClassifier(LogisticRegression, **tiny).fit(X, y)
 
 
 @pytest.mark.parametrize("sizes", [(0,), (8, -3), (2.5,)])
