@@ -316,12 +316,13 @@ default=None
         ``"munge"`` is :class:`~sklearn_kd.augment.MUNGE`, ``"gaussian"``
         :class:`~sklearn_kd.augment.GaussianAugmenter`, each with its
         default parameters; pass an instance to set them (they are then
-        tunable as ``augment__<name>``, e.g. ``augment__swap_probability``)
-        or any object with ``fit(X)`` and ``sample(n_samples,
-        random_state)``. Rows are drawn in the features this estimator
-        receives (after the preceding steps of a Pipeline). Needs a
-        ``teacher`` (not ``teacher_proba``), ``loss="kd"``,
-        ``knowledge="full"`` and ``alpha > 0``. See :ref:`compression`.
+        tunable as ``augment__<name>``, e.g. ``augment__swap_probability``;
+        the names have no parameters to tune) or any object with ``fit(X)``
+        and ``sample(n_samples, random_state)``. A clone is fitted, its
+        ``random_state`` drawn from this estimator's. Rows are drawn in the
+        features this estimator receives (after the preceding steps of a
+        Pipeline). Needs a ``teacher`` (not ``teacher_proba``),
+        ``loss="kd"``, ``knowledge="full"`` and ``alpha > 0``. See :ref:`compression`.
 
     augment_size : float, default=10
         Synthetic rows per training row (rounded to a whole number of rows).
