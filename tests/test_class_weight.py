@@ -57,10 +57,10 @@ def test_unlabelled_rows_keep_their_sample_weight(imbalanced):
     y[::7] = -1
     proba = LogisticRegression().fit(X, y.clip(0)).predict_proba(X)
     factor = np.where(y == 1, 4.0, 1.0)  # unlabelled rows: 1
-    weighted = DistilledClassifier(class_weight={1: 4.0}, **FAST).fit(
-        X, y, teacher_proba=proba
-    )
-    by_hand = DistilledClassifier(**FAST).fit(
+    weighted = DistilledClassifier(
+        class_weight={1: 4.0}, unlabelled=-1, **FAST
+    ).fit(X, y, teacher_proba=proba)
+    by_hand = DistilledClassifier(unlabelled=-1, **FAST).fit(
         X, y, teacher_proba=proba, sample_weight=factor
     )
     np.testing.assert_array_equal(
