@@ -95,6 +95,7 @@ from ._transfer import (
     teacher_label,
 )
 from ._validation import KNOWLEDGE_LEVELS, LOSSES
+from .augment import AUGMENTERS
 from .diagnostics import is_overconfident
 from .losses import DistillationLoss
 
@@ -984,7 +985,7 @@ default=None
             ) from None
         problem = _device_problem(device)
         if problem is not None:
-            available = ", ".join(repr(d) for d in available_devices())
+            available = ", ".join(repr(d) for d in _available_devices())
             raise ValueError(
                 f"device={self.device!r} was requested but {problem}; "
                 f"devices torch can use here: {available}."
@@ -1190,7 +1191,7 @@ def _module_logits(module, X, n_threads):
     return torch.cat(chunks).numpy()
 
 
-def available_devices():
+def _available_devices():
     """The devices torch can train on in this process, as strings."""
     devices = ["cpu"]
     if torch.cuda.is_available():
@@ -1284,8 +1285,8 @@ def _class_weight_factors(class_weight, classes, y_idx):
 
 def _nested_hint(name, value, arg):
     """How to give ``<name>__<arg>`` a value to set: an estimator there."""
-    if name == "augment" and value in ("munge", "gaussian"):
-        cls = {"munge": "MUNGE", "gaussian": "GaussianAugmenter"}[value]
+    if name == "augment" and isinstance(value, str) and value in AUGMENTERS:
+        cls = AUGMENTERS[value].__name__
         return (
             f"Pass augment={cls}() (from sklearn_kd.augment) instead of "
             f"augment={value!r}, e.g. GridSearchCV(DistilledClassifier(..., "
