@@ -84,11 +84,12 @@ def fit_teacher(teacher, X, y, classes, fit_params):
     """The teacher that fits on these labels, and its fitted clone.
 
     A FrozenEstimator clones to itself and its fit only checks that the
-    wrapped estimator is fitted. When a teacher's ``fit`` fails on labels
-    other than ``0..n_classes-1`` (as XGBoost's does) and succeeds on their
-    indices, it is wrapped in
+    wrapped estimator is fitted. When a teacher's ``fit`` refuses labels
+    other than ``0..n_classes-1`` (a ValueError or TypeError, as XGBoost's
+    raises) and succeeds on their indices, it is wrapped in
     :class:`~sklearn_kd.teachers.EncodedLabelsTeacher`; when both fail, the
-    first error is raised.
+    first error is raised. Other errors (a diverging network, memory) are
+    raised at once, without a second fit.
 
     Returns
     -------
@@ -99,7 +100,7 @@ def fit_teacher(teacher, X, y, classes, fit_params):
     """
     try:
         return teacher, clone(teacher).fit(X, y, **fit_params)
-    except Exception as exc:
+    except (ValueError, TypeError) as exc:
         classes = np.asarray(classes)
         if (
             is_frozen(teacher)

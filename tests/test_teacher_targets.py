@@ -539,8 +539,14 @@ class IndexLabelsOnly(LogisticRegression):
 
 
 class AlwaysFails(LogisticRegression):
+    """Fails on any labels; counts its fits (of all clones)."""
+
+    fits = 0
+    error = ValueError
+
     def fit(self, X, y, sample_weight=None):
-        raise RuntimeError("the teacher's own problem")
+        type(self).fits += 1
+        raise self.error("the teacher's own problem")
 
 
 def _three_classes():
@@ -591,9 +597,22 @@ def test_a_teacher_given_label_indices_is_fitted_once():
 
 def test_a_teacher_failing_on_indices_too_raises_its_first_error(labelled):
     X, y, classes = labelled
-    with pytest.raises(RuntimeError, match="the teacher's own problem") as info:
+    AlwaysFails.fits = 0
+    with pytest.raises(ValueError, match="the teacher's own problem") as info:
         fit_teacher_proba(AlwaysFails(), X, y, classes)
     assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert AlwaysFails.fits == 2
+
+
+@pytest.mark.parametrize("error", [FloatingPointError, RuntimeError, MemoryError])
+def test_a_teacher_failing_otherwise_is_not_fitted_twice(labelled, monkeypatch,
+                                                        error):
+    X, y, classes = labelled
+    monkeypatch.setattr(AlwaysFails, "error", error)
+    AlwaysFails.fits = 0
+    with pytest.raises(error, match="the teacher's own problem"):
+        fit_teacher_proba(AlwaysFails(), X, y, classes)
+    assert AlwaysFails.fits == 1
 
 
 def test_distilled_classifier_with_a_teacher_that_needs_label_indices():
