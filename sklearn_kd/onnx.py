@@ -13,7 +13,10 @@ float64 input (a float64 array, or a DataFrame of float64 columns) is cast
 to float32 inside the model, as the student computes in float32. The
 dictionaries of the default ZipMap output then hold float32 probabilities,
 because ONNX's ZipMap accepts no other type; with ``zipmap=False`` or
-``"columns"`` the probabilities take the input's type.
+``"columns"`` the probabilities take the input's type. A DataFrame becomes
+one ONNX input per column, which skl2onnx joins for a Pipeline; a bare
+estimator, like skl2onnx's own classifiers, takes one input: convert it
+with ``X[:1].to_numpy()``.
 
 The student network is exported with :func:`torch.onnx.export` (the
 TorchScript-based exporter, which needs no extra package) and its graph is
