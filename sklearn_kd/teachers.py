@@ -38,7 +38,12 @@ from sklearn.base import (
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._doc_links import DocLinkMixin
 from ._docstrings import fill_doc
@@ -836,7 +841,14 @@ class EncodedLabelsTeacher(_ProbaTransformTeacher):
         self : object
             The fitted wrapper.
         """
-        y = column_or_1d(y, warn=True)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
+        y = column_or_1d(
+            check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True
+        )
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         self.estimator_ = clone(self.estimator).fit(X, y_index, **fit_params)
