@@ -298,7 +298,7 @@ def instance_sigma_teacher(q, d, temperature):
     level cell of the training rows, uniform rest; returned *unsoftened*
     (``q_T ** T``, renormalised) so that the estimator's softening at
     ``temperature`` gives it back exactly."""
-    from sklearn_kd.knowledge import compose_teacher, instance_teacher
+    from sklearn_kd.knowledge import compose_teacher
 
     y, hard = d["y_train"], d["hard_train"]
     q_T = _soften(q, temperature)
@@ -307,9 +307,9 @@ def instance_sigma_teacher(q, d, temperature):
     sums = np.bincount(cell, weights=confidence, minlength=2 * d["n_classes"])
     counts = np.bincount(cell, minlength=2 * d["n_classes"])
     averaged = sums[cell] / counts[cell]
-    shape = instance_teacher(q_T, y)
+    # the uniform rest of the instance teacher (also where q_T,c is 1)
+    shape = np.full(q_T.shape, 1.0 / (q_T.shape[1] - 1))
     shape[np.arange(len(y)), y] = 0.0
-    shape /= shape.sum(axis=1, keepdims=True)
     target = compose_teacher(averaged, shape, y)
     unsoftened = target ** float(temperature)
     return unsoftened / unsoftened.sum(axis=1, keepdims=True)

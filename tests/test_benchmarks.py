@@ -305,3 +305,23 @@ def test_target_report_leaves_tables_without_a_gap_out_of_the_first_median():
             if line.startswith("| default student |")]
     cells = [c.strip() for c in rows[0].strip("|").split("|")]
     assert cells[1:5] == ["0.70", "2 of 3", "0.90", "50x"]
+
+
+def test_instance_sigma_teacher_averages_within_cells_and_survives_one_hot_rows():
+    from benchmarks.tasks import instance_sigma_teacher
+    from sklearn_kd.losses import soften
+
+    q = np.array([[1.0, 0.0, 0.0], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1],
+                  [0.1, 0.5, 0.4]])
+    d = dict(y_train=np.array([0, 0, 1, 1]),
+             hard_train=np.array([False, False, True, True]), n_classes=3)
+    for T in (1.0, 4.0):
+        teacher = instance_sigma_teacher(q, d, T)
+        assert np.all(np.isfinite(teacher))
+        target = soften(teacher, T).numpy()  # what the student sees
+        q_T = soften(q, T).numpy()
+        rows = np.arange(4)
+        expected = [q_T[[0, 1], 0].mean()] * 2 + [q_T[[2, 3], 1].mean()] * 2
+        np.testing.assert_allclose(target[rows, d["y_train"]], expected, atol=1e-9)
+        rest = np.where(np.eye(3, dtype=bool)[d["y_train"]], np.nan, target)
+        np.testing.assert_allclose(np.nanstd(rest, axis=1), 0.0, atol=1e-12)
