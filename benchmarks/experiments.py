@@ -310,9 +310,13 @@ class KnowledgeLevels(Experiment):
                      for a, b in links]
             parts.append(part("full - hard > 0", acc["full"] - hard))
             if regime == main_regime:
-                prims.append(primary("S1", family, f"non-inferiority chain and "
-                                     f"full > hard ({regime}, Bayes teacher)",
-                                     parts))
+                prims.append(primary(
+                    "S1", family, f"non-inferiority chain and full > hard "
+                    f"({regime}, Bayes teacher)", parts,
+                    dial=f"Bayes teacher at the full arm's chosen T: sd of q_T,c "
+                    f"{teacher_dial(R, lab, 'q_c_sd', 'full'):.3f}, "
+                    f"KL(R_bar||U) {teacher_dial(R, lab, 'kl_overall', 'full'):.3f}"
+                    " nats"))
             else:
                 for p in parts:
                     comps.append(compare("S1", "S1-sec", f"{p['label']} ({regime})",
@@ -941,10 +945,14 @@ class SelfDistillation(Experiment):
         prims, comps, rows = [], [], []
         for family in P["families"]:
             agree = arm_values(R, family, None, "teacher_agreement")
+            epochs = P["families"][family]["max_epochs"]
             prims.append(primary(
                 "S7", family, "test disagreement with the teacher > 0.5 pp "
                 "(suite's budget)", [part("disagreement", 1 - agree, "exceeds",
-                                          metric="disagreement")]))
+                                          metric="disagreement")],
+                dial=f"budget {epochs} epochs; at convergence "
+                f"{epochs * P.get('converged_epochs', 1)} epochs without early "
+                "stopping (secondary)"))
             rows.append([family, "budget", mean_sd(agree, 4),
                          mean_sd(arm_values(R, family, None, "accuracy")),
                          mean_sd(arm_values(R, family, None,
