@@ -28,7 +28,6 @@ import joblib
 import numpy as np
 import sklearn
 import torch
-from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
@@ -52,6 +51,7 @@ from skorch.history import History
 from torch import nn
 
 from ._doc_links import DocLinkMixin
+from ._inference import plan_for
 from ._net import (
     FEATURES,
     INFERENCE_BATCH_SIZE,
@@ -77,7 +77,7 @@ from ._teacher_targets import (
     target_inputs,
     teacher_probabilities,
 )
-from ._threads import SMALL_WORK, thread_scope
+from ._threads import SMALL_WORK, resolve_threads, thread_scope
 from ._transfer import (
     NO_LABEL,
     LabelledRowSplit,
@@ -116,6 +116,9 @@ FITTED_ATTRIBUTES = (
 
 #: Packages whose frames stand between a user's call and ``fit``: warnings
 #: skip them to point at the user's own line.
+#: The dtypes X may have to skip ``validate_data`` at prediction.
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 _INTERNAL_PACKAGES = tuple(
     os.path.dirname(module.__file__) + os.sep for module in (sklearn, joblib)
 ) + (os.path.dirname(__file__) + os.sep,)
@@ -1028,21 +1031,77 @@ default=None
             )
 
     # ------------------------------------------------------------- predict
-    def _logits(self, X):
-        check_is_fitted(self)
+    def _inference_plan(self):
+        """The prepared student of this fitted estimator (checked fitted).
+
+        Made on the first prediction and kept with the module until its
+        weights change (see :func:`~sklearn_kd._inference.plan_for`). A
+        ``student_`` proves the estimator fitted (``check_is_fitted`` would
+        find it), so ``check_is_fitted`` runs only without one, to raise.
+        """
+        student = self.__dict__.get("student_")
+        if student is None:
+            check_is_fitted(self)
+        return plan_for(student.module_)
+
+    def _rows(self, X):
+        """``X`` as a float32 array, checked as ``validate_data(self, X,
+        reset=False)`` checks it.
+
+        A float32 or float64 ndarray with the fitted number of columns, on
+        an estimator fitted without feature names, is exactly what
+        ``validate_data`` returns unchanged once it is finite: only its
+        finiteness (and, for float64, the float32 range) is checked here,
+        with one sum. Anything else, or a sum that is not finite, goes
+        through ``validate_data`` and its errors and warnings.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in _FLOAT_DTYPES
+            and X.shape[0] >= 1
+            and X.shape[1] == self.n_features_in_
+            and "feature_names_in_" not in self.__dict__
+        ):
+            if X.dtype == np.float32:
+                rows = X
+            else:
+                with np.errstate(over="ignore"):  # out of range: inf, below
+                    rows = X.astype(np.float32)
+            # a float64 sum of float32 values cannot overflow: it is finite
+            # exactly when every value is finite and within float32 range
+            if np.isfinite(rows.sum(dtype=np.float64)):
+                return rows
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         _check_float32_range(X)
-        logits = _module_logits(
-            self.student_.module_, X, getattr(self, "n_threads", None)
-        )
-        bad = ~np.isfinite(logits).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                "The student's logits must be finite to give probabilities; got "
-                f"non-finite logits for {int(bad.sum())} of {len(X)} rows of X. "
-                "X lies far outside the range seen in fit (it overflows float32 "
-                "inside the network), or fit diverged (lower lr)."
-            )
+        return np.asarray(X, dtype=np.float32)
+
+    def _logits(self, X):
+        """The student's float32 logits on ``X``, as a CPU tensor."""
+        plan = self._inference_plan()
+        rows = torch.from_numpy(self._rows(X))
+        n_threads = getattr(self, "n_threads", None)
+        work = min(len(rows), INFERENCE_BATCH_SIZE) * plan.row_work
+        threads = resolve_threads(n_threads, work)
+        previous = torch.get_num_threads()  # restored after, as thread_scope does
+        if threads != previous:
+            torch.set_num_threads(threads)
+        try:
+            logits = plan.logits(rows)
+        finally:
+            if threads != previous:
+                torch.set_num_threads(previous)
+        # a float32 sum of finite logits may overflow; look closer only then
+        if not torch.isfinite(logits.sum()):
+            bad = ~torch.isfinite(logits).all(dim=1)
+            if bad.any():
+                raise ValueError(
+                    "The student's logits must be finite to give probabilities; "
+                    f"got non-finite logits for {int(bad.sum())} of {len(rows)} "
+                    "rows of X. X lies far outside the range seen in fit (it "
+                    "overflows float32 inside the network), or fit diverged "
+                    "(lower lr)."
+                )
         return logits
 
     def predict_proba(self, X):
@@ -1058,11 +1117,11 @@ default=None
         proba : ndarray of shape (n_samples, n_classes)
             Columns in ``classes_`` order; rows sum to 1.
         """
-        return softmax(self._logits(X), axis=1)
+        return torch.softmax(self._logits(X).double(), dim=1).numpy()
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits."""
-        return log_softmax(self._logits(X), axis=1)
+        return torch.log_softmax(self._logits(X).double(), dim=1).numpy()
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``.
@@ -1076,36 +1135,13 @@ default=None
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        index = self._logits(X).argmax(dim=1).numpy()
+        return self.classes_[index]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = str(self.device).startswith("cuda")
         return tags
-
-
-def _module_logits(module, X, n_threads):
-    """The module's float64 logits on the rows of ``X``, in eval mode and
-    without autograd, ``INFERENCE_BATCH_SIZE`` rows at a time, on the
-    module's own device.
-
-    The module is called directly rather than through skorch's ``forward``:
-    scoring one array needs none of its dataset, loader and per-batch
-    bookkeeping (about 4 % of a ``predict_proba`` call on 1,000 rows of the
-    default tabular student).
-    """
-    parameter = next(module.parameters(), None)
-    device = parameter.device if parameter is not None else torch.device("cpu")
-    rows = torch.from_numpy(np.asarray(X, dtype=np.float32))
-    work = _student_work(module, min(len(X), INFERENCE_BATCH_SIZE))
-    module.train(False)
-    chunks = []
-    with thread_scope(n_threads, work), torch.inference_mode():
-        for start in range(0, len(rows), INFERENCE_BATCH_SIZE):
-            batch = rows[start : start + INFERENCE_BATCH_SIZE].to(device)
-            chunks.append(module(batch).to("cpu", torch.float64))
-    return torch.cat(chunks).numpy()
 
 
 def _check_float32_range(X):

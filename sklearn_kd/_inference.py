@@ -1,0 +1,324 @@
+"""The student's forward pass, prepared once for prediction.
+
+Training needs the student as it is: parameters with gradients, the
+standardisation applied inside the forward pass (so that its gradients
+reach the first layer), modules that switch between training and
+evaluation. Prediction needs none of it. :func:`prepare` turns a fitted
+built-in student into :class:`PreparedStudent`, the same function with
+everything that does not depend on the rows computed once:
+
+- the standardisation of an :class:`~sklearn_kd.MLPStudent` folded into its
+  first layer (``W / s`` and ``b - (W / s) m``, the numbers its own forward
+  pass computes on every call), unless its statistics are too far from zero
+  for float32 (see :meth:`~sklearn_kd.MLPStudent.foldable`);
+- the piecewise-linear encoding of a :class:`~sklearn_kd.TabularStudent` as
+  one matrix product with a sparse ``(n_features, n_bins)`` matrix (each
+  column holds one feature's slope for that bin) and one clamp to the
+  per-bin bounds;
+- contiguous float32 tensors without autograd, and no ``nn.Module`` calls:
+  the forward pass is a loop of ``addmm`` and in-place activations.
+
+The prepared student is also what :mod:`sklearn_kd.onnx` exports: the
+smallest graph computing the student (a ``Gemm`` per layer, the
+activations, and for the encoding one ``Gemm`` and a ``Max``/``Min`` pair).
+
+Only students whose every tensor is understood are prepared (the exact
+``state_dict`` keys of the built-in students); any other module, including
+a built-in one that a later version extends, is called as it is, in
+evaluation mode and without autograd.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._student import MLPStudent, TabularStudent
+
+__all__ = ["PreparedStudent", "plan_for", "prepare"]
+
+#: The activations the built-in students use, as tensor functions.
+_ACTIVATIONS = {
+    nn.ReLU: torch.relu_,
+    nn.Tanh: torch.tanh_,
+    nn.Sigmoid: torch.sigmoid_,
+    nn.GELU: F.gelu,
+}
+_ENCODING_KEYS = (
+    "encoding_index",
+    "encoding_weight",
+    "encoding_bias",
+    "encoding_min",
+    "encoding_max",
+)
+
+
+class PreparedStudent(nn.Module):
+    """A built-in student's forward pass for prediction only.
+
+    ``logits = L_k(act(... act(L_1(encode(X)))))``: an optional input step
+    (standardisation, or the piecewise-linear encoding as a matrix product
+    and a clamp), then dense layers with one activation between them.
+
+    Parameters
+    ----------
+    layers : list of (Tensor, Tensor)
+        Weight ``(out, in)`` and bias ``(out,)`` of each dense layer.
+    activation : callable
+        Applied in place after every layer but the last.
+    mean, scale : Tensor or None
+        Explicit standardisation ``(X - mean) / scale`` when it could not
+        be folded into the first layer.
+    encoding : dict of str to Tensor or None
+        ``matrix`` ``(n_features, n_bins)``, ``bias``, ``lower``, ``upper``
+        ``(n_bins,)``: the piecewise-linear encoding
+        ``clamp(X @ matrix + bias, lower, upper)``.
+    """
+
+    def __init__(self, layers, activation, mean=None, scale=None, encoding=None):
+        super().__init__()
+        self.activation = activation
+        for i, (weight, bias) in enumerate(layers):
+            self.register_buffer(f"weight{i}", _frozen(weight))
+            # addmm takes the transposed weight; a contiguous copy of it
+            # makes the product read memory in order
+            self.register_buffer(f"weight{i}_t", _frozen(weight.t()))
+            self.register_buffer(f"bias{i}", _frozen(bias))
+        self.n_layers = len(layers)
+        self.standardise = mean is not None
+        if self.standardise:
+            self.register_buffer("mean", _frozen(mean))
+            self.register_buffer("scale", _frozen(scale))
+        self.encode = encoding is not None
+        if self.encode:
+            for name in ("matrix", "bias", "lower", "upper"):
+                self.register_buffer(f"encoding_{name}", _frozen(encoding[name]))
+        self.n_weights = sum(w.numel() for w, _ in layers) + (
+            encoding["matrix"].numel() if self.encode else 0
+        )
+        # the same tensors as the buffers, in the order the forward pass
+        # reads them, without nn.Module's attribute lookup on every call
+        self.steps = [
+            (getattr(self, f"bias{i}"), getattr(self, f"weight{i}_t"))
+            for i in range(self.n_layers)
+        ]
+
+    def forward(self, X):
+        if torch.onnx.is_in_onnx_export():
+            return self._export_forward(X)
+        h = X
+        if self.standardise:
+            h = (h - self.mean) / self.scale
+        if self.encode:
+            h = torch.addmm(self.encoding_bias, h, self.encoding_matrix)
+            h = torch.clamp_(h, self.encoding_lower, self.encoding_upper)
+        activation = self.activation
+        for bias, weight_t in self.steps[:-1]:
+            h = activation(torch.addmm(bias, h, weight_t))
+        bias, weight_t = self.steps[-1]
+        return torch.addmm(bias, h, weight_t)
+
+    def _export_forward(self, X):
+        # the operations ONNX has single nodes for: Gemm, Max, Min and the
+        # activations (in-place variants and addmm export less directly)
+        h = X
+        if self.standardise:
+            h = (h - self.mean) / self.scale
+        if self.encode:
+            h = F.linear(h, self.encoding_matrix.t(), self.encoding_bias)
+            h = torch.maximum(h, self.encoding_lower)
+            h = torch.minimum(h, self.encoding_upper)
+        last = self.n_layers - 1
+        for i in range(self.n_layers):
+            h = F.linear(h, getattr(self, f"weight{i}"), getattr(self, f"bias{i}"))
+            if i < last:
+                h = _EXPORT_ACTIVATIONS[self.activation](h)
+        return h
+
+
+_EXPORT_ACTIVATIONS = {
+    torch.relu_: torch.relu,
+    torch.tanh_: torch.tanh,
+    torch.sigmoid_: torch.sigmoid,
+    F.gelu: F.gelu,
+}
+
+
+def _frozen(tensor):
+    """A contiguous float32 copy without autograd, on the tensor's device."""
+    return tensor.detach().to(torch.float32).contiguous().clone()
+
+
+def _dense_layers(sequential):
+    """The (weight, bias) pairs and the activation of a Linear/activation
+    chain, or None when it holds anything else."""
+    layers, activations = [], set()
+    for i, layer in enumerate(sequential):
+        expect_linear = i % 2 == 0
+        if expect_linear and type(layer) is nn.Linear and layer.bias is not None:
+            layers.append((layer.weight, layer.bias))
+        elif not expect_linear and type(layer) in _ACTIVATIONS:
+            if type(layer) is nn.GELU and layer.approximate != "none":
+                return None
+            activations.add(_ACTIVATIONS[type(layer)])
+        else:
+            return None
+    if len(activations) > 1 or not layers or len(sequential) % 2 == 0:
+        return None
+    return layers, activations.pop() if activations else torch.relu_
+
+
+def _expected_keys(module, extra):
+    layer_keys = {
+        f"layers.{i}.{name}"
+        for i, layer in enumerate(module.layers)
+        if type(layer) is nn.Linear
+        for name in ("weight", "bias")
+    }
+    return {"mean", "scale", *extra, *layer_keys}
+
+
+def prepare(module):
+    """The prepared form of a built-in student, or None for any other.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A student, fitted.
+
+    Returns
+    -------
+    prepared : PreparedStudent or None
+        Computes ``module``'s logits up to float32 rounding; None when
+        ``module`` is not an :class:`~sklearn_kd.MLPStudent` or a plain
+        (not residual, not periodic) :class:`~sklearn_kd.TabularStudent`
+        with exactly the built-in tensors.
+    """
+    kind = type(module)
+    if kind not in (MLPStudent, TabularStudent):
+        return None
+    state = module.state_dict(keep_vars=True)
+    with torch.no_grad():
+        if kind is MLPStudent:
+            if set(state) != _expected_keys(module, ()):
+                return None
+            chain = _dense_layers(module.layers)
+            if chain is None:
+                return None
+            layers, activation = chain
+            if not module.foldable():
+                return PreparedStudent(layers, activation, module.mean, module.scale)
+            weight, bias = module.first_layer()
+            return PreparedStudent([(weight, bias), *layers[1:]], activation)
+        if module.residual or module.encoder is not None:
+            return None
+        if module.encoding == "piecewise":
+            if set(state) != _expected_keys(module, _ENCODING_KEYS):
+                return None
+            chain = _dense_layers(module.layers)
+            if chain is None:
+                return None
+            n_features = module.mean.numel()
+            index = module.encoding_index
+            matrix = torch.zeros(
+                n_features, index.numel(), dtype=torch.float32, device=index.device
+            )
+            matrix[index, torch.arange(index.numel(), device=index.device)] = (
+                module.encoding_weight.to(torch.float32)
+            )
+            encoding = dict(
+                matrix=matrix,
+                bias=module.encoding_bias,
+                lower=module.encoding_min,
+                upper=module.encoding_max,
+            )
+            return PreparedStudent(*chain, encoding=encoding)
+        if module.encoding is None:
+            if set(state) != _expected_keys(module, ()):
+                return None
+            chain = _dense_layers(module.layers)
+            if chain is None:
+                return None
+            return PreparedStudent(*chain, mean=module.mean, scale=module.scale)
+    return None
+
+
+class InferencePlan:
+    """How an estimator scores rows with one fitted student module.
+
+    Holds the prepared student (or, for a module :func:`prepare` does not
+    know, a weak reference to the module itself), the multiply-adds of one
+    row, and a fingerprint of the module's tensors: their identity, storage
+    and in-place version counters. :meth:`matches` compares the
+    fingerprint, so a student whose weights were changed in place (further
+    training, ``load_state_dict``) or moved is prepared again.
+    """
+
+    def __init__(self, module):
+        self.module = weakref.ref(module)  # the plan never keeps it alive
+        # where each tensor lives (its owner's dict and name), the tensor,
+        # its storage and its version counter
+        self.fingerprint = [
+            (slots, name, tensor, tensor.data_ptr(), tensor._version)
+            for sub in module.modules()
+            for slots in (sub._parameters, sub._buffers)
+            for name, tensor in slots.items()
+            if tensor is not None
+        ]
+        tensors = [entry[2] for entry in self.fingerprint]
+        self.prepared = prepare(module)
+        self.device = tensors[0].device if tensors else torch.device("cpu")
+        if self.prepared is not None:
+            self.row_work = self.prepared.n_weights
+        else:
+            self.row_work = sum(p.numel() for p in module.parameters())
+
+    def matches(self):
+        """Whether the module's tensors are those this plan was made from,
+        unchanged: none replaced, moved or modified in place."""
+        for slots, name, tensor, pointer, version in self.fingerprint:
+            if (
+                slots.get(name) is not tensor
+                or tensor._version != version
+                or tensor.data_ptr() != pointer
+            ):
+                return False
+        return True
+
+    def logits(self, rows):
+        """Float32 logits of the float32 tensor ``rows``, on the CPU.
+
+        Call within the thread scope of the prediction.
+        """
+        from ._net import INFERENCE_BATCH_SIZE
+
+        prepared = self.prepared
+        on_cpu = self.device.type == "cpu"
+        if prepared is not None and on_cpu and len(rows) <= INFERENCE_BATCH_SIZE:
+            return prepared.forward(rows)  # no hooks: skip Module.__call__
+        forward = prepared
+        if forward is None:
+            forward = self.module()
+            forward.train(False)
+        chunks = []
+        with torch.inference_mode():
+            for start in range(0, len(rows), INFERENCE_BATCH_SIZE):
+                batch = rows[start : start + INFERENCE_BATCH_SIZE]
+                chunks.append(forward(batch.to(self.device)).to("cpu", torch.float32))
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+
+
+#: The plan of every student module predicted with, for as long as the
+#: module lives; the estimator's own attributes are left as they are.
+_PLANS = weakref.WeakKeyDictionary()
+
+
+def plan_for(module):
+    """The current :class:`InferencePlan` of ``module``, made if needed."""
+    plan = _PLANS.get(module)
+    if plan is None or not plan.matches():
+        plan = _PLANS[module] = InferencePlan(module)
+    return plan
