@@ -83,9 +83,6 @@ class PreparedStudent(nn.Module):
         self.activation = activation
         for i, (weight, bias) in enumerate(layers):
             self.register_buffer(f"weight{i}", _frozen(weight))
-            # addmm takes the transposed weight; a contiguous copy of it
-            # makes the product read memory in order
-            self.register_buffer(f"weight{i}_t", _frozen(weight.t()))
             self.register_buffer(f"bias{i}", _frozen(bias))
         self.n_layers = len(layers)
         self.standardise = mean is not None
@@ -100,11 +97,17 @@ class PreparedStudent(nn.Module):
             encoding["matrix"].numel() if self.encode else 0
         )
         # the same tensors as the buffers, in the order the forward pass
-        # reads them, without nn.Module's attribute lookup on every call
-        self.steps = [
-            (getattr(self, f"bias{i}"), getattr(self, f"weight{i}_t"))
-            for i in range(self.n_layers)
-        ]
+        # reads them, without nn.Module's attribute lookup on every call:
+        # the hidden layers as (bias, transposed weight) for
+        # ``addmm(bias, h, weight.T)``, the last as (bias column, weight) for
+        # ``addmm(bias, weight, h.T)``, which writes the logits transposed
+        # (classes by rows): softmax and argmax over a short first axis of
+        # a contiguous tensor are several times faster than over a short
+        # last axis
+        weights = [getattr(self, f"weight{i}") for i in range(self.n_layers)]
+        biases = [getattr(self, f"bias{i}") for i in range(self.n_layers)]
+        self.hidden = [(b, w.t()) for w, b in zip(weights[:-1], biases[:-1])]
+        self.last = (biases[-1][:, None], weights[-1])
 
     def forward(self, X):
         if torch.onnx.is_in_onnx_export():
@@ -116,10 +119,10 @@ class PreparedStudent(nn.Module):
             h = torch.addmm(self.encoding_bias, h, self.encoding_matrix)
             h = torch.clamp_(h, self.encoding_lower, self.encoding_upper)
         activation = self.activation
-        for bias, weight_t in self.steps[:-1]:
+        for bias, weight_t in self.hidden:
             h = activation(torch.addmm(bias, h, weight_t))
-        bias, weight_t = self.steps[-1]
-        return torch.addmm(bias, h, weight_t)
+        bias, weight = self.last
+        return torch.addmm(bias, weight, h.t()).t()  # (rows, classes) view
 
     def _export_forward(self, X):
         # the operations ONNX has single nodes for: Gemm, Max, Min and the
