@@ -1064,14 +1064,13 @@ default=None
             and X.shape[1] == self.n_features_in_
             and "feature_names_in_" not in self.__dict__
         ):
-            if X.dtype == np.float32:
-                rows = X
-            else:
-                with np.errstate(over="ignore"):  # out of range: inf, below
-                    rows = X.astype(np.float32)
-            # a float64 sum of float32 values cannot overflow: it is finite
-            # exactly when every value is finite and within float32 range
-            if np.isfinite(rows.sum(dtype=np.float64)):
+            # values out of float32 range become inf; a float64 sum of float32
+            # values cannot overflow, so it is finite exactly when every
+            # value is finite and within float32 range
+            with np.errstate(over="ignore", invalid="ignore"):
+                rows = X if X.dtype == np.float32 else X.astype(np.float32)
+                finite = np.isfinite(rows.sum(dtype=np.float64))
+            if finite:
                 return rows
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         _check_float32_range(X)
