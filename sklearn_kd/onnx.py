@@ -64,6 +64,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._distilled import DistilledClassifier
+from ._inference import prepare
 
 __all__ = ["export_student"]
 
@@ -97,7 +98,13 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
-    module = copy.deepcopy(estimator.student_.module_).to("cpu").eval()
+    # a built-in student exports its prepared form: the standardisation
+    # folded into the first Gemm, the piecewise-linear encoding as one Gemm
+    # and a Max/Min pair (see sklearn_kd._inference)
+    module = prepare(estimator.student_.module_)
+    if module is None:
+        module = copy.deepcopy(estimator.student_.module_)
+    module = module.to("cpu").eval()
     example = torch.zeros(2, estimator.n_features_in_, dtype=torch.float32)
     buffer = io.BytesIO()
     try:
@@ -204,14 +211,21 @@ def _converter(scope, operator, container):
             name=scope.get_unique_operator_name("Cast"),
         )
 
+    classes = np.asarray(estimator.classes_)
+    if container.get_options(estimator, dict(nocl=False))["nocl"]:
+        classes = np.arange(len(classes))  # labels as class indices
+    if classes.dtype.kind in "iu" and np.array_equal(classes, np.arange(len(classes))):
+        # the labels are the class indices: ArgMax writes them directly
+        container.add_node(
+            "ArgMax", logits, label_out.full_name, axis=1, keepdims=0,
+            name=scope.get_unique_operator_name("ArgMax"),
+        )
+        return
     index = scope.get_unique_variable_name("argmax")
     container.add_node(
         "ArgMax", logits, index, axis=1, keepdims=0,
         name=scope.get_unique_operator_name("ArgMax"),
     )
-    classes = np.asarray(estimator.classes_)
-    if container.get_options(estimator, dict(nocl=False))["nocl"]:
-        classes = np.arange(len(classes))  # labels as class indices
     classes_name = scope.get_unique_variable_name("classes")
     if classes.dtype.kind in "iub":
         container.add_initializer(
