@@ -1352,6 +1352,34 @@ def build_student_net(
     return net
 
 
+def prediction_net(module, params, history=None, device="cpu"):
+    """A skorch net holding a trained ``module`` for prediction only.
+
+    The net of :func:`build_student_net` with ``module_`` set and nothing
+    of training: no optimizer (nor its state), criterion or initialised
+    callbacks, and ``history`` (an empty history by default). It is what
+    :func:`sklearn_kd.persistence.load` and
+    :func:`sklearn_kd.persistence.without_teacher` give ``student_``;
+    refitting the estimator builds a new net as every ``fit`` does.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The trained student.
+    params : dict
+        The estimator's parameters (its ``get_params()``).
+    history : skorch.history.History, default=None
+        The net's ``history_``.
+    device : str or torch.device, default="cpu"
+        The net's ``device``, where ``module`` is.
+    """
+    net = build_student_net(module, params, device=device)
+    net._initialize_module()  # module_ is the module itself, on its device
+    net.history_ = History() if history is None else history
+    net.initialized_ = True
+    return net
+
+
 def y_lab_idx(data):
     """Class indices of the labelled rows."""
     return data.y_idx[data.labelled]

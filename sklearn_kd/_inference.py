@@ -36,6 +36,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._net import INFERENCE_BATCH_SIZE
 from ._student import MLPStudent, TabularStudent
 
 __all__ = ["PreparedStudent", "plan_for", "prepare"]
@@ -296,11 +297,10 @@ class InferencePlan:
 
         Call within the thread scope of the prediction.
         """
-        from ._net import INFERENCE_BATCH_SIZE
-
+        batch_size = INFERENCE_BATCH_SIZE
         prepared = self.prepared
         on_cpu = self.device.type == "cpu"
-        if prepared is not None and on_cpu and len(rows) <= INFERENCE_BATCH_SIZE:
+        if prepared is not None and on_cpu and len(rows) <= batch_size:
             return prepared.forward(rows)  # no hooks: skip Module.__call__
         forward = prepared
         if forward is None:
@@ -308,8 +308,8 @@ class InferencePlan:
             forward.train(False)
         chunks = []
         with torch.inference_mode():
-            for start in range(0, len(rows), INFERENCE_BATCH_SIZE):
-                batch = rows[start : start + INFERENCE_BATCH_SIZE]
+            for start in range(0, len(rows), batch_size):
+                batch = rows[start : start + batch_size]
                 chunks.append(forward(batch.to(self.device)).to("cpu", torch.float32))
         return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
 

@@ -53,8 +53,8 @@ from torch import nn
 from ._distilled import (
     FITTED_ATTRIBUTES,
     DistilledClassifier,
-    build_student_net,
     make_student_module,
+    prediction_net,
     set_fitted,
 )
 from ._student import ACTIVATIONS, ARCHITECTURES, MLPStudent, TabularStudent
@@ -77,13 +77,18 @@ _SCALARS = (type(None), bool, int, float, str)
 # fitted attributes that are not JSON: the student's weights go to
 # WEIGHTS_NAME, the teacher is never saved.
 _NOT_JSON = ("student_", "teacher_")
+#: What :func:`save` may write of the training history.
+HISTORY_OPTIONS = ("epochs", "full", "none")
 #: Fitted attributes a file may lack: ``feature_names_in_`` (no names in
 #: fit) and ``architecture_`` (written before the attribute existed).
 _OPTIONAL = ("feature_names_in_", "architecture_")
 
 
-def save(estimator, path):
+def save(estimator, path, *, history="epochs"):
     """Write a fitted DistilledClassifier to ``path`` without pickling it.
+
+    The file takes about the student's weight bytes (its ``state_dict``)
+    plus a few kilobytes of compressed metadata.
 
     Parameters
     ----------
@@ -92,6 +97,12 @@ def save(estimator, path):
     path : str or path-like
         The file to write (a zip archive; ``.skd`` is a fine suffix). An
         existing file is overwritten.
+    history : {"epochs", "full", "none"}, default="epochs"
+        How much of ``history_`` to write: each epoch's entries (losses,
+        duration, best-so-far flags) without skorch's per-batch records,
+        which take most of a long training's history; everything; or
+        nothing (the loaded ``history_`` is then empty, ``n_iter_`` is
+        kept).
 
     Returns
     -------
@@ -125,6 +136,10 @@ def save(estimator, path):
     if not isinstance(estimator, DistilledClassifier):
         raise TypeError(
             f"estimator must be a DistilledClassifier; got {type(estimator).__name__}."
+        )
+    if history not in HISTORY_OPTIONS:
+        raise ValueError(
+            f"history must be one of {HISTORY_OPTIONS!r}; got {history!r}."
         )
     check_is_fitted(estimator)
     module_ = estimator.student_.module_
@@ -172,14 +187,28 @@ def save(estimator, path):
     }
     for name in FITTED_ATTRIBUTES:
         if name not in _NOT_JSON and hasattr(estimator, name):
-            meta[name] = _encode(getattr(estimator, name))
+            value = getattr(estimator, name)
+            if name == "history_":
+                value = _history_entries(value, history)
+            meta[name] = _encode(value)
     weights = io.BytesIO()
-    state = {k: v.detach().cpu() for k, v in module_.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in module_.state_dict().items()}
     torch.save(state, weights)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(META_NAME, json.dumps(meta, indent=1))
+        archive.writestr(META_NAME, json.dumps(meta, separators=(",", ":")))
         archive.writestr(WEIGHTS_NAME, weights.getvalue())
     return path
+
+
+def _history_entries(history, mode):
+    """The entries of ``history`` that :func:`save` writes (see its
+    ``history``)."""
+    if mode == "none":
+        return []
+    entries = list(history)
+    if mode == "epochs":
+        entries = [{k: v for k, v in row.items() if k != "batches"} for row in entries]
+    return entries
 
 
 def load(path, *, module=None):
@@ -279,9 +308,10 @@ def load(path, *, module=None):
             f"The weights in {WEIGHTS_NAME} do not fit the student module "
             f"{type(module_).__name__}: {exc}"
         ) from None
-    student_ = build_student_net(module_, estimator.get_params(deep=False))
-    student_.initialize()
-    student_.module_.eval()
+    module_.eval()
+    student_ = prediction_net(
+        module_, estimator.get_params(deep=False), history=fitted["history_"]
+    )
     return set_fitted(estimator, teacher_=None, student_=student_, **fitted)
 
 
@@ -476,20 +506,28 @@ def _decode(value):
     raise ValueError(f"Unknown entry in the file's metadata: {sorted(value)!r}.")
 
 
-def without_teacher(estimator):
-    """A copy of a fitted DistilledClassifier that holds no teacher.
+def without_teacher(estimator, *, training_state=False):
+    """A copy of a fitted DistilledClassifier that holds what prediction needs.
 
     The copy predicts exactly as ``estimator`` does; its ``teacher``
     parameter and ``teacher_`` attribute are None, so pickling it (or
-    ``joblib.dump``) stores the student alone, not the teacher's trees.
-    ``estimator`` itself is left unchanged. For a file format that runs no
-    code on loading, use :func:`sklearn_kd.persistence.save`, which never
-    stores the teacher either.
+    ``joblib.dump``) stores the student, not the teacher's trees. Unless
+    ``training_state=True``, it holds no training state either: its
+    ``student_`` is a net with the trained ``module_`` only (no optimizer
+    and its moment estimates, no criterion, no initialised callbacks, which
+    may hold a copy of the best weights) and ``history_`` is empty
+    (``n_iter_`` is kept). Every other fitted attribute and every parameter
+    is kept. ``estimator`` itself is left unchanged. For a file format that
+    runs no code on loading, use :func:`sklearn_kd.persistence.save`, which
+    never stores the teacher either.
 
     Parameters
     ----------
     estimator : DistilledClassifier
         A fitted estimator.
+    training_state : bool, default=False
+        Keep ``history_`` and the whole skorch net (optimizer state,
+        callbacks) as ``estimator`` has them.
 
     Returns
     -------
@@ -511,6 +549,8 @@ def without_teacher(estimator):
     >>> saved = len(pickle.dumps(clf)) - len(pickle.dumps(small))
     >>> saved > 0.9 * len(pickle.dumps(clf.teacher_))  # the forest is gone
     True
+    >>> hasattr(small.student_, "optimizer_"), len(small.history_)
+    (False, 0)
     >>> bool((small.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
@@ -523,4 +563,12 @@ def without_teacher(estimator):
     shallow = copy.copy(estimator)
     shallow.teacher = None
     shallow.teacher_ = None
+    if not training_state:
+        net = prediction_net(
+            estimator.student_.module_,
+            estimator.get_params(deep=False),
+            device=estimator.student_.device,
+        )
+        shallow.student_ = net
+        shallow.history_ = net.history_
     return copy.deepcopy(shallow)
