@@ -1375,6 +1375,8 @@ def prediction_net(module, params, history=None, device="cpu"):
     """
     net = build_student_net(module, params, device=device)
     net._initialize_module()  # module_ is the module itself, on its device
+    # set_params(callbacks__...) in build_student_net initialised callbacks
+    net.__dict__.pop("callbacks_", None)
     net.history_ = History() if history is None else history
     net.initialized_ = True
     return net
