@@ -128,3 +128,14 @@ def test_prediction_leaves_the_estimator_and_its_pickle_as_they_were(data):
     assert len(pickle.dumps(clf)) == size
     copied = copy.deepcopy(clf)
     np.testing.assert_array_equal(copied.predict_proba(X), clf.predict_proba(X))
+
+
+def test_overhead_benchmark_measures_both_paths(data):
+    from benchmarks.predict_overhead import measure
+
+    X, y = data
+    clf = DistilledClassifier(architecture="mlp", **TINY).fit(X, y)
+    names, medians, error = measure(clf, X[:5], repeats=2)
+    assert names[-1] == "whole call" and "network" in names
+    assert set(medians) == {(side, n) for side in ("before", "after") for n in names}
+    assert error < 1e-6
