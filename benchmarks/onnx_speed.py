@@ -1,11 +1,12 @@
 """ONNX export next to the teacher's own ONNX graph: nodes, size and speed.
 
-On the cracker-choice table (4 brands, and a binary task: the most chosen
-brand against the rest), fits a histogram gradient boosting teacher and a
-300-tree random forest, converts each with skl2onnx, and distils each into
-the perceptron (``architecture="mlp"``) and the default student (``"auto"``:
-for these tree ensembles the piecewise-linear encoding on their split
-thresholds, ``"ple-teacher"``), converted with ``import sklearn_kd.onnx``.
+On the cracker-choice table (4 brands) and the wage panel's union
+membership (binary), 1,500 training rows each, fits a histogram gradient
+boosting teacher and a 300-tree random forest, converts each with
+skl2onnx, and distils each into the perceptron (``architecture="mlp"``)
+and the default student (``"auto"``: for these tree ensembles the
+piecewise-linear encoding on their split thresholds, ``"ple-teacher"``),
+converted with ``import sklearn_kd.onnx``.
 
 Every student is converted twice: *before* is the graph of sklearn_kd 0.x,
 the student module exported as it trains (standardisation and encoding
@@ -13,7 +14,8 @@ computed in the graph; rebuilt here by exporting the module without
 :func:`sklearn_kd._inference.prepare`), *after* the prepared student of
 this version (standardisation folded into the first ``Gemm``, the encoding
 as one ``Gemm`` and a ``Max``/``Min`` pair, the labels straight from
-``ArgMax`` when they are the class indices).
+``ArgMax`` when they are the class indices, which both graphs do here;
+the converter of 0.x added a ``Gather`` of the labels to each).
 
 For each graph it prints the number of nodes, the file size, the largest
 difference from ``predict_proba``, and the median time of one
@@ -61,30 +63,15 @@ def _interleaved_medians(functions, repeats):
     return {name: 1e6 * float(np.median(t)) for name, t in times.items()}
 
 
-def _int_missing_flags(add_node):
-    """skl2onnx's ``add_node`` with its missing-value flag as an integer.
-
-    skl2onnx 1.20 passes a Python bool for the leaves of a histogram
-    gradient boosting tree, which onnx refuses in an integer attribute.
-    """
-
-    def wrapper(*args, nodes_missing_value_tracks_true=0, **kwargs):
-        return add_node(*args, **kwargs,
-                        nodes_missing_value_tracks_true=int(
-                            nodes_missing_value_tracks_true))
-
-    return wrapper
-
-
 def _convert(model, X, before=False):
     import skl2onnx
-    from skl2onnx.common import tree_ensemble
 
     import sklearn_kd.onnx as kd_onnx
 
+    from .deployment import _integer_flags
+
     with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(
-            tree_ensemble, "add_node", _int_missing_flags(tree_ensemble.add_node)))
+        stack.enter_context(_integer_flags())  # skl2onnx 1.20 and HGB
         if before:
             stack.enter_context(
                 mock.patch.object(kd_onnx, "prepare", lambda module: None))
@@ -110,9 +97,7 @@ def main(argv=None):
 
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
-    X, y4, _ = load_table("cracker-choice")
-    X = X.astype(np.float32)
-    tasks = {"4 classes": y4, "binary": (y4 == np.bincount(y4).argmax()).astype(int)}
+    tasks = {name: load_table(name) for name in ("cracker-choice", "wages-union")}
     teachers = {
         "hist gradient boosting": lambda: HistGradientBoostingClassifier(
             random_state=0),
@@ -120,9 +105,10 @@ def main(argv=None):
             300, random_state=0, n_jobs=1),
     }
     results = {}
-    for task, y in tasks.items():
+    for task, (X, y, description) in tasks.items():
         X_tr, X_te, y_tr, _ = train_test_split(
-            X, y, train_size=1500, test_size=1000, stratify=y, random_state=0
+            X.astype(np.float32), y, train_size=1500, test_size=1000, stratify=y,
+            random_state=0,
         )
         for teacher_name, make_teacher in teachers.items():
             teacher = make_teacher().fit(X_tr, y_tr)
@@ -136,7 +122,8 @@ def main(argv=None):
                     graphs[f"{clf.architecture_} {when}"] = (
                         _convert(clf, X_te, before=when == "before"), clf)
             sessions = {name: _session(onx) for name, (onx, _) in graphs.items()}
-            lines = [f"\n{task}, {teacher_name} teacher; onnxruntime on 1 thread",
+            lines = [f"\n{task} ({description}), {teacher_name} teacher; "
+                     "onnxruntime on 1 thread",
                      f"{'graph':<20}{'nodes':>6}{'KB':>8}{'max err':>9}"
                      f"{'1 row us':>10}{'vs teacher':>11}"
                      f"{'1000 rows us':>14}{'vs teacher':>11}"]
