@@ -152,8 +152,13 @@ _EXPORT_ACTIVATIONS = {
 
 
 def _frozen(tensor):
-    """A contiguous float32 copy without autograd, on the tensor's device."""
-    return tensor.detach().to(torch.float32).contiguous().clone()
+    """The tensor as contiguous float32 without autograd, on its device.
+
+    Shares the tensor's storage when it already is one (the prepared
+    student then takes no second copy of those weights; a change to them
+    is seen by :meth:`InferencePlan.matches`, which prepares it again).
+    """
+    return tensor.detach().to(torch.float32).contiguous()
 
 
 def _dense_layers(sequential):
