@@ -91,9 +91,19 @@ class PreparedStudent(nn.Module):
             self.register_buffer("mean", _frozen(mean))
             self.register_buffer("scale", _frozen(scale))
         self.encode = encoding is not None
+        # the encoding clamps below (lower bounds) or, in its ReLU form (see
+        # relu_form), applies a ReLU; both clamp above when some bound is
+        # finite
+        self.relu_encoding = self.encode and encoding.get("lower") is None
+        self.clamp_above = self.encode and bool(
+            torch.isfinite(encoding["upper"]).any()
+        )
         if self.encode:
             for name in ("matrix", "bias", "lower", "upper"):
-                self.register_buffer(f"encoding_{name}", _frozen(encoding[name]))
+                if encoding.get(name) is not None:
+                    self.register_buffer(
+                        f"encoding_{name}", _frozen(encoding[name])
+                    )
         self.n_weights = sum(w.numel() for w, _ in layers) + (
             encoding["matrix"].numel() if self.encode else 0
         )
@@ -116,7 +126,11 @@ class PreparedStudent(nn.Module):
         h = X
         if self.standardise:
             h = (h - self.mean) / self.scale
-        if self.encode:
+        if self.relu_encoding:
+            h = torch.relu_(torch.addmm(self.encoding_bias, h, self.encoding_matrix))
+            if self.clamp_above:
+                h = torch.clamp_(h, max=self.encoding_upper)
+        elif self.encode:
             h = torch.addmm(self.encoding_bias, h, self.encoding_matrix)
             h = torch.clamp_(h, self.encoding_lower, self.encoding_upper)
         activation = self.activation
@@ -133,14 +147,75 @@ class PreparedStudent(nn.Module):
             h = (h - self.mean) / self.scale
         if self.encode:
             h = F.linear(h, self.encoding_matrix.t(), self.encoding_bias)
-            h = torch.maximum(h, self.encoding_lower)
-            h = torch.minimum(h, self.encoding_upper)
+            if self.relu_encoding:
+                h = torch.relu(h)
+            else:
+                h = torch.maximum(h, self.encoding_lower)
+            if self.clamp_above:
+                h = torch.minimum(h, self.encoding_upper)
         last = self.n_layers - 1
         for i in range(self.n_layers):
             h = F.linear(h, getattr(self, f"weight{i}"), getattr(self, f"bias{i}"))
             if i < last:
                 h = _EXPORT_ACTIVATIONS[self.activation](h)
         return h
+
+
+    def relu_form(self):
+        """The same function with the encoding's lower bounds made ReLUs.
+
+        Every bin of the piecewise-linear encoding is bounded below by 0 or
+        not at all, and above by 1 or not at all. A bin bounded below by 0
+        is ``min(relu(h), upper)``; the first bin of a feature,
+        ``min(h, 1)``, is ``1 - relu(1 - h)``; a feature's only bin, ``h``
+        itself, is ``relu(h) - relu(-h)``. The signs and the constant go into
+        the encoding's matrix and bias and into the first dense layer, so
+        that the encoding is a ``Gemm``, a ``Relu`` (which onnxruntime fuses
+        into the ``Gemm``) and one ``Min`` instead of a ``Gemm``, a ``Max``
+        and a ``Min``. Equal to this student up to float32 rounding.
+
+        Returns
+        -------
+        prepared : PreparedStudent
+            A new prepared student (this one when there is no encoding, or
+            its bounds are not of that form).
+        """
+        if not self.encode or self.relu_encoding:
+            return self
+        lower, upper = self.encoding_lower, self.encoding_upper
+        below = lower == 0
+        first = torch.isneginf(lower) & (upper == 1)
+        alone = torch.isneginf(lower) & torch.isposinf(upper)
+        if not bool((below | first | alone).all()):
+            return self
+        matrix, bias = self.encoding_matrix, self.encoding_bias
+        weight, first_bias = self.weight0, self.bias0
+        sign = torch.where(first, -1.0, 1.0)
+        columns = [matrix * sign]
+        biases = [torch.where(first, 1.0 - bias, bias)]
+        uppers = [torch.where(first, torch.inf, upper)]
+        weights = [weight * sign]
+        # min(h, 1) = 1 - relu(1 - h): the constant goes to the layer's bias
+        first_bias = first_bias + weight[:, first].sum(dim=1)
+        if bool(alone.any()):  # h = relu(h) - relu(-h): one more column
+            columns.append(-matrix[:, alone])
+            biases.append(-bias[alone])
+            uppers.append(torch.full_like(bias[alone], torch.inf))
+            weights.append(-weight[:, alone])
+        layers = [
+            (torch.cat(weights, dim=1), first_bias),
+            *[
+                (getattr(self, f"weight{i}"), getattr(self, f"bias{i}"))
+                for i in range(1, self.n_layers)
+            ],
+        ]
+        encoding = dict(
+            matrix=torch.cat(columns, dim=1),
+            bias=torch.cat(biases),
+            lower=None,
+            upper=torch.cat(uppers),
+        )
+        return PreparedStudent(layers, self.activation, encoding=encoding)
 
 
 _EXPORT_ACTIVATIONS = {

@@ -99,11 +99,13 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
 
     check_is_fitted(estimator)
     # a built-in student exports its prepared form: the standardisation
-    # folded into the first Gemm, the piecewise-linear encoding as one Gemm
-    # and a Max/Min pair (see sklearn_kd._inference)
+    # folded into the first Gemm, the piecewise-linear encoding as one Gemm,
+    # a Relu and a Min (see sklearn_kd._inference)
     module = prepare(estimator.student_.module_)
     if module is None:
         module = copy.deepcopy(estimator.student_.module_)
+    else:
+        module = module.relu_form()
     module = module.to("cpu").eval()
     example = torch.zeros(2, estimator.n_features_in_, dtype=torch.float32)
     buffer = io.BytesIO()

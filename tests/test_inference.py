@@ -139,3 +139,23 @@ def test_overhead_benchmark_measures_both_paths(data):
     assert names[-1] == "whole call" and "network" in names
     assert set(medians) == {(side, n) for side in ("before", "after") for n in names}
     assert error < 1e-6
+
+
+def test_relu_form_of_the_encoding_computes_the_same(data):
+    pytest.importorskip("rtdl_num_embeddings")
+    X, y = data
+    X = X.copy()
+    X[:, 1] = (X[:, 1] > 0).astype(float)  # a binary feature: a single bin
+    clf = DistilledClassifier(architecture="ple", n_bins=5, **TINY).fit(X, y)
+    prepared = prepare(clf.student_.module_)
+    relu = prepared.relu_form()
+    assert relu.relu_encoding and not prepared.relu_encoding
+    # every bin, the single one included, inside and far outside the range
+    rows = torch.as_tensor(np.vstack([X, 50 * X, -50 * X]), dtype=torch.float32)
+    with torch.inference_mode():
+        want = prepared.forward(rows)
+        got = relu.forward(rows)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+    mlp = prepare(DistilledClassifier(architecture="mlp", **TINY).fit(X, y)
+                  .student_.module_)
+    assert mlp.relu_form() is mlp  # nothing to rewrite
