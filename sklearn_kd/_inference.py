@@ -20,7 +20,8 @@ everything that does not depend on the rows computed once:
 
 The prepared student is also what :mod:`sklearn_kd.onnx` exports: the
 smallest graph computing the student (a ``Gemm`` per layer, the
-activations, and for the encoding one ``Gemm`` and a ``Max``/``Min`` pair).
+activations, and for the encoding one ``Gemm``, a ``Relu`` and a ``Min``:
+see :meth:`PreparedStudent.relu_form`).
 
 Only students whose every tensor is understood are prepared (the exact
 ``state_dict`` keys of the built-in students); any other module, including
@@ -140,7 +141,7 @@ class PreparedStudent(nn.Module):
         return torch.addmm(bias, weight, h.t()).t()  # (rows, classes) view
 
     def _export_forward(self, X):
-        # the operations ONNX has single nodes for: Gemm, Max, Min and the
+        # the operations ONNX has single nodes for: Gemm, Max, Min, Relu and the
         # activations (in-place variants and addmm export less directly)
         h = X
         if self.standardise:
