@@ -109,14 +109,14 @@ def _parts_after(clf, X):
             torch.set_num_threads(threads)
 
     def network():
-        state["logits"] = state["plan"].logits(state["rows"])
+        state["logits"] = state["plan"].logits_t(state["rows"])
 
     def output():
         if not np.isfinite(float(state["logits"].sum())):  # pragma: no cover
             raise ValueError("non-finite logits")
 
     def probabilities():
-        logits = state["logits"].t().double()
+        logits = state["logits"].double()
         state["proba"] = torch.softmax(logits, dim=0).t().numpy()
 
     parts = [("validation", validation), ("conversion", conversion),

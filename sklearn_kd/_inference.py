@@ -124,6 +124,10 @@ class PreparedStudent(nn.Module):
     def forward(self, X):
         if torch.onnx.is_in_onnx_export():
             return self._export_forward(X)
+        return self.logits_t(X).t()
+
+    def logits_t(self, X):
+        """The logits of the rows ``X``, transposed: (classes, rows)."""
         h = X
         if self.standardise:
             h = (h - self.mean) / self.scale
@@ -138,7 +142,7 @@ class PreparedStudent(nn.Module):
         for bias, weight_t in self.hidden:
             h = activation(torch.addmm(bias, h, weight_t))
         bias, weight = self.last
-        return torch.addmm(bias, weight, h.t()).t()  # (rows, classes) view
+        return torch.addmm(bias, weight, h.t())
 
     def _export_forward(self, X):
         # the operations ONNX has single nodes for: Gemm, Max, Min, Relu and the
@@ -356,6 +360,7 @@ class InferencePlan:
         tensors = [entry[2] for entry in self.fingerprint]
         self.prepared = prepare(module)
         self.device = tensors[0].device if tensors else torch.device("cpu")
+        self.on_cpu = self.device.type == "cpu"
         if self.prepared is not None:
             self.row_work = self.prepared.n_weights
         else:
@@ -373,26 +378,27 @@ class InferencePlan:
                 return False
         return True
 
-    def logits(self, rows):
-        """Float32 logits of the float32 tensor ``rows``, on the CPU.
+    def logits_t(self, rows):
+        """Float32 logits of the float32 tensor ``rows``, transposed
+        (classes, rows), on the CPU.
 
         Call within the thread scope of the prediction.
         """
         batch_size = INFERENCE_BATCH_SIZE
         prepared = self.prepared
-        on_cpu = self.device.type == "cpu"
-        if prepared is not None and on_cpu and len(rows) <= batch_size:
-            return prepared.forward(rows)  # no hooks: skip Module.__call__
+        n_rows = rows.shape[0]
+        if prepared is not None and self.on_cpu and n_rows <= batch_size:
+            return prepared.logits_t(rows)  # no Module.__call__, no chunks
         forward = prepared
         if forward is None:
             forward = self.module()
             forward.train(False)
         chunks = []
         with torch.inference_mode():
-            for start in range(0, len(rows), batch_size):
-                batch = rows[start : start + batch_size]
-                chunks.append(forward(batch.to(self.device)).to("cpu", torch.float32))
-        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+            for start in range(0, n_rows, batch_size):
+                batch = rows[start : start + batch_size].to(self.device)
+                chunks.append(forward(batch).t().to("cpu", torch.float32))
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)
 
 
 #: The plan of every student module predicted with, for as long as the

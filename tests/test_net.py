@@ -472,13 +472,13 @@ def test_estimator_thread_policy_is_scoped_to_fit_and_predict(
     seen = []
     from sklearn_kd._inference import InferencePlan
 
-    logits = InferencePlan.logits
+    logits_t = InferencePlan.logits_t
 
     def spy(self, *args, **kwargs):  # the student's forward pass
         seen.append(torch.get_num_threads())
-        return logits(self, *args, **kwargs)
+        return logits_t(self, *args, **kwargs)
 
-    monkeypatch.setattr(InferencePlan, "logits", spy)
+    monkeypatch.setattr(InferencePlan, "logits_t", spy)
     clf.predict_proba(X)
     assert seen == [expected]
     assert torch.get_num_threads() == before
