@@ -7,8 +7,9 @@ executing anything from the file:
 
 - ``estimator.json``: the plain-data parameters (numbers, strings, booleans,
   None and tuples of them), ``classes_``, ``n_features_in_``,
-  ``feature_names_in_``, the training history, ``teacher_stats_``,
-  ``knowledge_params_`` and the student's architecture;
+  ``feature_names_in_``, the training history (each epoch's entries by
+  default, see :func:`save`), ``teacher_stats_``, ``knowledge_params_`` and
+  the student's architecture, as compact JSON;
 - ``student.pt``: the student's ``state_dict`` written by :func:`torch.save`
   and read back with ``torch.load(..., weights_only=True)``, which refuses
   any pickled object other than tensors and plain containers.
@@ -30,7 +31,10 @@ is never imported from a name in a file: pass its class (or an instance)
 to ``load(path, module=...)``.
 
 The loaded student lives on the CPU whatever ``device`` it was trained on;
-its predictions equal the original's bit for bit.
+its predictions equal the original's bit for bit. Its ``student_`` holds
+the network for prediction only (no optimizer, criterion or callbacks);
+``fit`` builds a new one, as it always does. Files written by earlier
+versions (indented JSON, per-batch history) load as they are.
 """
 
 from __future__ import annotations

@@ -503,6 +503,25 @@ def test_saved_file_is_about_the_weights(long_trained, tmp_path, architecture):
     assert os.path.getsize(tmp_path / "full.skd") > os.path.getsize(path)
     bare = load(save(clf, tmp_path / "bare.skd", history="none"))
     assert len(bare.history_) == 0 and bare.n_iter_ == clf.n_iter_
+    # the loaded net holds the module only
+    assert not hasattr(restored.student_, "optimizer_")
+    assert restored.student_.module is restored.student_.module_
+
+
+def test_files_of_the_earlier_layout_load(fitted, data, tmp_path):
+    """Earlier files: indented JSON with skorch's per-batch history."""
+    X, _ = data
+    path = save(fitted, tmp_path / "new.skd", history="full")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read(META_NAME))
+        weights = archive.read(WEIGHTS_NAME)
+    old = tmp_path / "old.skd"
+    with zipfile.ZipFile(old, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(META_NAME, json.dumps(meta, indent=1))
+        archive.writestr(WEIGHTS_NAME, weights)
+    restored = load(old)
+    assert restored.predict_proba(X).tobytes() == fitted.predict_proba(X).tobytes()
+    assert restored.history_[-1]["batches"] == fitted.history_[-1]["batches"]
 
 
 def test_save_refuses_an_unknown_history(fitted, tmp_path):
