@@ -1151,13 +1151,14 @@ default=None
             # values cannot overflow, so it is finite exactly when every
             # value is finite and within float32 range
             with np.errstate(over="ignore", invalid="ignore"):
-                rows = X if X.dtype == np.float32 else X.astype(np.float32)
+                # C-ordered float32 as it is, anything else copied once
+                rows = np.ascontiguousarray(X, dtype=np.float32)
                 finite = np.isfinite(rows.sum(dtype=np.float64))
             if finite:
                 return rows
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         _check_float32_range(X)
-        return np.asarray(X, dtype=np.float32)
+        return np.ascontiguousarray(X, dtype=np.float32)
 
     def _logits_t(self, X):
         """The student's float32 logits on ``X``, transposed (classes, rows),

@@ -159,3 +159,19 @@ def test_relu_form_of_the_encoding_computes_the_same(data):
     mlp = prepare(DistilledClassifier(architecture="mlp", **TINY).fit(X, y)
                   .student_.module_)
     assert mlp.relu_form() is mlp  # nothing to rewrite
+
+
+def test_any_memory_layout_predicts_the_same(data):
+    X, y = data
+    clf = DistilledClassifier(architecture="mlp", **TINY).fit(X, y)
+    expected = clf.predict_proba(X)
+    X32 = X.astype(np.float32)
+    cases = [
+        (X32[::-1], expected[::-1]),  # negative strides
+        (X[::-1], expected[::-1]),
+        (X32[::2], expected[::2]),
+        (np.asfortranarray(X32), expected),
+        (np.asfortranarray(X), expected),
+    ]
+    for rows, want in cases:
+        np.testing.assert_allclose(clf.predict_proba(rows), want, rtol=0, atol=1e-6)
