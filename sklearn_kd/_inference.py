@@ -12,8 +12,8 @@ everything that does not depend on the rows computed once:
   pass computes on every call), unless its statistics are too far from zero
   for float32 (see :meth:`~sklearn_kd.MLPStudent.foldable`);
 - the piecewise-linear encoding of a :class:`~sklearn_kd.TabularStudent` as
-  one matrix product with a sparse ``(n_features, n_bins)`` matrix (each
-  column holds one feature's slope for that bin) and one clamp to the
+  one matrix product with an ``(n_features, n_bins)`` matrix (each column
+  holds one number, its feature's slope for that bin) and one clamp to the
   per-bin bounds;
 - contiguous float32 tensors without autograd, and no ``nn.Module`` calls:
   the forward pass is a loop of ``addmm`` and in-place activations.
@@ -70,14 +70,17 @@ class PreparedStudent(nn.Module):
     layers : list of (Tensor, Tensor)
         Weight ``(out, in)`` and bias ``(out,)`` of each dense layer.
     activation : callable
-        Applied in place after every layer but the last.
+        Applied after every layer but the last (in place where torch has an
+        in-place form).
     mean, scale : Tensor or None
         Explicit standardisation ``(X - mean) / scale`` when it could not
         be folded into the first layer.
     encoding : dict of str to Tensor or None
         ``matrix`` ``(n_features, n_bins)``, ``bias``, ``lower``, ``upper``
         ``(n_bins,)``: the piecewise-linear encoding
-        ``clamp(X @ matrix + bias, lower, upper)``.
+        ``clamp(X @ matrix + bias, lower, upper)``; with ``lower`` None, its
+        ReLU form ``min(relu(X @ matrix + bias), upper)`` (see
+        :meth:`relu_form`).
     """
 
     def __init__(self, layers, activation, mean=None, scale=None, encoding=None):
