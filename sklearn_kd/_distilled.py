@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -31,7 +32,7 @@ import torch
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import Bunch, _safe_indexing, check_random_state
+from sklearn.utils import Bunch, _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -66,6 +67,7 @@ from ._student import (
     MLPStudent,
     TabularStudent,
     compute_bins,
+    missing_features,
     standardisation_statistics,
     teacher_thresholds,
 )
@@ -621,33 +623,36 @@ default=None
         if some_unlabelled and "sample_weight" in fit_params:
             fit_params = {**fit_params,
                           "sample_weight": fit_params["sample_weight"][lab]}
-        teacher = teacher_probabilities(
-            self._teacher_estimator(rng),
-            _safe_indexing(data.X_teacher, lab) if some_unlabelled else data.X_teacher,
-            data.y[lab],
-            data.classes,
-            proba=(
-                data.teacher_proba[lab]
-                if some_unlabelled and data.teacher_proba is not None
-                else data.teacher_proba  # all labelled: no copy of the matrix
-            ),
-            cv=self.teacher_cv,
-            fit_params=fit_params,
-            memory=self.memory,
-        )
-        if teacher is not None and some_unlabelled:
-            proba = np.empty((len(data.y), len(data.classes)))
-            proba[lab] = teacher.proba
-            if data.teacher_proba is not None:
-                proba[~lab] = data.teacher_proba[~lab]
-            else:
-                proba[~lab] = teacher_label(
-                    teacher.teacher,
-                    _safe_indexing(data.X_teacher, ~lab),
-                    len(data.classes),
-                    data.classes,
-                )
-            teacher.proba = proba
+        with self._teacher_meets_missing_values(data):
+            teacher = teacher_probabilities(
+                self._teacher_estimator(rng),
+                _safe_indexing(data.X_teacher, lab)
+                if some_unlabelled
+                else data.X_teacher,
+                data.y[lab],
+                data.classes,
+                proba=(
+                    data.teacher_proba[lab]
+                    if some_unlabelled and data.teacher_proba is not None
+                    else data.teacher_proba  # all labelled: no copy of the matrix
+                ),
+                cv=self.teacher_cv,
+                fit_params=fit_params,
+                memory=self.memory,
+            )
+            if teacher is not None and some_unlabelled:
+                proba = np.empty((len(data.y), len(data.classes)))
+                proba[lab] = teacher.proba
+                if data.teacher_proba is not None:
+                    proba[~lab] = data.teacher_proba[~lab]
+                else:
+                    proba[~lab] = teacher_label(
+                        teacher.teacher,
+                        _safe_indexing(data.X_teacher, ~lab),
+                        len(data.classes),
+                        data.classes,
+                    )
+                teacher.proba = proba
 
         # 3. the teacher softened once: its statistics (on the labelled
         # rows), the knowledge level and the student's targets
@@ -686,12 +691,15 @@ default=None
                 hidden_layer_sizes=settings.hidden_layer_sizes,
                 activation=self.activation,
                 X=data.X,
+                missing=settings.missing,
                 **built,
             )
         # 4b. the transfer set: synthetic rows after the real ones
         y_idx, extra_callbacks = data.y_idx, []
         if self.augment is not None:
-            make = self._transfer_set_maker(data, teacher.teacher, rng)
+            make = self._transfer_set_maker(
+                data, teacher.teacher, rng, allow_nan=settings.missing is not None
+            )
             n_new = int(round(self.augment_size * len(data.X)))
             if n_new:
                 inputs, y_idx = _append_rows(
@@ -739,9 +747,15 @@ default=None
         scikit-learn estimator; no other attribute is set."""
         data = Bunch(X_teacher=X)  # the teacher sees X as given
         data.X, data.y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            ensure_all_finite="allow-nan",  # NaN: see _check_missing
         )
         _check_float32_range(data.X)
+        data.missing = missing_features(data.X)
         data.labelled = labelled_mask(data.y, self.unlabelled)
         if not data.labelled.any():
             raise ValueError(
@@ -813,10 +827,49 @@ default=None
         return Bunch(
             device=device,
             hidden_layer_sizes=hidden_layer_sizes,
+            missing=self._check_missing(data),
             teacher_fit_params=self._teacher_fit_params(
                 data.sample_weight, fit_params
             ),
         )
+
+    def _accepts_missing(self):
+        """Whether this estimator accepts NaN in ``X``: True, False, or None
+        when only its teacher's fit can tell (see :func:`teacher_accepts_nan`)."""
+        if self.module is not None:
+            return False  # a custom module receives the raw features
+        if isinstance(self.teacher, str):
+            return True  # born-again: the first student handles NaN too
+        if self.teacher is None:
+            # no teacher needed: the student alone learns from the rows;
+            # teacher_proba: no teacher answers for the rows with NaN
+            return not self._needs_teacher()
+        return teacher_accepts_nan(self.teacher)
+
+    def _check_missing(self, data):
+        """How the built-in student treats missing values: None (it refuses
+        NaN) or the features that get a missing indicator. Raises when X
+        holds NaN that the teacher (or a custom module) does not accept."""
+        accepts = self._accepts_missing()
+        if not len(data.missing):
+            return [] if accepts else None
+        if accepts is False:
+            raise ValueError(_missing_message(self, "X", data.missing, fit=True))
+        return data.missing.tolist()
+
+    @contextlib.contextmanager
+    def _teacher_meets_missing_values(self, data):
+        """Where the teacher's fit is the test of whether it accepts NaN
+        (a pipeline, a teacher from another library), its refusal is
+        reported in the terms of this estimator."""
+        try:
+            yield
+        except ValueError as exc:
+            if not len(data.missing) or "NaN" not in str(exc):
+                raise
+            raise ValueError(
+                _missing_message(self, "X", data.missing, fit=True, refused=exc)
+            ) from None
 
     def _check_label_free_rows(self, data):
         """Rows without a hard label need a teacher and the plain KD loss."""
@@ -867,9 +920,10 @@ default=None
             bins=compute_bins(X, self.n_bins, y=y, thresholds=thresholds),
         )
 
-    def _transfer_set_maker(self, data, fitted_teacher, rng):
+    def _transfer_set_maker(self, data, fitted_teacher, rng, allow_nan=False):
         """A function drawing ``n`` teacher-labelled synthetic rows as the
-        student's inputs (features and targets by input name)."""
+        student's inputs (features and targets by input name); the rows may
+        hold NaN when ``allow_nan`` (the student handles missing values)."""
         X = data.X
         augmenter = fit_augmenter(
             self.augment, X, int(rng.randint(np.iinfo(np.int32).max))
@@ -883,7 +937,7 @@ default=None
         classes, temperature, top_k = data.classes, self.temperature, self.teacher_top_k
 
         def make(n_rows):
-            X_new = draw(augmenter, n_rows, draw_rng, X.shape[1])
+            X_new = draw(augmenter, n_rows, draw_rng, X.shape[1], allow_nan)
             proba = teacher_label(
                 fitted_teacher, X_new, len(classes), classes, feature_names
             )
@@ -1030,8 +1084,18 @@ default=None
     # ------------------------------------------------------------- predict
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            reset=False,
+            ensure_all_finite="allow-nan",
+        )
         _check_float32_range(X)
+        if not getattr(self.student_.module_, "handles_missing", False):
+            missing = missing_features(X)
+            if len(missing):
+                raise ValueError(_missing_message(self, "X", missing, fit=False))
         logits = _module_logits(
             self.student_.module_, X, getattr(self, "n_threads", None)
         )
@@ -1082,6 +1146,7 @@ default=None
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = str(self.device).startswith("cuda")
+        tags.input_tags.allow_nan = bool(self._accepts_missing())
         return tags
 
 
@@ -1108,12 +1173,94 @@ def _module_logits(module, X, n_threads):
     return torch.cat(chunks).numpy()
 
 
+def teacher_accepts_nan(teacher):
+    """Whether a teacher accepts missing values (NaN) in ``X``.
+
+    Read from scikit-learn's estimator tags (``input_tags.allow_nan``,
+    through a :class:`~sklearn.frozen.FrozenEstimator`): True for the
+    estimators that handle NaN natively, such as histogram gradient
+    boosting and the forests. A scikit-learn estimator whose tags say no
+    refuses NaN (False). A :class:`~sklearn.pipeline.Pipeline` (whose tags
+    do not tell whether a step imputes) and any estimator from another
+    library give None: their own fit on the rows with NaN decides.
+
+    Parameters
+    ----------
+    teacher : estimator
+
+    Returns
+    -------
+    accepts : bool or None
+    """
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(teacher, FrozenEstimator):
+        teacher = teacher.estimator
+    try:
+        allow_nan = get_tags(teacher).input_tags.allow_nan
+    except Exception:  # tags that cannot be read: let the fit decide
+        return None
+    if allow_nan:
+        return True
+    if isinstance(teacher, Pipeline) or not type(teacher).__module__.startswith(
+        "sklearn."
+    ):
+        return None
+    return False
+
+
+def _missing_message(estimator, name, missing, *, fit, refused=None):
+    """Why ``X`` with NaN in the columns ``missing`` is refused, and what to
+    do instead."""
+    columns = [int(j) for j in missing[:5]]
+    names = getattr(estimator, "feature_names_in_", None)
+    where = (
+        f"columns {[str(names[j]) for j in columns]!r}"
+        if names is not None
+        else f"feature indices {columns!r}"
+    ) + (" and more" if len(missing) > 5 else "")
+    impute = (
+        "impute in front of this estimator, e.g. make_pipeline("
+        "SimpleImputer(add_indicator=True), DistilledClassifier(...))"
+    )
+    if not fit:
+        return (
+            f"Input {name} contains NaN ({where}), which this student refuses: "
+            "it was trained to, because its teacher does not accept missing "
+            f"values (or its module is a custom one). {impute[0].upper()}"
+            f"{impute[1:]}, or distil a teacher that accepts missing values."
+        )
+    if estimator.module is not None:
+        why = (
+            f"module={estimator.module!r} is a custom module, which receives "
+            "the raw features and must not see NaN. Use module=None (the "
+            f"built-in students handle missing values) or {impute}"
+        )
+    elif estimator.teacher is None:
+        why = (
+            "only teacher_proba was given, so no teacher vouches for rows "
+            "with missing values. Pass the teacher itself "
+            "(teacher=FrozenEstimator(model)) if it accepts NaN, or "
+            f"{impute}"
+        )
+    else:
+        teacher = type(estimator.teacher).__name__
+        detail = "" if refused is None else " (its fit refused them)"
+        why = (
+            f"the teacher {teacher} does not accept missing values{detail}. "
+            f"Either {impute}, or distil a teacher that accepts missing "
+            "values: the student then handles them itself"
+        )
+    return f"Input {name} contains NaN ({where}): {why}."
+
+
 def _check_float32_range(X):
     """The student computes in float32: refuse X that would overflow it."""
     if X.dtype == np.float32 or not X.size:  # finite float32 is in range
         return
     limit = float(np.finfo(np.float32).max)
-    biggest = max(float(X.max()), -float(X.min()))
+    biggest = max(float(np.nanmax(X, initial=0.0)), -float(np.nanmin(X, initial=0.0)))
     if biggest > limit:
         raise ValueError(
             "X must hold values within float32 range (|x| <= "
@@ -1176,6 +1323,7 @@ def make_student_module(
     X=None,
     architecture="mlp",
     bins=None,
+    missing=None,
 ):
     """The student's torch module, as the estimator's ``module`` asks.
 
@@ -1185,7 +1333,9 @@ def make_student_module(
     piecewise-linear encodings (``"ple*"``) take the edges ``bins``. It
     standardises with the statistics of ``X`` (none without ``X``: they are
     then loaded with the weights, as :func:`sklearn_kd.persistence.load`
-    does). A class is instantiated as ``module(n_features, n_classes)``; an
+    does). ``missing`` is None for a student that refuses NaN, else the
+    features that get a missing indicator (see :class:`~sklearn_kd.MLPStudent`).
+    A class is instantiated as ``module(n_features, n_classes)``; an
     instance is deep-copied.
     """
     if module is None:
@@ -1198,6 +1348,7 @@ def make_student_module(
                 activation=activation,
                 mean=mean,
                 scale=scale,
+                missing=missing,
             )
         encoding = None
         if architecture.startswith("ple"):
@@ -1214,6 +1365,7 @@ def make_student_module(
             activation=activation,
             mean=mean,
             scale=scale,
+            missing=missing,
         )
     if inspect.isclass(module):
         return module(n_features, n_classes)

@@ -8,7 +8,8 @@ executing anything from the file:
 - ``estimator.json``: the plain-data parameters (numbers, strings, booleans,
   None and tuples of them), ``classes_``, ``n_features_in_``,
   ``feature_names_in_``, the training history, ``teacher_stats_``,
-  ``knowledge_params_`` and the student's architecture;
+  ``knowledge_params_`` and the student's architecture (with the features
+  that have a missing indicator, when it handles missing values);
 - ``student.pt``: the student's ``state_dict`` written by :func:`torch.save`
   and read back with ``torch.load(..., weights_only=True)``, which refuses
   any pickled object other than tensors and plain containers.
@@ -152,6 +153,10 @@ def save(estimator, path):
     else:
         cls = type(module_)
         student = {"class": f"{cls.__module__}.{cls.__qualname__}"}
+    if student["class"] in BUILT_IN and getattr(module_, "handles_missing", False):
+        # absent: the student refuses NaN (and files written before
+        # students handled missing values read the same)
+        student["missing"] = [int(j) for j in module_.missing_index.tolist()]
 
     params, not_saved = {}, []
     for name, value in estimator.get_params(deep=False).items():
@@ -271,6 +276,7 @@ def load(path, *, module=None):
         activation=student.get("activation"),
         architecture=student.get("architecture", "mlp"),
         bins=student.get("bins"),
+        missing=student.get("missing"),
     )
     try:
         module_.load_state_dict(state, strict=True)
@@ -368,6 +374,15 @@ def _parse_meta(meta):
             )
         ):
             raise ValueError(f"bad bins {bins!r}")
+        missing = student.get("missing")
+        if missing is not None and not (
+            isinstance(missing, list)
+            and all(
+                isinstance(j, int) and not isinstance(j, bool) and j >= 0
+                for j in missing
+            )
+        ):
+            raise ValueError(f"bad missing {missing!r}")
     estimator = DistilledClassifier(
         **{k: _decode(v) for k, v in meta["params"].items()}
     )
