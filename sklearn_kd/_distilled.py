@@ -43,7 +43,9 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_is_fitted,
+    check_X_y,
     has_fit_parameter,
     validate_data,
 )
@@ -53,6 +55,7 @@ from skorch.history import History
 from torch import nn
 
 from ._doc_links import DocLinkMixin
+from ._encoding import TableEncoder, categorical_columns
 from ._net import (
     FEATURES,
     INFERENCE_BATCH_SIZE,
@@ -114,6 +117,7 @@ FITTED_ATTRIBUTES = (
     "teacher_stats_",
     "knowledge_params_",
     "architecture_",
+    "encoder_",
 )
 
 #: Packages whose frames stand between a user's call and ``fit``: warnings
@@ -377,6 +381,11 @@ default=None
         Per-epoch training (and validation) losses.
     n_iter_ : int
         Number of epochs run.
+    encoder_ : object or None
+        The student's encoding of the string and categorical columns of a
+        DataFrame ``X`` (numeric columns as they are, then one-hot blocks;
+        a level unseen in fit is all zeros), fitted on the training rows;
+        None when ``X`` has no such column. See :ref:`missing_values`.
     architecture_ : str or None
         The built-in student that was trained: ``architecture`` with
         ``"auto"`` resolved (``"ple-teacher"`` or ``"mlp"``); None with a
@@ -393,6 +402,20 @@ default=None
 
     Notes
     -----
+    The student accepts what the teacher accepts. Missing values (NaN)
+    are accepted when the teacher's scikit-learn tags allow them
+    (``input_tags.allow_nan``: histogram gradient boosting, forests, a
+    ``FrozenEstimator`` of one), or when its own fit on the rows succeeds
+    (a pipeline that imputes, a teacher from another library); never with
+    ``teacher_proba`` alone (nothing vouches for those rows) or a custom
+    ``module``. The built-in students then replace a missing value by the
+    feature's training mean and add a missing indicator per feature that
+    had NaN in fit, inside the network, so that prediction, persistence and
+    ONNX export compute the same. String and categorical columns of a
+    DataFrame are one-hot encoded for the student (up to 64 levels per
+    column) while the teacher receives the DataFrame. See
+    :ref:`missing_values`.
+
     On CPU the same ``random_state`` gives bitwise-identical predictions, in
     one process or across processes. On a GPU, cuDNN/cuBLAS kernels may be
     non-deterministic, so runs agree only closely; the estimator's
@@ -578,7 +601,10 @@ default=None
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training features. The teacher receives ``X`` as given (a
-            DataFrame stays one); the student its numeric float32 copy.
+            DataFrame stays one); the student its numeric float32 copy,
+            with each string or categorical column of a DataFrame one-hot
+            encoded (``encoder_``). Missing values (NaN) are accepted when
+            the teacher accepts them (see :ref:`missing_values`).
         y : array-like of shape (n_samples,)
             Hard labels (any labels: ints, strings, booleans). ``-1`` (see
             ``unlabelled``) marks an unlabelled row (scikit-learn's
@@ -623,7 +649,7 @@ default=None
         if some_unlabelled and "sample_weight" in fit_params:
             fit_params = {**fit_params,
                           "sample_weight": fit_params["sample_weight"][lab]}
-        with self._teacher_meets_missing_values(data):
+        with self._teacher_meets_the_data(data):
             teacher = teacher_probabilities(
                 self._teacher_estimator(rng),
                 _safe_indexing(data.X_teacher, lab)
@@ -738,6 +764,7 @@ default=None
                 teacher_stats_=soft.stats,
                 knowledge_params_=soft.knowledge_params,
                 architecture_=built["architecture"],
+                encoder_=data.encoder,
             )
         return self
 
@@ -745,15 +772,19 @@ default=None
         """The validated training data, as a Bunch. ``validate_data``
         records ``n_features_in_`` (and ``feature_names_in_``), as in every
         scikit-learn estimator; no other attribute is set."""
-        data = Bunch(X_teacher=X)  # the teacher sees X as given
-        data.X, data.y = validate_data(
-            self,
-            X,
-            y,
+        data = Bunch(X_teacher=X, encoder=None)  # the teacher sees X as given
+        check = dict(
             dtype=[np.float64, np.float32],
             ensure_min_samples=2,
             ensure_all_finite="allow-nan",  # NaN: see _check_missing
         )
+        if categorical_columns(X):
+            # the features of the user's X; the student sees their encoding
+            validate_data(self, X, skip_check_array=True)
+            data.encoder = TableEncoder().fit(X)
+            data.X, data.y = check_X_y(data.encoder.transform(X), y, **check)
+        else:
+            data.X, data.y = validate_data(self, X, y, **check)
         _check_float32_range(data.X)
         data.missing = missing_features(data.X)
         data.labelled = labelled_mask(data.y, self.unlabelled)
@@ -854,21 +885,51 @@ default=None
         if not len(data.missing):
             return [] if accepts else None
         if accepts is False:
-            raise ValueError(_missing_message(self, "X", data.missing, fit=True))
+            missing = _source(data.encoder, data.missing)
+            raise ValueError(_missing_message(self, "X", missing, fit=True))
         return data.missing.tolist()
 
     @contextlib.contextmanager
-    def _teacher_meets_missing_values(self, data):
-        """Where the teacher's fit is the test of whether it accepts NaN
-        (a pipeline, a teacher from another library), its refusal is
-        reported in the terms of this estimator."""
+    def _teacher_meets_the_data(self, data):
+        """Where the teacher's fit is the test of whether it accepts NaN or
+        categorical columns (a pipeline, a teacher from another library),
+        its refusal is reported in the terms of this estimator."""
         try:
             yield
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
+            said = str(exc).lower()
+            if (
+                data.encoder is not None
+                and self.teacher is not None
+                and not isinstance(self.teacher, str)
+                and any(hint in said for hint in _CATEGORICAL_HINTS)
+            ):
+                teacher = _teacher_name(self.teacher)
+                names = [str(c) for c in data.encoder.dtypes_.index]
+                columns = [names[j] for j in data.encoder.categorical_]
+                raise ValueError(
+                    f"The teacher {teacher} failed on X, "
+                    f"whose columns {columns!r} are categorical (it said: "
+                    f"{type(exc).__name__}: {exc}). The student encodes "
+                    "such columns itself, but the teacher receives X as "
+                    "given: encode them for the teacher too, e.g.\n\n"
+                    "    from sklearn.compose import make_column_transformer\n"
+                    "    from sklearn.preprocessing import OneHotEncoder\n"
+                    "    from sklearn.pipeline import make_pipeline\n"
+                    "    teacher = make_pipeline(\n"
+                    "        make_column_transformer(\n"
+                    "            (OneHotEncoder(handle_unknown='ignore'), "
+                    f"{columns!r}),\n"
+                    "            remainder='passthrough'),\n"
+                    f"        {teacher}(...))\n"
+                ) from exc
+            if not isinstance(exc, ValueError):
+                raise
             if not len(data.missing) or "NaN" not in str(exc):
                 raise
+            missing = _source(data.encoder, data.missing)
             raise ValueError(
-                _missing_message(self, "X", data.missing, fit=True, refused=exc)
+                _missing_message(self, "X", missing, fit=True, refused=exc)
             ) from None
 
     def _check_label_free_rows(self, data):
@@ -907,7 +968,14 @@ default=None
             return dict(architecture=None, bins=None)
         thresholds = None
         if architecture in ("auto", "ple-teacher") and fitted_teacher is not None:
-            thresholds = teacher_thresholds(fitted_teacher, data.X.shape[1])
+            thresholds = teacher_thresholds(fitted_teacher, self.n_features_in_)
+            if thresholds is not None and data.encoder is not None:
+                # the student's columns: the numeric ones, then one-hot
+                # columns, which no threshold splits
+                thresholds = [
+                    thresholds[j] if j in data.encoder.numeric_ else []
+                    for j in data.encoder.source_
+                ]
         if architecture == "auto":
             architecture = "mlp" if thresholds is None else "ple-teacher"
         if not architecture.startswith("ple"):
@@ -935,11 +1003,19 @@ default=None
             else None
         )
         classes, temperature, top_k = data.classes, self.temperature, self.teacher_top_k
+        encoder = data.encoder
 
         def make(n_rows):
             X_new = draw(augmenter, n_rows, draw_rng, X.shape[1], allow_nan)
+            X_teacher, names = X_new, feature_names
+            if encoder is not None:
+                # the teacher labels the table whose encoding is nearest the
+                # drawn rows (each categorical column takes the level of its
+                # largest one-hot entry); the student learns its encoding
+                X_teacher, names = encoder.inverse_transform(X_new), None
+                X_new = encoder.transform(X_teacher)
             proba = teacher_label(
-                fitted_teacher, X_new, len(classes), classes, feature_names
+                fitted_teacher, X_teacher, len(classes), classes, names
             )
             targets = soften_teacher(
                 proba, proba.argmax(axis=1), temperature=temperature, top_k=top_k
@@ -1084,17 +1160,18 @@ default=None
     # ------------------------------------------------------------- predict
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            dtype=[np.float64, np.float32],
-            reset=False,
-            ensure_all_finite="allow-nan",
-        )
+        check = dict(dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
+        encoder = getattr(self, "encoder_", None)
+        if encoder is None:
+            X = validate_data(self, X, reset=False, **check)
+        else:
+            validate_data(self, X, reset=False, skip_check_array=True)
+            X = check_array(encoder.transform(X), **check)
         _check_float32_range(X)
         if not getattr(self.student_.module_, "handles_missing", False):
             missing = missing_features(X)
             if len(missing):
+                missing = _source(encoder, missing)
                 raise ValueError(_missing_message(self, "X", missing, fit=False))
         logits = _module_logits(
             self.student_.module_, X, getattr(self, "n_threads", None)
@@ -1210,6 +1287,26 @@ def teacher_accepts_nan(teacher):
     return False
 
 
+#: Words of a teacher's error that point at the categorical columns of X.
+_CATEGORICAL_HINTS = ("convert", "string", "str ", "categor", "dtype", "object")
+
+
+def _teacher_name(teacher):
+    """The class name of a teacher, through a FrozenEstimator."""
+    from sklearn.frozen import FrozenEstimator
+
+    while isinstance(teacher, FrozenEstimator):
+        teacher = teacher.estimator
+    return type(teacher).__name__
+
+
+def _source(encoder, columns):
+    """The columns of the user's X behind the student's ``columns``."""
+    if encoder is None:
+        return columns
+    return np.unique(encoder.source_[columns])
+
+
 def _missing_message(estimator, name, missing, *, fit, refused=None):
     """Why ``X`` with NaN in the columns ``missing`` is refused, and what to
     do instead."""
@@ -1245,7 +1342,7 @@ def _missing_message(estimator, name, missing, *, fit, refused=None):
             f"{impute}"
         )
     else:
-        teacher = type(estimator.teacher).__name__
+        teacher = _teacher_name(estimator.teacher)
         detail = "" if refused is None else " (its fit refused them)"
         why = (
             f"the teacher {teacher} does not accept missing values{detail}. "

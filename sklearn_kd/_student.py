@@ -579,6 +579,15 @@ def teacher_thresholds(teacher, n_features):
     if hasattr(teacher, "tree_"):
         trees = [teacher]
     elif hasattr(teacher, "_predictors"):  # HistGradientBoostingClassifier
+        # with categorical features, its trees number the categorical
+        # columns first, then the others (each in their order)
+        order = np.arange(n_features)
+        is_categorical = getattr(teacher, "is_categorical_", None)
+        if is_categorical is not None and getattr(teacher, "_preprocessor", None):
+            is_categorical = np.asarray(is_categorical, dtype=bool)
+            order = np.concatenate(
+                [np.flatnonzero(is_categorical), np.flatnonzero(~is_categorical)]
+            )
         for stage in teacher._predictors:
             for predictor in stage:
                 nodes = predictor.nodes
@@ -588,7 +597,7 @@ def teacher_thresholds(teacher, n_features):
                 for j, t in zip(
                     nodes["feature_idx"][split], nodes["num_threshold"][split]
                 ):
-                    found[j].append(t)
+                    found[order[j]].append(t)
     elif hasattr(teacher, "estimators_"):
         trees = np.ravel(np.asarray(teacher.estimators_, dtype=object)).tolist()
         if not all(hasattr(t, "tree_") for t in trees):

@@ -58,7 +58,11 @@ def teacher_label(teacher, X, n_classes, classes, feature_names=None,
     out = np.empty((len(X), n_classes), dtype=np.float64)
     teacher_classes = getattr(teacher, "classes_", classes)
     for start in range(0, len(X), batch_rows):
-        block = X[start : start + batch_rows]
+        block = (
+            X.iloc[start : start + batch_rows]
+            if hasattr(X, "iloc")
+            else X[start : start + batch_rows]
+        )
         if feature_names is not None:
             import pandas as pd
 

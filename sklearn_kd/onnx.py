@@ -97,6 +97,7 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
+    _check_no_encoder(estimator)
     module = copy.deepcopy(estimator.student_.module_).to("cpu").eval()
     example = torch.zeros(2, estimator.n_features_in_, dtype=torch.float32)
     buffer = io.BytesIO()
@@ -123,12 +124,39 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
     return onnx.load_from_string(buffer.getvalue())
 
 
+def _check_no_encoder(estimator):
+    """The converter exports the student network alone: a student that
+    encodes categorical columns itself is refused, with the way out."""
+    encoder = getattr(estimator, "encoder_", None)
+    if encoder is None:
+        return
+    names = [str(c) for c in encoder.dtypes_.index]
+    columns = [names[j] for j in encoder.categorical_]
+    raise ValueError(
+        "This DistilledClassifier one-hot encodes the categorical columns "
+        f"{columns!r} itself (encoder_), which the ONNX converter does not "
+        "export. For ONNX, encode them in a pipeline in front of it, which "
+        "skl2onnx converts step by step, e.g.\n\n"
+        "    from sklearn.compose import make_column_transformer\n"
+        "    from sklearn.preprocessing import OneHotEncoder\n"
+        "    from sklearn.pipeline import make_pipeline\n"
+        "    model = make_pipeline(\n"
+        "        make_column_transformer(\n"
+        f"            (OneHotEncoder(handle_unknown='ignore'), {columns!r}),\n"
+        "            remainder='passthrough'),\n"
+        "        DistilledClassifier(teacher),\n"
+        "    ).fit(X, y)\n"
+    )
+
+
 def _shape_calculator(operator):
+    _check_no_encoder(operator.raw_operator)
     calculate_linear_classifier_output_shapes(operator)
 
 
 def _converter(scope, operator, container):
     estimator = operator.raw_operator
+    _check_no_encoder(estimator)
     X = operator.inputs[0]
     label_out, proba_out = operator.outputs
     opset = min(container.target_opset, MAX_STUDENT_OPSET)

@@ -9,7 +9,9 @@ executing anything from the file:
   None and tuples of them), ``classes_``, ``n_features_in_``,
   ``feature_names_in_``, the training history, ``teacher_stats_``,
   ``knowledge_params_`` and the student's architecture (with the features
-  that have a missing indicator, when it handles missing values);
+  that have a missing indicator, when it handles missing values), and the
+  columns and levels of the encoding of categorical columns
+  (``encoder_``), which is rebuilt from them;
 - ``student.pt``: the student's ``state_dict`` written by :func:`torch.save`
   and read back with ``torch.load(..., weights_only=True)``, which refuses
   any pickled object other than tensors and plain containers.
@@ -58,6 +60,7 @@ from ._distilled import (
     make_student_module,
     set_fitted,
 )
+from ._encoding import from_spec
 from ._student import ACTIVATIONS, ARCHITECTURES, MLPStudent, TabularStudent
 from ._version import __version__
 
@@ -77,7 +80,7 @@ _ARRAY_KINDS = "biufUO"
 _SCALARS = (type(None), bool, int, float, str)
 # fitted attributes that are not JSON: the student's weights go to
 # WEIGHTS_NAME, the teacher is never saved.
-_NOT_JSON = ("student_", "teacher_")
+_NOT_JSON = ("student_", "teacher_", "encoder_")
 #: Fitted attributes a file may lack: ``feature_names_in_`` (no names in
 #: fit) and ``architecture_`` (written before the attribute existed).
 _OPTIONAL = ("feature_names_in_", "architecture_")
@@ -178,6 +181,8 @@ def save(estimator, path):
     for name in FITTED_ATTRIBUTES:
         if name not in _NOT_JSON and hasattr(estimator, name):
             meta[name] = _encode(getattr(estimator, name))
+    if getattr(estimator, "encoder_", None) is not None:
+        meta["encoder"] = estimator.encoder_.spec()
     weights = io.BytesIO()
     state = {k: v.detach().cpu() for k, v in module_.state_dict().items()}
     torch.save(state, weights)
@@ -268,9 +273,15 @@ def load(path, *, module=None):
                 f"module must be a torch.nn.Module class or instance; got {module!r}."
             )
         estimator.module = module
+    encoder = None
+    if meta.get("encoder") is not None:
+        try:
+            encoder = from_spec(meta["encoder"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _refuse(path, f"has an invalid encoder: {exc!r}") from None
     module_ = make_student_module(
         module,
-        fitted["n_features_in_"],
+        fitted["n_features_in_"] if encoder is None else len(encoder.source_),
         len(fitted["classes_"]),
         hidden_layer_sizes=tuple(student.get("hidden_layer_sizes", ())),
         activation=student.get("activation"),
@@ -288,7 +299,9 @@ def load(path, *, module=None):
     student_ = build_student_net(module_, estimator.get_params(deep=False))
     student_.initialize()
     student_.module_.eval()
-    return set_fitted(estimator, teacher_=None, student_=student_, **fitted)
+    return set_fitted(
+        estimator, teacher_=None, student_=student_, encoder_=encoder, **fitted
+    )
 
 
 def _tabular_architecture(module_):

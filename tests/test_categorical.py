@@ -1,0 +1,218 @@
+"""String and categorical columns: the student encodes them itself while
+the teacher receives the DataFrame as given."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from scipy.special import softmax
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from sklearn_kd import DistilledClassifier
+from sklearn_kd._student import teacher_thresholds
+from sklearn_kd.persistence import load, save, without_teacher
+
+pd = pytest.importorskip("pandas")
+
+SMALL = dict(max_epochs=40, hidden_layer_sizes=(16,), lr=1e-2, random_state=0)
+CITIES = ["lyon", "paris", "nice"]
+
+
+def table(n=300, seed=0):
+    """The class is mostly the city (a string column), nudged by ``x``; the
+    colour (a pandas categorical) and ``z`` are noise."""
+    rng = np.random.RandomState(seed)
+    city = rng.choice(CITIES, n)
+    x = rng.normal(size=n)
+    score = np.where(city == "lyon", 1.5, np.where(city == "paris", -1.5, 0.0)) + x
+    y = (score + 0.3 * rng.normal(size=n) > 0).astype(int)
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "city": city,
+            "colour": pd.Categorical(rng.choice(["red", "green"], n)),
+            "z": rng.normal(size=n),
+        }
+    )
+    return frame, y
+
+
+def one_hot_forest():
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["city", "colour"]),
+        remainder="passthrough",
+    )
+    return make_pipeline(encode, RandomForestClassifier(50, random_state=0))
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return table()
+
+
+@pytest.fixture(scope="module")
+def fitted(frame):
+    X, y = frame
+    return DistilledClassifier(one_hot_forest(), **SMALL).fit(X, y)
+
+
+def test_pipeline_teacher_with_string_and_category_columns(frame, fitted):
+    X, y = frame
+    assert fitted.n_features_in_ == 4
+    assert fitted.feature_names_in_.tolist() == ["x", "city", "colour", "z"]
+    assert fitted.encoder_.categorical_ == [1, 2]
+    # x and z, then three cities and two colours
+    assert fitted.student_.module_.mean.shape == (2 + 3 + 2,)
+    X_new, y_new = table(seed=1)
+    teacher_accuracy = fitted.teacher_.score(X_new, y_new)
+    assert fitted.score(X_new, y_new) >= 0.9 * teacher_accuracy
+    assert fitted.score(X_new, y_new) > 0.75
+
+
+def test_teacher_receives_the_dataframe(frame):
+    X, y = frame
+    X_before = X.copy()
+    seen = []
+
+    class Recording(RandomForestClassifier):
+        def fit(self, X, y, **kwargs):
+            seen.append(X)
+            return super().fit(
+                X.assign(
+                    city=X["city"].map(CITIES.index), colour=X["colour"].cat.codes
+                ),
+                y,
+            )
+
+        def predict_proba(self, X):
+            return super().predict_proba(
+                X.assign(city=X["city"].map(CITIES.index), colour=X["colour"].cat.codes)
+            )
+
+    DistilledClassifier(Recording(10, random_state=0), max_epochs=2).fit(X, y)
+    assert seen[0] is X
+    pd.testing.assert_frame_equal(X, X_before)
+
+
+def test_hist_gradient_boosting_from_dtype(frame):
+    X, y = frame
+    X = X.assign(city=X["city"].astype("category"))
+    hgb = HistGradientBoostingClassifier(
+        categorical_features="from_dtype", max_iter=30, random_state=0
+    ).fit(X, y)
+    clf = DistilledClassifier(FrozenEstimator(hgb), **SMALL).fit(X, y)
+    assert clf.architecture_ == "ple-teacher"
+    X_new, y_new = table(seed=1)
+    X_new = X_new.assign(city=X_new["city"].astype("category"))
+    assert clf.score(X_new, y_new) >= 0.9 * hgb.score(X_new, y_new)
+
+
+def test_thresholds_of_hist_gradient_boosting_with_categories():
+    """Its trees number the categorical columns first: the thresholds are
+    read back in the order of X's columns."""
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=200),
+            "kind": pd.Categorical(rng.choice(["a", "b"], 200)),
+        }
+    )
+    y = ((X["x"] > 0.5) ^ (X["kind"] == "a")).astype(int)
+    hgb = HistGradientBoostingClassifier(
+        categorical_features="from_dtype", max_iter=5
+    ).fit(X, y)
+    thresholds = teacher_thresholds(hgb, 2)
+    assert len(thresholds[0]) > 0 and len(thresholds[1]) == 0
+    assert np.any(np.abs(thresholds[0] - 0.5) < 0.2)
+
+
+def test_unknown_level_is_all_zero(fitted, frame):
+    X, _ = frame
+    row = X.head(1).assign(city="marseille")
+    encoded = fitted.encoder_.transform(row)
+    np.testing.assert_array_equal(encoded[0, 2:5], 0.0)  # the city block
+    proba = fitted.predict_proba(row)
+    assert np.isfinite(proba).all()
+    with torch.no_grad():
+        logits = fitted.student_.module_(torch.as_tensor(encoded, dtype=torch.float32))
+    np.testing.assert_allclose(proba, softmax(logits.numpy(), axis=1), rtol=1e-5)
+
+
+def test_columns_must_match_at_predict(fitted, frame):
+    X, _ = frame
+    with pytest.raises(ValueError, match="feature names"):
+        fitted.predict(X.rename(columns={"city": "town"}))
+
+
+def test_persistence_round_trip(fitted, frame):
+    X, _ = frame
+    X = X.assign(city=np.where(np.arange(len(X)) < 5, "marseille", X["city"]))
+    expected = fitted.predict_proba(X)
+    restored = load(save(fitted, io.BytesIO()))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    np.testing.assert_array_equal(without_teacher(fitted).predict_proba(X), expected)
+
+
+def test_missing_level_and_missing_numbers(frame):
+    X, y = frame
+    X = X.copy()
+    X.loc[:30, "city"] = None
+    X.loc[20:60, "x"] = np.nan
+    teacher = HistGradientBoostingClassifier(
+        categorical_features="from_dtype", max_iter=20
+    )
+    X = X.assign(city=X["city"].astype("category"))
+    clf = DistilledClassifier(teacher, max_epochs=5, random_state=0).fit(X, y)
+    assert clf.student_.module_.missing_index.tolist() == [0]  # x
+    restored = load(save(clf, io.BytesIO()))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_munge_transfer_set_is_a_table_of_known_levels(frame):
+    X, y = frame
+    X = X.assign(city=X["city"].astype("category"))
+    labelled = []
+
+    class Recording(HistGradientBoostingClassifier):
+        def predict_proba(self, X):
+            labelled.append(X)
+            return super().predict_proba(X)
+
+    teacher = Recording(categorical_features="from_dtype", max_iter=10)
+    DistilledClassifier(
+        teacher, augment="munge", augment_size=1, max_epochs=2, random_state=0
+    ).fit(X, y)
+    transfer = labelled[-1]
+    assert isinstance(transfer, pd.DataFrame) and len(transfer) == len(X)
+    assert transfer.columns.tolist() == X.columns.tolist()
+    assert isinstance(transfer["city"].dtype, pd.CategoricalDtype)
+    assert set(transfer["city"].astype(str)) <= set(CITIES)
+    assert transfer["x"].std() > 0.5
+
+
+def test_teacher_that_cannot_read_strings_says_how_to_encode(frame):
+    X, y = frame
+    with pytest.raises(ValueError, match="make_column_transformer") as info:
+        DistilledClassifier(RandomForestClassifier(5)).fit(X, y)
+    message = str(info.value)
+    assert "['city', 'colour']" in message and "OneHotEncoder" in message
+
+
+def test_too_many_levels_says_how_to_encode(frame):
+    X, y = frame
+    X = X.assign(city=[f"c{i}" for i in range(len(X))])
+    with pytest.raises(ValueError, match="'city' has 300 distinct values") as info:
+        DistilledClassifier(one_hot_forest()).fit(X, y)
+    assert "TargetEncoder" in str(info.value)
+
+
+def test_onnx_refuses_with_the_way_out(fitted, frame):
+    pytest.importorskip("skl2onnx")
+    kd_onnx = pytest.importorskip("sklearn_kd.onnx")
+    with pytest.raises(ValueError, match="encode them in a pipeline in front"):
+        kd_onnx.export_student(fitted)
