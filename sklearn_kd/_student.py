@@ -475,6 +475,9 @@ def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
         feature's range; a feature without thresholds gets quantile bins.
 
     Without ``y`` and ``thresholds`` the edges are quantiles of ``X``.
+    Missing values (NaN) are left out: a column's edges cover its observed
+    values (a column never observed gets one dummy bin), and infinite
+    thresholds (a split of the missing values alone) are ignored.
 
     Returns
     -------
