@@ -223,7 +223,8 @@ class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
     module : torch.nn.Module instance or class, default=None
         The student, returning logits. A class is instantiated as
-        ``module(n_features, n_classes)``; an instance is deep-copied at fit
+        ``module(n_features, n_classes)`` (``n_features`` counts the one-hot
+        columns of ``encoder_``, if any); an instance is deep-copied at fit
         and its weights are the starting point. ``None`` builds
         :class:`~sklearn_kd.MLPStudent`, which standardises its inputs from
         the training rows; custom modules receive the raw features.
@@ -299,7 +300,10 @@ default=None
         tunable as ``augment__<name>``, e.g. ``augment__swap_probability``)
         or any object with ``fit(X)`` and ``sample(n_samples,
         random_state)``. Rows are drawn in the features this estimator
-        receives (after the preceding steps of a Pipeline). Needs a
+        receives (after the preceding steps of a Pipeline), missing values
+        included; with categorical columns, in the student's encoding, and
+        the teacher labels the nearest table rows (see
+        :ref:`missing_values`). Needs a
         ``teacher`` (not ``teacher_proba``), ``loss="kd"``,
         ``knowledge="full"`` and ``alpha > 0``. See :ref:`compression`.
 
