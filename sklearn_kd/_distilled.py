@@ -343,12 +343,15 @@ default=None
     n_bins : int, default=16
         Bins per feature of the piecewise-linear encodings.
 
-    unlabelled : int, str or None, default=-1
-        The value of ``y`` that marks an unlabelled row (scikit-learn's
-        semi-supervised convention, as in
-        :class:`~sklearn.semi_supervised.SelfTrainingClassifier`). ``None``
-        treats every value as a class: use it when -1 is a real label, as
-        in binary labels ``{-1, 1}``.
+    unlabelled : int, str or None, default=None
+        The value of ``y`` that marks a row without a label. ``None`` (the
+        default) treats every value of ``y`` as a class, so labels such as
+        ``{-1, 0, 1}`` or ``{-1, 1}`` keep all their classes. Pass
+        ``unlabelled=-1`` to follow scikit-learn's semi-supervised
+        convention (as in
+        :class:`~sklearn.semi_supervised.SelfTrainingClassifier`): those
+        rows are left out of the teacher's fit and train the student on the
+        teacher's targets alone. See :ref:`unlabelled_rows`.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
@@ -530,7 +533,7 @@ default=None
         augment_regenerate=False,
         architecture="auto",
         n_bins=16,
-        unlabelled=-1,
+        unlabelled=None,
         random_state=None,
         n_threads=None,
         verbose=0,
@@ -610,14 +613,14 @@ default=None
             encoded (``encoder_``). Missing values (NaN) are accepted when
             the teacher accepts them (see :ref:`missing_values`).
         y : array-like of shape (n_samples,)
-            Hard labels (any labels: ints, strings, booleans). ``-1`` (see
-            ``unlabelled``) marks an unlabelled row (scikit-learn's
-            semi-supervised convention, as in
-            :class:`~sklearn.semi_supervised.SelfTrainingClassifier`; use
-            an object array to mix it with string labels): the teacher is
-            fitted on the labelled rows only, unlabelled rows train the
-            student on the teacher's targets alone, and ``classes_`` never
-            holds -1.
+            Hard labels (any labels: ints, strings, booleans); every value
+            is a class. Only when ``unlabelled`` is set (for example
+            ``unlabelled=-1``, scikit-learn's semi-supervised convention;
+            use an object array to mix it with string labels) do rows with
+            that value count as unlabelled: the teacher is fitted on the
+            labelled rows only, unlabelled rows train the student on the
+            teacher's targets alone, and ``classes_`` never holds the
+            marker.
         teacher_proba : array-like of shape (n_samples, n_classes), \
 default=None
             Precomputed teacher probabilities, columns in ``classes_`` order
