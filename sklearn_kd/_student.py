@@ -55,6 +55,13 @@ def _fill_missing(module, X):
     none). The identity for a student that refuses NaN."""
     if not getattr(module, "handles_missing", False):
         return X, None
+    if (
+        not len(module.missing_index)
+        and not torch.onnx.is_in_onnx_export()
+        and not torch.jit.is_tracing()
+        and not torch.isnan(X.sum())  # one reduction: no NaN in the batch
+    ):
+        return X, None  # nothing to fill; exported graphs always fill
     nan = torch.isnan(X)
     filled = torch.where(nan, module.mean.to(X.dtype), X)
     if not len(module.missing_index):

@@ -228,6 +228,32 @@ def test_onnx_reproduces_nan_handling(nan_data, hgb, architecture):
     np.testing.assert_array_equal(label, clf.predict(X_new))
 
 
+def test_onnx_imputes_where_training_had_no_nan(hgb):
+    """A student of a NaN-aware teacher fitted on complete rows still
+    imputes NaN at predict time, in ONNX as in torch."""
+    skl2onnx = pytest.importorskip("skl2onnx")
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("sklearn_kd.onnx")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    clf = DistilledClassifier(
+        FrozenEstimator(hgb), max_epochs=2, hidden_layer_sizes=(8,), random_state=0
+    ).fit(X, y)
+    assert clf.student_.module_.missing_index.numel() == 0
+    X_new = X.copy()
+    X_new[::3, 0] = np.nan
+    expected = clf.predict_proba(X_new)
+    filled = X_new.copy()
+    filled[::3, 0] = clf.student_.module_.mean[0].item()
+    np.testing.assert_allclose(expected, clf.predict_proba(filled), rtol=1e-6)
+    onx = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    np.testing.assert_allclose(session.run(None, {"X": X_new})[1], expected, atol=1e-5)
+
+
 def test_munge_moves_missingness_with_values():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 3))
