@@ -178,7 +178,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         )
         return {
             "max_levels": int(self.max_levels),
-            "columns": [str(c) for c in self.dtypes_.index],
+            # names as they are when plain (a frame's default names are
+            # integers), else as text
+            "columns": [
+                c if isinstance(c, (str, int)) and not isinstance(c, bool) else str(c)
+                for c in self.dtypes_.index.tolist()
+            ],
             "dtypes": [str(d) for d in self.dtypes_],
             "numeric": [int(j) for j in self.numeric_],
             "categorical": [int(j) for j in self.categorical_],
@@ -201,26 +206,34 @@ def from_spec(spec):
         or len(dtypes) != len(columns)
     ):
         raise ValueError("the encoder's columns and levels do not match")
+    categories = [_levels_array(c) for c in levels]
     n_rows = max([len(c) for c in levels] + [1])
     frame = {}
     for j, name in enumerate(columns):
         if j in numeric:
             frame[name] = np.zeros(n_rows)
         else:
-            values = levels[categorical.index(j)]
-            column = np.empty(n_rows, dtype=object)
-            column[:] = [values[i % len(values)] for i in range(n_rows)]
-            frame[name] = column
+            values = categories[categorical.index(j)]
+            frame[name] = values[np.arange(n_rows) % len(values)]
     frame = pd.DataFrame(frame)
     encoder = TableEncoder(max_levels=spec["max_levels"])
     encoder.categorical_, encoder.numeric_ = categorical, numeric
-    categories = [np.asarray(c, dtype=object) for c in levels]
     encoder.transformer_ = _column_transformer(numeric, categorical, categories)
     encoder.transformer_.fit(frame)
     # the dtypes by name (a categorical column's levels are those above)
     encoder.dtypes_ = pd.Series(dtypes, index=pd.Index(columns), dtype=object)
     encoder._set_source()
     return encoder
+
+
+def _levels_array(levels):
+    """A column's levels as the one-hot encoder found them: an object array
+    for text (where NaN and None stay themselves), numbers otherwise."""
+    if any(isinstance(v, str) or v is None for v in levels):
+        array = np.empty(len(levels), dtype=object)
+        array[:] = levels
+        return array
+    return np.asarray(levels)
 
 
 def _column_transformer(numeric, categorical, categories="auto"):

@@ -216,3 +216,26 @@ def test_onnx_refuses_with_the_way_out(fitted, frame):
     kd_onnx = pytest.importorskip("sklearn_kd.onnx")
     with pytest.raises(ValueError, match="encode them in a pipeline in front"):
         kd_onnx.export_student(fitted)
+
+
+def test_persistence_of_numeric_levels_missing_levels_and_integer_names():
+    rng = np.random.RandomState(0)
+    n = 120
+    X = pd.DataFrame(
+        {
+            0: rng.normal(size=n),
+            1: pd.Categorical(rng.choice([1, 2, 3], n)),
+            2: rng.choice(np.array(["a", "b", None], dtype=object), n),
+        }
+    )
+    y = rng.randint(2, size=n)
+    clf = DistilledClassifier(alpha=0.0, max_epochs=2, random_state=0).fit(X, y)
+    levels = clf.encoder_.transformer_.named_transformers_["categorical"].categories_
+    assert levels[0].tolist() == [1, 2, 3] and levels[1][-1] != levels[1][-1]  # NaN
+    restored = load(save(clf, io.BytesIO()))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    unseen = X.head(2).copy()
+    unseen[1] = pd.Categorical([7, 7])  # a level unseen in fit
+    np.testing.assert_array_equal(
+        restored.predict_proba(unseen), clf.predict_proba(unseen)
+    )
