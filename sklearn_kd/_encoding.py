@@ -106,7 +106,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 )
         self.dtypes_ = X.dtypes
         self.transformer_ = _column_transformer(self.numeric_, self.categorical_)
-        self.transformer_.fit(X)
+        self.transformer_.fit(_missing_as_nan(X, self.categorical_))
         self._set_source()
         return self
 
@@ -130,7 +130,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Z : ndarray of shape (n_samples, n_features_out)
         """
         check_is_fitted(self)
-        Z = self.transformer_.transform(X)
+        Z = self.transformer_.transform(_missing_as_nan(X, self.categorical_))
         try:
             return np.asarray(Z, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -224,6 +224,27 @@ def from_spec(spec):
     encoder.dtypes_ = pd.Series(dtypes, index=pd.Index(columns), dtype=object)
     encoder._set_source()
     return encoder
+
+
+def _missing_as_nan(X, categorical):
+    """``X`` with each text column (not pandas categorical) as objects whose
+    missing values (None, ``pd.NA``) are NaN, one missing level for the
+    one-hot encoder; a copy when anything changes, else ``X`` itself."""
+    import pandas as pd
+
+    text = [
+        j
+        for j in categorical
+        if not isinstance(X.dtypes.iloc[j], pd.CategoricalDtype)
+        and X.iloc[:, j].isna().any()
+    ]
+    if not text:
+        return X
+    X = X.copy()
+    for j in text:
+        column = X.iloc[:, j]
+        X.isetitem(j, column.astype(object).where(column.notna(), np.nan))
+    return X
 
 
 def _levels_array(levels):

@@ -239,3 +239,28 @@ def test_persistence_of_numeric_levels_missing_levels_and_integer_names():
     np.testing.assert_array_equal(
         restored.predict_proba(unseen), clf.predict_proba(unseen)
     )
+
+
+def test_pandas_missing_values_in_text_and_nullable_columns():
+    """pd.NA in a string column is one missing level; in a nullable integer
+    column it is a missing value, handled as NaN."""
+    rng = np.random.RandomState(0)
+    n = 120
+    text = pd.array(rng.choice(["p", "q"], n), dtype="string")
+    text[:10] = pd.NA
+    count = pd.array(rng.randint(0, 5, n), dtype="Int64")
+    count[5:15] = pd.NA
+    X = pd.DataFrame({"text": text, "count": count})
+    X_before = X.copy()
+    y = rng.randint(2, size=n)
+    clf = DistilledClassifier(
+        HistGradientBoostingClassifier(max_iter=5), max_epochs=2, random_state=0
+    )
+    clf = clf.fit(X[["count"]], y)
+    assert clf.student_.module_.missing_index.tolist() == [0]
+    clf = DistilledClassifier(alpha=0.0, max_epochs=2, random_state=0).fit(X, y)
+    pd.testing.assert_frame_equal(X, X_before)
+    levels = clf.encoder_.transformer_.named_transformers_["categorical"].categories_
+    assert levels[0][:2].tolist() == ["p", "q"] and len(levels[0]) == 3
+    restored = load(save(clf, io.BytesIO()))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
