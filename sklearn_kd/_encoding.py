@@ -227,23 +227,25 @@ def from_spec(spec):
 
 
 def _missing_as_nan(X, categorical):
-    """``X`` with each text column (not pandas categorical) as objects whose
-    missing values (None, ``pd.NA``) are NaN, one missing level for the
-    one-hot encoder; a copy when anything changes, else ``X`` itself."""
+    """``X`` with its missing values as NaN: each text column (not pandas
+    categorical) holding None or ``pd.NA`` as objects with one missing
+    level, each numeric column of a pandas nullable dtype as float64. A copy
+    when anything changes, else ``X`` itself."""
     import pandas as pd
 
-    text = [
-        j
-        for j in categorical
-        if not isinstance(X.dtypes.iloc[j], pd.CategoricalDtype)
-        and X.iloc[:, j].isna().any()
-    ]
-    if not text:
+    convert = {}
+    for j, dtype in enumerate(X.dtypes):
+        column = X.iloc[:, j]
+        if j in categorical:
+            if not isinstance(dtype, pd.CategoricalDtype) and column.isna().any():
+                convert[j] = column.astype(object).where(column.notna(), np.nan)
+        elif isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            convert[j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not convert:
         return X
     X = X.copy()
-    for j in text:
-        column = X.iloc[:, j]
-        X.isetitem(j, column.astype(object).where(column.notna(), np.nan))
+    for j, column in convert.items():
+        X.isetitem(j, column)
     return X
 
 
