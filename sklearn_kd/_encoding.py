@@ -23,13 +23,29 @@ from sklearn.utils.validation import check_is_fitted
 MAX_LEVELS = 64
 
 
+#: What ``pandas.api.types.infer_dtype`` calls an object column of numbers,
+#: which stays numeric.
+_NUMBERS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
+
+
 def categorical_columns(X):
-    """Positions of the string, object and pandas categorical columns of a
-    DataFrame ``X``; empty for anything else (arrays, numeric frames)."""
+    """Positions of the categorical columns of a DataFrame ``X``: pandas
+    categorical and string columns, and object columns that hold anything
+    but numbers; empty for anything else (arrays, numeric frames)."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns") or not hasattr(dtypes, "iloc"):
         return []
-    return [j for j, dtype in enumerate(dtypes) if getattr(dtype, "kind", "O") == "O"]
+    import pandas as pd
+
+    found = []
+    for j, dtype in enumerate(dtypes):
+        if getattr(dtype, "kind", None) != "O":
+            continue
+        if isinstance(dtype, pd.CategoricalDtype) or (
+            pd.api.types.infer_dtype(X.iloc[:, j], skipna=True) not in _NUMBERS
+        ):
+            found.append(j)
+    return found
 
 
 def _too_many_levels_message(name, n_levels, max_levels):
@@ -52,7 +68,8 @@ def _too_many_levels_message(name, n_levels, max_levels):
 class TableEncoder(TransformerMixin, BaseEstimator):
     """Numeric columns as they are, categorical columns one-hot encoded.
 
-    The categorical columns are those of dtype object, string or category.
+    The categorical columns are those of dtype category or string, and
+    those of dtype object that hold anything but numbers.
     Each is one-hot encoded on the levels seen in fit (a missing value is a
     level of its own when fit saw one); a level unseen in fit is encoded as
     all zeros. The output holds the numeric columns first, in their order,

@@ -264,3 +264,20 @@ def test_pandas_missing_values_in_text_and_nullable_columns():
     assert levels[0][:2].tolist() == ["p", "q"] and len(levels[0]) == 3
     restored = load(save(clf, io.BytesIO()))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_which_columns_are_categorical():
+    from sklearn_kd._encoding import categorical_columns
+
+    X = pd.DataFrame(
+        {
+            "numbers_as_objects": pd.Series([1.0, 2.5, np.nan], dtype=object),
+            "text": ["a", "b", None],
+            "levels": pd.Categorical([1, 2, 1]),
+            "string": pd.Series(["a", None, "b"], dtype="string"),
+            "float": [1.0, 2.0, 3.0],
+            "bool": [True, False, True],
+        }
+    )
+    assert categorical_columns(X) == [1, 2, 3]
+    assert categorical_columns(X.to_numpy()) == []
