@@ -211,11 +211,39 @@ def test_too_many_levels_says_how_to_encode(frame):
     assert "TargetEncoder" in str(info.value)
 
 
-def test_onnx_refuses_with_the_way_out(fitted, frame):
-    pytest.importorskip("skl2onnx")
-    kd_onnx = pytest.importorskip("sklearn_kd.onnx")
-    with pytest.raises(ValueError, match="encode them in a pipeline in front"):
-        kd_onnx.export_student(fitted)
+def test_onnx_reproduces_the_encoding(fitted, frame):
+    """One ONNX input per column (text columns as strings): the one-hot
+    encoding, an unknown level and a missing number as in predict_proba."""
+    skl2onnx = pytest.importorskip("skl2onnx")
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("sklearn_kd.onnx")
+    X, _ = frame
+    X = X.head(20).copy()
+    X.loc[0, "city"] = "marseille"  # unseen in fit: all zeros
+    as_text = X.astype({"city": object, "colour": object})
+    onx = skl2onnx.to_onnx(fitted, as_text[:1], options={id(fitted): {"zipmap": False}})
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    feeds = {c: as_text[[c]].to_numpy() for c in as_text.columns}
+    feeds = {
+        c: v.astype(np.float64 if c in ("x", "z") else object) for c, v in feeds.items()
+    }
+    label, proba = session.run(None, feeds)
+    np.testing.assert_allclose(proba, fitted.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(label, fitted.predict(X))
+
+
+def test_onnx_refuses_a_missing_level_with_the_way_out(frame):
+    skl2onnx = pytest.importorskip("skl2onnx")
+    pytest.importorskip("sklearn_kd.onnx")
+    X, y = frame
+    X = X.assign(city=X["city"].where(np.arange(len(X)) > 5, None))
+    clf = DistilledClassifier(alpha=0.0, max_epochs=2, random_state=0).fit(X, y)
+    as_text = X.astype({"city": object, "colour": object})
+    with pytest.raises(ValueError, match="missing level") as info:
+        skl2onnx.to_onnx(clf, as_text[:1])
+    assert "make_column_transformer" in str(info.value)
 
 
 def test_persistence_of_numeric_levels_missing_levels_and_integer_names():
