@@ -232,10 +232,18 @@ def _observed_statistics(X):
 
 
 def missing_features(X):
-    """Indices of the columns of ``X`` holding at least one NaN."""
+    """Indices of the columns of ``X`` holding at least one NaN.
+
+    The column sums find the candidates without a mask the size of ``X``
+    (a sum is NaN when its column holds one); each candidate is then
+    checked on its own column.
+    """
     if not X.size:
         return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.isnan(X).any(axis=0))
+    candidates = np.flatnonzero(np.isnan(X.sum(axis=0)))
+    return np.asarray(
+        [j for j in candidates if np.isnan(X[:, j]).any()], dtype=np.int64
+    )
 
 
 # ---------------------------------------------------------------------------
