@@ -92,6 +92,61 @@ def test_augment_object_and_nested_params(data, forest):
     assert clf.augment.swap_probability == 0.2  # not modified
 
 
+class RecordingMUNGE(MUNGE):
+    """MUNGE that records the swap probability of every fit."""
+
+    fitted_with = []
+
+    def fit(self, X, y=None):
+        self.fitted_with.append(self.swap_probability)
+        return super().fit(X, y)
+
+
+def test_grid_search_over_the_augmenters_parameters(data, forest):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = data
+    RecordingMUNGE.fitted_with.clear()
+    clf = DistilledClassifier(
+        FrozenEstimator(forest), augment=RecordingMUNGE(), augment_size=1, **TINY
+    )
+    grid = {"augment__swap_probability": [0.1, 0.5]}
+    search = GridSearchCV(clf, grid, cv=2, error_score="raise").fit(X, y)
+    # each candidate's value reached the augmenter of each fold's fit
+    assert sorted(RecordingMUNGE.fitted_with[:4]) == [0.1, 0.1, 0.5, 0.5]
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    best = search.best_params_["augment__swap_probability"]
+    assert search.best_estimator_.augment.swap_probability == best
+    assert clf.augment.swap_probability == 0.5  # the search's estimator as given
+
+
+@pytest.mark.parametrize(
+    "augment, fix", [("munge", r"augment=MUNGE\(\)"),
+                     ("gaussian", r"augment=GaussianAugmenter\(\)"),
+                     (None, r"augment=MUNGE\(\)")]
+)
+def test_nested_augment_params_need_an_augmenter_instance(data, forest, augment, fix):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = data
+    clf = DistilledClassifier(FrozenEstimator(forest), augment=augment, **TINY)
+    assert not any(k.startswith("augment__") for k in clf.get_params(deep=True))
+    with pytest.raises(ValueError, match=f"augment__swap_probability.*{fix}"):
+        clf.set_params(augment__swap_probability=0.3)
+    with pytest.raises(ValueError, match=f"got augment={augment!r}.*{fix}"):
+        GridSearchCV(clf, {"augment__swap_probability": [0.1]}, cv=2).fit(X, y)
+    # setting the instance in the same call is fine
+    clf.set_params(augment=MUNGE(), augment__swap_probability=0.3)
+    assert clf.augment.swap_probability == 0.3
+
+
+def test_nested_teacher_params_need_a_teacher_estimator():
+    with pytest.raises(ValueError, match="teacher__C.*got teacher=None"):
+        DistilledClassifier().set_params(teacher__C=1.0)
+    with pytest.raises(ValueError, match="teacher__C.*got teacher='self'"):
+        DistilledClassifier("self").set_params(teacher__C=1.0)
+
+
 def test_augment_is_deterministic(data, forest):
     X, y = data
     kw = dict(augment="gaussian", augment_size=1, **TINY)
