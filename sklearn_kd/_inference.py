@@ -23,6 +23,10 @@ smallest graph computing the student (a ``Gemm`` per layer, the
 activations, and for the encoding one ``Gemm``, a ``Relu`` and a ``Min``:
 see :meth:`PreparedStudent.relu_form`).
 
+A student that handles missing values fills NaN with its training means
+(one reduction finds whether a batch holds any) and appends its missing
+indicators, as its own forward pass does; its exported graph always fills.
+
 Only students whose every tensor is understood are prepared (the exact
 ``state_dict`` keys of the built-in students); any other module, including
 a built-in one that a later version extends, is called as it is, in
@@ -83,9 +87,26 @@ class PreparedStudent(nn.Module):
         :meth:`relu_form`).
     """
 
-    def __init__(self, layers, activation, mean=None, scale=None, encoding=None):
+    def __init__(
+        self,
+        layers,
+        activation,
+        mean=None,
+        scale=None,
+        encoding=None,
+        fill=None,
+        indicators=None,
+    ):
         super().__init__()
         self.activation = activation
+        # missing values: NaN replaced by ``fill`` (the training means), and
+        # a 0/1 indicator of the features in ``indicators`` appended to the
+        # encoded inputs
+        self.fills = fill is not None
+        self.n_indicators = 0 if indicators is None else int(indicators.numel())
+        if self.fills:
+            self.register_buffer("fill", _frozen(fill))
+            self.register_buffer("indicator_index", indicators.detach().clone())
         for i, (weight, bias) in enumerate(layers):
             self.register_buffer(f"weight{i}", _frozen(weight))
             self.register_buffer(f"bias{i}", _frozen(bias))
@@ -131,6 +152,12 @@ class PreparedStudent(nn.Module):
 
     def logits_t(self, X):
         """The logits of the rows ``X``, transposed: (classes, rows)."""
+        indicators = None
+        if self.fills and (self.n_indicators or torch.isnan(X.sum())):
+            nan = torch.isnan(X)
+            X = torch.where(nan, self.fill, X)
+            if self.n_indicators:
+                indicators = nan.index_select(1, self.indicator_index).to(X.dtype)
         h = X
         if self.standardise:
             h = (h - self.mean) / self.scale
@@ -141,6 +168,8 @@ class PreparedStudent(nn.Module):
         elif self.encode:
             h = torch.addmm(self.encoding_bias, h, self.encoding_matrix)
             h = torch.clamp_(h, self.encoding_lower, self.encoding_upper)
+        if indicators is not None:
+            h = torch.cat([h, indicators], dim=1)
         activation = self.activation
         for bias, weight_t in self.hidden:
             h = activation(torch.addmm(bias, h, weight_t))
@@ -149,7 +178,14 @@ class PreparedStudent(nn.Module):
 
     def _export_forward(self, X):
         # the operations ONNX has single nodes for: Gemm, Max, Min, Relu and the
-        # activations (in-place variants and addmm export less directly)
+        # activations (in-place variants and addmm export less directly);
+        # an exported graph always fills missing values
+        indicators = None
+        if self.fills:
+            nan = torch.isnan(X)
+            X = torch.where(nan, self.fill, X)
+            if self.n_indicators:
+                indicators = nan.index_select(1, self.indicator_index).to(X.dtype)
         h = X
         if self.standardise:
             h = (h - self.mean) / self.scale
@@ -161,6 +197,8 @@ class PreparedStudent(nn.Module):
                 h = torch.maximum(h, self.encoding_lower)
             if self.clamp_above:
                 h = torch.minimum(h, self.encoding_upper)
+        if indicators is not None:
+            h = torch.cat([h, indicators], dim=1)
         last = self.n_layers - 1
         for i in range(self.n_layers):
             h = F.linear(h, getattr(self, f"weight{i}"), getattr(self, f"bias{i}"))
@@ -197,7 +235,10 @@ class PreparedStudent(nn.Module):
         if not bool((below | first | alone).all()):
             return self
         matrix, bias = self.encoding_matrix, self.encoding_bias
-        weight, first_bias = self.weight0, self.bias0
+        n_bins = bias.numel()
+        # the first layer's columns: the encoded bins, then the indicators
+        weight, first_bias = self.weight0[:, :n_bins], self.bias0
+        indicator_weight = self.weight0[:, n_bins:]
         sign = torch.where(first, -1.0, 1.0)
         columns = [matrix * sign]
         biases = [torch.where(first, 1.0 - bias, bias)]
@@ -211,7 +252,7 @@ class PreparedStudent(nn.Module):
             uppers.append(torch.full_like(bias[alone], torch.inf))
             weights.append(-weight[:, alone])
         layers = [
-            (torch.cat(weights, dim=1), first_bias),
+            (torch.cat([*weights, indicator_weight], dim=1), first_bias),
             *[
                 (getattr(self, f"weight{i}"), getattr(self, f"bias{i}"))
                 for i in range(1, self.n_layers)
@@ -223,7 +264,17 @@ class PreparedStudent(nn.Module):
             lower=None,
             upper=torch.cat(uppers),
         )
-        return PreparedStudent(layers, self.activation, encoding=encoding)
+        return PreparedStudent(
+            layers,
+            self.activation,
+            encoding=encoding,
+            **self._missing_arguments(),
+        )
+
+    def _missing_arguments(self):
+        if not self.fills:
+            return {}
+        return dict(fill=self.fill, indicators=self.indicator_index)
 
 
 _EXPORT_ACTIVATIONS = {
@@ -293,22 +344,33 @@ def prepare(module):
     if kind not in (MLPStudent, TabularStudent):
         return None
     state = module.state_dict(keep_vars=True)
+    # a student that handles missing values fills NaN with its training
+    # means (its ``mean`` buffer) and may append missing indicators
+    missing = {}
+    extra = ()
+    if getattr(module, "handles_missing", False):
+        if not isinstance(getattr(module, "missing_index", None), torch.Tensor):
+            return None
+        missing = dict(fill=module.mean, indicators=module.missing_index)
+        extra = ("missing_index",)
     with torch.no_grad():
         if kind is MLPStudent:
-            if set(state) != _expected_keys(module, ()):
+            if set(state) != _expected_keys(module, extra):
                 return None
             chain = _dense_layers(module.layers)
             if chain is None:
                 return None
             layers, activation = chain
             if not module.foldable():
-                return PreparedStudent(layers, activation, module.mean, module.scale)
+                return PreparedStudent(
+                    layers, activation, module.mean, module.scale, **missing
+                )
             weight, bias = module.first_layer()
-            return PreparedStudent([(weight, bias), *layers[1:]], activation)
+            return PreparedStudent([(weight, bias), *layers[1:]], activation, **missing)
         if module.residual or module.encoder is not None:
             return None
         if module.encoding == "piecewise":
-            if set(state) != _expected_keys(module, _ENCODING_KEYS):
+            if set(state) != _expected_keys(module, (*_ENCODING_KEYS, *extra)):
                 return None
             chain = _dense_layers(module.layers)
             if chain is None:
@@ -327,14 +389,16 @@ def prepare(module):
                 lower=module.encoding_min,
                 upper=module.encoding_max,
             )
-            return PreparedStudent(*chain, encoding=encoding)
+            return PreparedStudent(*chain, encoding=encoding, **missing)
         if module.encoding is None:
-            if set(state) != _expected_keys(module, ()):
+            if set(state) != _expected_keys(module, extra):
                 return None
             chain = _dense_layers(module.layers)
             if chain is None:
                 return None
-            return PreparedStudent(*chain, mean=module.mean, scale=module.scale)
+            return PreparedStudent(
+                *chain, mean=module.mean, scale=module.scale, **missing
+            )
     return None
 
 

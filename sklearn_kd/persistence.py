@@ -9,7 +9,10 @@ executing anything from the file:
   None and tuples of them), ``classes_``, ``n_features_in_``,
   ``feature_names_in_``, the training history (each epoch's entries by
   default, see :func:`save`), ``teacher_stats_``, ``knowledge_params_`` and
-  the student's architecture, as compact JSON;
+  the student's architecture (with the features that have a missing
+  indicator, when it handles missing values), and the columns and levels of
+  the encoding of categorical columns (``encoder_``), which is rebuilt from
+  them, as compact JSON;
 - ``student.pt``: the student's ``state_dict`` written by :func:`torch.save`
   and read back with ``torch.load(..., weights_only=True)``, which refuses
   any pickled object other than tensors and plain containers.
@@ -63,6 +66,7 @@ from ._distilled import (
     prediction_net,
     set_fitted,
 )
+from ._encoding import from_spec
 from ._student import ACTIVATIONS, ARCHITECTURES, MLPStudent, TabularStudent
 from ._version import __version__
 
@@ -82,7 +86,7 @@ _ARRAY_KINDS = "biufUO"
 _SCALARS = (type(None), bool, int, float, str)
 # fitted attributes that are not JSON: the student's weights go to
 # WEIGHTS_NAME, the teacher is never saved.
-_NOT_JSON = ("student_", "teacher_")
+_NOT_JSON = ("student_", "teacher_", "encoder_")
 #: What :func:`save` may write of the training history.
 HISTORY_OPTIONS = ("epochs", "full", "none")
 #: Fitted attributes a file may lack: ``feature_names_in_`` (no names in
@@ -173,6 +177,10 @@ def save(estimator, path, *, history="epochs"):
     else:
         cls = type(module_)
         student = {"class": f"{cls.__module__}.{cls.__qualname__}"}
+    if student["class"] in BUILT_IN and getattr(module_, "handles_missing", False):
+        # absent: the student refuses NaN (and files written before
+        # students handled missing values read the same)
+        student["missing"] = [int(j) for j in module_.missing_index.tolist()]
 
     params, not_saved = {}, []
     for name, value in estimator.get_params(deep=False).items():
@@ -197,6 +205,8 @@ def save(estimator, path, *, history="epochs"):
             if name == "history_":
                 value = _history_entries(value, history)
             meta[name] = _encode(value)
+    if getattr(estimator, "encoder_", None) is not None:
+        meta["encoder"] = estimator.encoder_.spec()
     weights = io.BytesIO()
     state = {k: v.detach().cpu().contiguous() for k, v in module_.state_dict().items()}
     torch.save(state, weights)
@@ -298,14 +308,21 @@ def load(path, *, module=None):
                 f"module must be a torch.nn.Module class or instance; got {module!r}."
             )
         estimator.module = module
+    encoder = None
+    if meta.get("encoder") is not None:
+        try:
+            encoder = from_spec(meta["encoder"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _refuse(path, f"has an invalid encoder: {exc!r}") from None
     module_ = make_student_module(
         module,
-        fitted["n_features_in_"],
+        fitted["n_features_in_"] if encoder is None else len(encoder.source_),
         len(fitted["classes_"]),
         hidden_layer_sizes=tuple(student.get("hidden_layer_sizes", ())),
         activation=student.get("activation"),
         architecture=student.get("architecture", "mlp"),
         bins=student.get("bins"),
+        missing=student.get("missing"),
     )
     try:
         module_.load_state_dict(state, strict=True)
@@ -318,7 +335,9 @@ def load(path, *, module=None):
     student_ = prediction_net(
         module_, estimator.get_params(deep=False), history=fitted["history_"]
     )
-    return set_fitted(estimator, teacher_=None, student_=student_, **fitted)
+    return set_fitted(
+        estimator, teacher_=None, student_=student_, encoder_=encoder, **fitted
+    )
 
 
 def _tabular_architecture(module_):
@@ -404,6 +423,15 @@ def _parse_meta(meta):
             )
         ):
             raise ValueError(f"bad bins {bins!r}")
+        missing = student.get("missing")
+        if missing is not None and not (
+            isinstance(missing, list)
+            and all(
+                isinstance(j, int) and not isinstance(j, bool) and j >= 0
+                for j in missing
+            )
+        ):
+            raise ValueError(f"bad missing {missing!r}")
     estimator = DistilledClassifier(
         **{k: _decode(v) for k, v in meta["params"].items()}
     )

@@ -175,3 +175,25 @@ def test_any_memory_layout_predicts_the_same(data):
     ]
     for rows, want in cases:
         np.testing.assert_allclose(clf.predict_proba(rows), want, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "ple"])
+def test_students_with_missing_values_are_prepared(data, architecture):
+    if architecture != "mlp":
+        pytest.importorskip("rtdl_num_embeddings")
+    X, y = data
+    X = X.copy()
+    X[::7, 0] = np.nan  # NaN in fit: a missing indicator for feature 0
+    clf = DistilledClassifier(architecture=architecture, n_bins=4, **TINY).fit(X, y)
+    module = clf.student_.module_
+    assert getattr(module, "handles_missing", False)
+    prepared = prepare(module)
+    assert isinstance(prepared, PreparedStudent) and prepared.n_indicators == 1
+    rows = X.copy()
+    rows[::5, 2] = np.nan  # NaN where fit saw none: filled, no indicator
+    np.testing.assert_allclose(clf.predict_proba(rows), _module_proba(clf, rows),
+                               rtol=0, atol=1e-6)
+    tensor = torch.as_tensor(rows, dtype=torch.float32)
+    with torch.inference_mode():
+        np.testing.assert_allclose(prepared.relu_form().forward(tensor),
+                                   prepared.forward(tensor), rtol=1e-5, atol=1e-4)
