@@ -325,3 +325,11 @@ def test_instance_sigma_teacher_averages_within_cells_and_survives_one_hot_rows(
         np.testing.assert_allclose(target[rows, d["y_train"]], expected, atol=1e-9)
         rest = np.where(np.eye(3, dtype=bool)[d["y_train"]], np.nan, target)
         np.testing.assert_allclose(np.nanstd(rest, axis=1), 0.0, atol=1e-12)
+
+
+def test_missing_values_benchmark_quick_run(capsys):
+    from benchmarks.missing import main as missing_main
+
+    assert missing_main(["--quick", "--tables", "synthetic"]) == 0
+    out = capsys.readouterr().out
+    assert "synthetic: teacher" in out and "ratio" in out
