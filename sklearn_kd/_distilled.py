@@ -73,6 +73,7 @@ from ._teacher_targets import (
     OverconfidentTeacherWarning,
     check_teacher_proba,
     is_frozen,
+    resolve_teacher_cv,
     soften_teacher,
     target_inputs,
     teacher_probabilities,
@@ -208,12 +209,25 @@ class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         Multiply the soft term by ``T**2``. Switch off to tune ``alpha`` and
         ``temperature`` jointly on an unscaled loss.
 
-    teacher_cv : int, cross-validation generator or None, default=None
-        None: the teacher predicts the rows it was fitted on. Otherwise the
-        student learns from out-of-fold probabilities (as in
+    teacher_cv : "auto", int, cross-validation generator or None, \
+default="auto"
+        Where the teacher's probabilities on the training rows come from.
+        None: the teacher predicts the rows it was fitted on. An integer or
+        splitter: the student learns from out-of-fold probabilities (as in
         :class:`~sklearn.ensemble.StackingClassifier`), which keeps random
-        forests and boosting from handing over near one-hot targets.
-        Requires an unfitted teacher.
+        forests and boosting from handing over near one-hot targets; it
+        requires an unfitted teacher and costs one teacher fit per fold.
+        ``"auto"``: out-of-bag probabilities when the teacher is an
+        unfitted bagging ensemble with ``bootstrap=True``
+        (:class:`~sklearn.ensemble.RandomForestClassifier` by default,
+        :class:`~sklearn.ensemble.ExtraTreesClassifier` or
+        :class:`~sklearn.ensemble.BaggingClassifier` with
+        ``bootstrap=True``): it is fitted once with ``oob_score=True`` and
+        each row takes the mean probabilities of the trees that did not see
+        it, at no extra fit. A forest predicts its own training rows nearly
+        one-hot, because each tree saw most of them; see
+        :ref:`forest_teachers`. Otherwise (a frozen teacher, another model)
+        ``"auto"`` is None.
 
     module : torch.nn.Module instance or class, default=None
         The student, returning logits. A class is instantiated as
@@ -436,7 +450,12 @@ default=None
         "tckd_weight": [Interval(Real, 0, None, closed="left")],
         "nckd_weight": [Interval(Real, 0, None, closed="left")],
         "scale_t2": ["boolean"],
-        "teacher_cv": [None, Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "teacher_cv": [
+            None,
+            StrOptions({"auto"}),
+            Interval(Integral, 2, None, closed="left"),
+            "cv_object",
+        ],
         "module": [None, nn.Module, type],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
@@ -479,7 +498,7 @@ default=None
         tckd_weight=1.0,
         nckd_weight=1.0,
         scale_t2=True,
-        teacher_cv=None,
+        teacher_cv="auto",
         module=None,
         hidden_layer_sizes=(100,),
         activation="relu",
@@ -631,7 +650,7 @@ default=None
                 if some_unlabelled and data.teacher_proba is not None
                 else data.teacher_proba  # all labelled: no copy of the matrix
             ),
-            cv=self.teacher_cv,
+            cv=resolve_teacher_cv(self.teacher_cv, self.teacher),
             fit_params=fit_params,
             memory=self.memory,
         )
@@ -653,19 +672,23 @@ default=None
         # rows), the knowledge level and the student's targets
         inputs = {FEATURES: data.X}
         soft = Bunch(stats=None, targets=None, knowledge_params=None)
+        # torch's work before training (softening, bins, the module's
+        # initialisation) is small: one thread under n_threads=None
+        setup_threads = functools.partial(thread_scope, self.n_threads, 0)
         if teacher is not None:
-            soft = soften_teacher(
-                teacher.proba,
-                # rows without a label take the teacher's top class (which
-                # the statistics leave out)
-                np.where(lab, data.y_idx, teacher.proba.argmax(axis=1)),
-                temperature=self.temperature,
-                alpha=self.alpha,
-                knowledge=self.knowledge,
-                top_k=self.teacher_top_k,
-                labelled=lab if some_unlabelled else None,
-                build_targets=self._needs_teacher(),
-            )
+            with setup_threads():
+                soft = soften_teacher(
+                    teacher.proba,
+                    # rows without a label take the teacher's top class (which
+                    # the statistics leave out)
+                    np.where(lab, data.y_idx, teacher.proba.argmax(axis=1)),
+                    temperature=self.temperature,
+                    alpha=self.alpha,
+                    knowledge=self.knowledge,
+                    top_k=self.teacher_top_k,
+                    labelled=lab if some_unlabelled else None,
+                    build_targets=self._needs_teacher(),
+                )
         if soft.targets is not None:
             self._warn_if_overconfident(soft.stats)
             inputs.update(target_inputs(soft.targets))
@@ -674,7 +697,7 @@ default=None
 
         # 4. the student, 5. its training
         rng_devices = _rng_devices(settings.device)
-        with torch.random.fork_rng(devices=rng_devices):
+        with setup_threads(), torch.random.fork_rng(devices=rng_devices):
             torch.manual_seed(seed)
             built = self._built_in_student(
                 data, None if teacher is None else teacher.teacher
@@ -808,7 +831,8 @@ default=None
         if self.early_stopping:
             self._check_validation_split(np.bincount(y_lab_idx(data)))
         self._check_label_free_rows(data)
-        if self.teacher_cv is not None and self.teacher is not None:
+        cv = resolve_teacher_cv(self.teacher_cv, self.teacher)
+        if cv is not None and cv != "oob" and self.teacher is not None:
             self._check_teacher_cv(y_lab_idx(data))
         return Bunch(
             device=device,
