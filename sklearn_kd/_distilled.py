@@ -52,6 +52,7 @@ from skorch.history import History
 from torch import nn
 
 from ._doc_links import DocLinkMixin
+from ._ladder import SELECTIONS, SHORT_FIT_FRACTION, run_ladder, subset
 from ._net import (
     FEATURES,
     INFERENCE_BATCH_SIZE,
@@ -113,6 +114,7 @@ FITTED_ATTRIBUTES = (
     "teacher_stats_",
     "knowledge_params_",
     "architecture_",
+    "architecture_scores_",
 )
 
 #: Packages whose frames stand between a user's call and ``fit``: warnings
@@ -479,7 +481,7 @@ default=None
         ],
         "augment_size": [Interval(Real, 0, None, closed="neither")],
         "augment_regenerate": ["boolean"],
-        "architecture": [StrOptions(set(ARCHITECTURE_OPTIONS))],
+        "architecture": [StrOptions({*ARCHITECTURE_OPTIONS, *SELECTIONS})],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
         "unlabelled": [None, Integral, str],
         "random_state": ["random_state"],
@@ -695,18 +697,26 @@ default=None
         if data.sample_weight is not None:
             inputs[SAMPLE_WEIGHT] = data.sample_weight
 
-        # 4. the student, 5. its training
+        # 4. the student (chosen from the ladder for "auto"), 5. its training
         rng_devices = _rng_devices(settings.device)
+        fitted_teacher = None if teacher is None else teacher.teacher
+        hidden_layer_sizes, choice = settings.hidden_layer_sizes, None
+        architecture = self.architecture
+        if self.module is None and architecture in SELECTIONS:
+            choice = self._choose_student(
+                data, inputs, teacher, soft, settings, seed, rng_devices
+            )
+            architecture = "mlp" if choice is None else choice.architecture
+            if choice is not None:
+                hidden_layer_sizes = choice.hidden_layer_sizes
         with setup_threads(), torch.random.fork_rng(devices=rng_devices):
             torch.manual_seed(seed)
-            built = self._built_in_student(
-                data, None if teacher is None else teacher.teacher
-            )
+            built = self._built_in_student(data, fitted_teacher, architecture)
             module = make_student_module(
                 self.module,
                 data.X.shape[1],
                 len(data.classes),
-                hidden_layer_sizes=settings.hidden_layer_sizes,
+                hidden_layer_sizes=hidden_layer_sizes,
                 activation=self.activation,
                 X=data.X,
                 **built,
@@ -753,6 +763,7 @@ default=None
                 teacher_stats_=soft.stats,
                 knowledge_params_=soft.knowledge_params,
                 architecture_=built["architecture"],
+                architecture_scores_=None if choice is None else choice.scores,
             )
         return self
 
@@ -869,18 +880,14 @@ default=None
                 f"knowledge={self.knowledge!r}, alpha={self.alpha!r}."
             )
 
-    def _built_in_student(self, data, fitted_teacher):
-        """The ``architecture`` to build (``"auto"`` resolved; None with a
-        custom ``module``) and its bin edges (None but for the
-        piecewise-linear encodings)."""
-        architecture = self.architecture
+    def _built_in_student(self, data, fitted_teacher, architecture):
+        """The ``architecture`` to build (None with a custom ``module``) and
+        its bin edges (None but for the piecewise-linear encodings)."""
         if self.module is not None:
             return dict(architecture=None, bins=None)
         thresholds = None
-        if architecture in ("auto", "ple-teacher") and fitted_teacher is not None:
+        if architecture == "ple-teacher" and fitted_teacher is not None:
             thresholds = teacher_thresholds(fitted_teacher, data.X.shape[1])
-        if architecture == "auto":
-            architecture = "mlp" if thresholds is None else "ple-teacher"
         if not architecture.startswith("ple"):
             return dict(architecture=architecture, bins=None)
         X, y = data.X, None
@@ -889,6 +896,70 @@ default=None
         return dict(
             architecture=architecture,
             bins=compute_bins(X, self.n_bins, y=y, thresholds=thresholds),
+        )
+
+    def _choose_student(self, data, inputs, teacher, soft, settings, seed,
+                        rng_devices):
+        """The ladder of :mod:`sklearn_kd._ladder` on these rows: each rung
+        trained briefly on most of them and scored on the others by its
+        agreement with the teacher's top class (the hard label without
+        teacher targets). None when too few rows can be held out."""
+        fitted_teacher = None if teacher is None else teacher.teacher
+        encoding = "ple"
+        if fitted_teacher is not None and teacher_thresholds(
+            fitted_teacher, data.X.shape[1]
+        ) is not None:
+            encoding = "ple-teacher"
+        if soft.targets is not None:
+            target, rows = teacher.proba.argmax(axis=1), np.arange(len(data.y))
+        else:
+            target, rows = data.y_idx, np.flatnonzero(data.labelled)
+        params = self.get_params(deep=False)
+        params.update(
+            max_epochs=max(1, int(np.ceil(SHORT_FIT_FRACTION * self.max_epochs))),
+            early_stopping=False,
+            verbose=0,
+        )
+
+        def train_rung(architecture, hidden, train, held_out):
+            with thread_scope(self.n_threads, 0), torch.random.fork_rng(
+                devices=rng_devices
+            ):
+                torch.manual_seed(seed)
+                built = self._built_in_student(data, fitted_teacher, architecture)
+                module = make_student_module(
+                    None,
+                    data.X.shape[1],
+                    len(data.classes),
+                    hidden_layer_sizes=hidden,
+                    activation=self.activation,
+                    X=data.X,
+                    **built,
+                )
+            net = build_student_net(
+                module,
+                params,
+                device=settings.device,
+                n_rows=len(train),
+                seed=seed,
+                n_classes=len(data.classes),
+            )
+            work = _student_work(module, net.batch_size)
+            with thread_scope(self.n_threads, work):
+                with torch.random.fork_rng(devices=rng_devices):
+                    torch.manual_seed(seed)
+                    net.fit(subset(inputs, train), data.y_idx[train])
+            logits = _module_logits(net.module_, data.X[held_out], self.n_threads)
+            return logits.argmax(axis=1), _student_work(module, 1)
+
+        return run_ladder(
+            train_rung,
+            target,
+            rows,
+            settings.hidden_layer_sizes,
+            encoding,
+            seed,
+            self.architecture,
         )
 
     def _transfer_set_maker(self, data, fitted_teacher, rng):

@@ -79,7 +79,7 @@ _SCALARS = (type(None), bool, int, float, str)
 _NOT_JSON = ("student_", "teacher_")
 #: Fitted attributes a file may lack: ``feature_names_in_`` (no names in
 #: fit) and ``architecture_`` (written before the attribute existed).
-_OPTIONAL = ("feature_names_in_", "architecture_")
+_OPTIONAL = ("feature_names_in_", "architecture_", "architecture_scores_")
 
 
 def save(estimator, path):
