@@ -322,8 +322,8 @@ default=None
         once per fit; it costs one teacher prediction on the transfer set per
         epoch.
 
-    architecture : {"auto", "mlp", "resnet", "ple", "ple-tree", \
-"ple-teacher", "periodic"}, default="auto"
+    architecture : {"auto", "most-accurate", "mlp", "resnet", "ple", \
+"ple-tree", "ple-teacher", "periodic"}, default="auto"
         The built-in student (``module=None`` only): ``"mlp"`` is
         :class:`~sklearn_kd.MLPStudent`; the others are
         :class:`~sklearn_kd.TabularStudent` with residual blocks
@@ -334,17 +334,22 @@ default=None
         bins otherwise), or periodic embeddings (``"periodic"``), after
         Gorishniy et al. (2022). ``hidden_layer_sizes`` sets the widths.
 
-        ``"auto"`` builds ``"ple-teacher"`` when the teacher is a
-        scikit-learn tree ensemble whose split thresholds can be read
-        (decision trees, forests, gradient boosting, histogram gradient
-        boosting, fitted here or frozen; also with ``alpha=0``, where it
-        only places the bins) and ``"mlp"`` otherwise (no teacher,
-        precomputed ``teacher_proba``, a pipeline or any other model). On
-        the real tables of the compression benchmark the encoding on the
-        teacher's thresholds is the more accurate student by several points
-        on three tables of four, at about twice the perceptron's
-        ``predict_proba`` time, still tens of times faster than the teacher;
-        see :ref:`compression`.
+        ``"auto"`` chooses from a ladder of three students, cheapest first
+        in multiply-adds per row: the piecewise-linear encoding (on the
+        teacher's thresholds for a tree ensemble, else on quantile bins)
+        with no hidden layer, the perceptron, and the encoding followed by
+        ``hidden_layer_sizes``. Each trains for a quarter of ``max_epochs``
+        on 80 % of the rows (without early stopping and without
+        ``callbacks``); the held-out 20 % score its fidelity, the share
+        of rows whose top class is the teacher's (the hard label when
+        learning from the labels only). ``"auto"`` takes the cheapest
+        student within 1.96 binomial standard errors of the most faithful
+        one, ``"most-accurate"`` the most faithful one; only that student
+        is then trained on all rows (the three short fits add 60 % of one
+        fit's epochs). With fewer than about 150 rows the perceptron is
+        taken without a comparison. ``architecture_`` and
+        ``architecture_scores_`` say what was chosen and why; see
+        :ref:`student_ladder`.
 
     n_bins : int, default=16
         Bins per feature of the piecewise-linear encodings.
@@ -392,9 +397,19 @@ default=None
     n_iter_ : int
         Number of epochs run.
     architecture_ : str or None
-        The built-in student that was trained: ``architecture`` with
-        ``"auto"`` resolved (``"ple-teacher"`` or ``"mlp"``); None with a
+        The built-in student that was trained: ``architecture``, or for
+        ``"auto"`` and ``"most-accurate"`` the architecture of the chosen
+        student (``"mlp"``, ``"ple-teacher"`` or ``"ple"``); None with a
         custom ``module``.
+    architecture_scores_ : dict or None
+        For ``"auto"`` and ``"most-accurate"``: by student of the ladder
+        (``"linear on bins"``, ``"perceptron"``, ``"bins + hidden
+        layers"``), its ``architecture``, ``hidden_layer_sizes``,
+        ``fidelity`` on the held-out rows, ``cost`` (multiply-adds per row),
+        ``fit_seconds`` of its short fit and whether it was ``chosen``; and
+        under ``"rule"`` the ``selection``, the number of held-out rows
+        ``n_held_out`` and the ``fidelity_bar`` a student had to reach.
+        None otherwise, and when there were too few rows to compare.
     knowledge_params_ : Bunch or None
         Constants of the knowledge level estimated on the training rows.
     teacher_stats_ : Bunch or None
@@ -918,6 +933,7 @@ default=None
         params.update(
             max_epochs=max(1, int(np.ceil(SHORT_FIT_FRACTION * self.max_epochs))),
             early_stopping=False,
+            callbacks=None,  # a user's checkpoints and logs see the final fit only
             verbose=0,
         )
 
