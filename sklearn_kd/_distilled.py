@@ -52,7 +52,7 @@ from skorch.history import History
 from torch import nn
 
 from ._doc_links import DocLinkMixin
-from ._ladder import SELECTIONS, SHORT_FIT_FRACTION, run_ladder, subset
+from ._ladder import SELECTIONS, run_ladder, subset
 from ._net import (
     FEATURES,
     INFERENCE_BATCH_SIZE,
@@ -338,16 +338,16 @@ default=None
         in multiply-adds per row: the piecewise-linear encoding (on the
         teacher's thresholds for a tree ensemble, else on quantile bins)
         with no hidden layer, the perceptron, and the encoding followed by
-        ``hidden_layer_sizes``. Each trains for a quarter of ``max_epochs``
-        on 80 % of the rows (without early stopping and without
-        ``callbacks``); the held-out 20 % score its fidelity, the share
+        ``hidden_layer_sizes``. Each trains as the final student would
+        (``max_epochs``, the same stopping rule, no ``callbacks``) on 80 %
+        of the rows; the held-out 20 % score its fidelity, the share
         of rows whose top class is the teacher's (the hard label when
         learning from the labels only). ``"auto"`` takes the cheapest
         student within 1.96 binomial standard errors of the most faithful
         one, ``"most-accurate"`` the most faithful one; only that student
-        is then trained on all rows (the three short fits add 60 % of one
-        fit's epochs). With fewer than about 150 rows the perceptron is
-        taken without a comparison. ``architecture_`` and
+        is then trained again on all rows, so a fit costs about three and a
+        half fits of one student. With fewer than about 150 rows the
+        perceptron is taken without a comparison. ``architecture_`` and
         ``architecture_scores_`` say what was chosen and why; see
         :ref:`student_ladder`.
 
@@ -406,7 +406,7 @@ default=None
         (``"linear on bins"``, ``"perceptron"``, ``"bins + hidden
         layers"``), its ``architecture``, ``hidden_layer_sizes``,
         ``fidelity`` on the held-out rows, ``cost`` (multiply-adds per row),
-        ``fit_seconds`` of its short fit and whether it was ``chosen``; and
+        ``fit_seconds`` of its fit and whether it was ``chosen``; and
         under ``"rule"`` the ``selection``, the number of held-out rows
         ``n_held_out`` and the ``fidelity_bar`` a student had to reach.
         None otherwise, and when there were too few rows to compare.
@@ -916,7 +916,7 @@ default=None
     def _choose_student(self, data, inputs, teacher, soft, settings, seed,
                         rng_devices):
         """The ladder of :mod:`sklearn_kd._ladder` on these rows: each rung
-        trained briefly on most of them and scored on the others by its
+        trained on most of them and scored on the others by its
         agreement with the teacher's top class (the hard label without
         teacher targets). None when too few rows can be held out."""
         fitted_teacher = None if teacher is None else teacher.teacher
@@ -929,15 +929,19 @@ default=None
             target, rows = teacher.proba.argmax(axis=1), np.arange(len(data.y))
         else:
             target, rows = data.y_idx, np.flatnonzero(data.labelled)
-        params = self.get_params(deep=False)
-        params.update(
-            max_epochs=max(1, int(np.ceil(SHORT_FIT_FRACTION * self.max_epochs))),
-            early_stopping=False,
-            callbacks=None,  # a user's checkpoints and logs see the final fit only
-            verbose=0,
-        )
+        # a user's checkpoints and logs see the final fit only
+        params = {**self.get_params(deep=False), "callbacks": None, "verbose": 0}
 
         def train_rung(architecture, hidden, train, held_out):
+            rung_params = params
+            if self.early_stopping:
+                try:  # the rung's own validation split, within its rows
+                    labels = data.y_idx[train]
+                    self._check_validation_split(
+                        np.bincount(labels[labels != NO_LABEL])
+                    )
+                except ValueError:
+                    rung_params = {**params, "early_stopping": False}
             with thread_scope(self.n_threads, 0), torch.random.fork_rng(
                 devices=rng_devices
             ):
@@ -954,10 +958,11 @@ default=None
                 )
             net = build_student_net(
                 module,
-                params,
+                rung_params,
                 device=settings.device,
                 n_rows=len(train),
                 seed=seed,
+                y_idx=data.y_idx[train],
                 n_classes=len(data.classes),
             )
             work = _student_work(module, net.batch_size)

@@ -127,3 +127,18 @@ def test_a_named_architecture_skips_the_ladder(data):
     clf = DistilledClassifier(alpha=0.0, architecture="mlp", max_epochs=2,
                               random_state=0).fit(X, y)
     assert clf.architecture_ == "mlp" and clf.architecture_scores_ is None
+
+
+def test_the_scores_are_saved_and_loaded(data, tmp_path):
+    from sklearn_kd.persistence import load, save
+
+    X, y = data
+    clf = DistilledClassifier(
+        RandomForestClassifier(5, random_state=0), hidden_layer_sizes=(5,),
+        n_bins=3, max_epochs=2, random_state=0,
+    ).fit(X, y)
+    loaded = load(save(clf, tmp_path / "student.zip"))
+    assert loaded.architecture_ == clf.architecture_
+    assert loaded.architecture_scores_ == clf.architecture_scores_
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X),
+                               rtol=1e-6)
