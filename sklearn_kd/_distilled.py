@@ -52,7 +52,7 @@ from skorch.history import History
 from torch import nn
 
 from ._doc_links import DocLinkMixin
-from ._ladder import SELECTIONS, run_ladder, subset
+from ._ladder import SELECTIONS, HeldOutRows, run_ladder, subset
 from ._net import (
     FEATURES,
     INFERENCE_BATCH_SIZE,
@@ -750,9 +750,13 @@ default=None
                         "regenerate_transfer_set",
                         RegenerateTransferSet(make, start=len(data.X)),
                     ))
+        params = self.get_params(deep=False)
+        if choice is not None and not self.early_stopping:
+            # as many epochs as were best for the chosen student held out
+            params["max_epochs"] = choice.epochs
         student = build_student_net(
             module,
-            self.get_params(deep=False),
+            params,
             device=settings.device,
             n_rows=len(y_idx),
             seed=seed,
@@ -933,15 +937,6 @@ default=None
         params = {**self.get_params(deep=False), "callbacks": None, "verbose": 0}
 
         def train_rung(architecture, hidden, train, held_out):
-            rung_params = params
-            if self.early_stopping:
-                try:  # the rung's own validation split, within its rows
-                    labels = data.y_idx[train]
-                    self._check_validation_split(
-                        np.bincount(labels[labels != NO_LABEL])
-                    )
-                except ValueError:
-                    rung_params = {**params, "early_stopping": False}
             with thread_scope(self.n_threads, 0), torch.random.fork_rng(
                 devices=rng_devices
             ):
@@ -956,22 +951,32 @@ default=None
                     X=data.X,
                     **built,
                 )
+            # stopped on the held-out rows' loss, with the best epoch's weights
+            stop = self.n_iter_no_change is not None
             net = build_student_net(
                 module,
-                rung_params,
+                {**params, "early_stopping": stop},
                 device=settings.device,
                 n_rows=len(train),
                 seed=seed,
-                y_idx=data.y_idx[train],
                 n_classes=len(data.classes),
             )
+            rows = np.concatenate([train, held_out])
+            if stop:
+                net.set_params(train_split=HeldOutRows(len(train)))
+            else:
+                rows = train
             work = _student_work(module, net.batch_size)
             with thread_scope(self.n_threads, work):
                 with torch.random.fork_rng(devices=rng_devices):
                     torch.manual_seed(seed)
-                    net.fit(subset(inputs, train), data.y_idx[train])
+                    net.fit(subset(inputs, rows), data.y_idx[rows])
+            epochs = len(net.history)
+            if stop:
+                best = np.flatnonzero(net.history[:, "valid_loss_best"])
+                epochs = int(best[-1]) + 1 if len(best) else epochs
             logits = _module_logits(net.module_, data.X[held_out], self.n_threads)
-            return logits.argmax(axis=1), _student_work(module, 1)
+            return logits.argmax(axis=1), _student_work(module, 1), epochs
 
         return run_ladder(
             train_rung,

@@ -11,14 +11,16 @@ The rungs, cheapest first (multiply-adds per row, which is what a
 3. ``"bins + hidden layers"``: the same encoding followed by
    ``hidden_layer_sizes``.
 
-Each rung trains as the final student would (``max_epochs`` and the same
-stopping rule) on the training rows less a stratified
-:data:`HOLDOUT_FRACTION`, and is scored on the held-out rows by its
-*fidelity*: how often its top class is the teacher's (the hard label when
-the student learns from the labels only). ``"auto"`` takes the cheapest rung
-whose fidelity is within 1.96 binomial standard errors of the best one;
-``"most-accurate"`` the most faithful one. The chosen student is then
-trained again on every row.
+Each rung trains on the training rows less a stratified
+:data:`HOLDOUT_FRACTION`, for up to ``max_epochs``, stopped when its
+loss on the held-out rows has not improved for ``n_iter_no_change`` epochs
+and returned to its best epoch; it is then scored on the held-out rows by
+its *fidelity*: how often its top class is the teacher's (the hard label
+when the student learns from the labels only). ``"auto"`` takes the
+cheapest rung whose fidelity is within 1.96 binomial standard errors of the
+best one; ``"most-accurate"`` the most faithful one. The chosen student is
+then trained again on every row, for the number of epochs that was best for
+it (unless ``early_stopping`` holds out rows of its own).
 
 Shorter trainings of the rungs rank them wrongly: after a quarter of
 ``max_epochs`` the encoding with hidden layers led the perceptron on digits,
@@ -100,6 +102,21 @@ def choose(scores, n_held_out, selection):
     return name, float(bar)
 
 
+class HeldOutRows:
+    """skorch ``train_split``: the first ``n_train`` rows train, the others
+    validate (the ladder's held-out rows, placed last)."""
+
+    def __init__(self, n_train):
+        self.n_train = n_train
+
+    def __call__(self, dataset, y=None, **kwargs):
+        n = len(dataset)
+        return (
+            torch.utils.data.Subset(dataset, list(range(self.n_train))),
+            torch.utils.data.Subset(dataset, list(range(self.n_train, n))),
+        )
+
+
 def subset(inputs, index):
     """The rows ``index`` of every training input (arrays or tensors)."""
     out = {}
@@ -119,8 +136,10 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
     ----------
     train_rung : callable
         ``train_rung(architecture, hidden_layer_sizes, train, held_out)``
-        trains that student on the rows ``train`` and returns its predicted
-        class indices on the rows ``held_out`` and its number of weights.
+        trains that student on the rows ``train`` (its stopping rule may
+        watch the rows ``held_out``) and returns its predicted class indices
+        on the rows ``held_out``, its number of weights and the number of
+        epochs it was best at.
     target : ndarray of shape (n_samples,)
         Each row's class index to agree with (the teacher's top class).
     rows : ndarray
@@ -147,12 +166,13 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
     scores = {}
     for name, architecture, hidden in ladder:
         start = time.perf_counter()
-        predicted, cost = train_rung(architecture, hidden, train, held_out)
+        predicted, cost, epochs = train_rung(architecture, hidden, train, held_out)
         scores[name] = dict(
             architecture=architecture,
             hidden_layer_sizes=hidden,
             fidelity=float(np.mean(predicted == target[held_out])),
             cost=int(cost),
+            epochs=int(epochs),
             fit_seconds=time.perf_counter() - start,
         )
     name, bar = choose(scores, len(held_out), selection)
@@ -164,5 +184,6 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
     return Bunch(
         architecture=scores[name]["architecture"],
         hidden_layer_sizes=scores[name]["hidden_layer_sizes"],
+        epochs=scores[name]["epochs"],
         scores=scores,
     )

@@ -87,6 +87,8 @@ def test_auto_fits_each_rung_and_builds_the_chosen_one(data, teacher, encoding):
     rung = found[chosen[0]]
     assert clf.architecture_ == rung["architecture"]
     assert rung["fidelity"] >= found["rule"]["fidelity_bar"]
+    # trained again for at most the epochs that were best held out
+    assert 1 <= rung["epochs"] <= 4 and clf.n_iter_ <= rung["epochs"]
     module = clf.student_.module_
     if rung["architecture"] == "mlp":
         assert type(module) is MLPStudent
