@@ -412,8 +412,14 @@ def run(output="benchmark-results", profile="quick", seeds=None, jobs=1,
     P = dict(PROFILES.get(profile, PROFILES["quick"]))
     if seeds is not None:
         P["seeds"] = seeds
+    # the student against what a user could deploy instead
+    from . import deployment
+
     if P.get("target"):
-        return run_target(output, P, jobs, progress)
+        run_target(output, P, jobs, progress)
+        deployment.run(output, profile, seeds, jobs, progress,
+                       out_dir=Path(output) / "compression-target")
+        return None
     out = Path(output) / "compression"
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
@@ -430,6 +436,7 @@ def run(output="benchmark-results", profile="quick", seeds=None, jobs=1,
     (out / "results.json").write_text(json.dumps(
         dict(profile=P, rows=rows, wall_seconds=wall), indent=1, default=float))
     _figure(rows, P, out / "pareto.png")
+    deployment.run(output, profile, seeds, jobs, progress)
     return rows
 
 

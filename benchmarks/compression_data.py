@@ -22,7 +22,16 @@ TABLES = {
                          "occupation (9)"),
     "car-choice": ("Car", "choice", (), "stated car-type choice (6)"),
     "hi-region": ("HI", "region", (), "health insurance and hours, region (4)"),
+    # binary tables
+    "wages-union": ("Wages", "union", (), "US wage panel, union membership (2)"),
+    "males-union": ("Males", "union", ("nr",), "US young men, union "
+                    "membership (2)"),
+    "star-freelunk": ("Star", "freelunk", (), "Tennessee STAR class-size "
+                      "experiment, free lunch (2)"),
 }
+
+#: The binary tables of :data:`TABLES`.
+BINARY_TABLES = ("wages-union", "males-union", "star-freelunk")
 
 
 def load_table(name, max_rows=None, random_state=0):

@@ -3,10 +3,11 @@
 Build with ``make docs`` (``python -m sphinx -W --keep-going -b html doc
 doc/_build/html``). Names from Python, NumPy, SciPy, scikit-learn, PyTorch,
 skorch, joblib, matplotlib, pandas and Dask link to those projects' documentation
-(intersphinx) when their inventories can be fetched. Without a network each
-project falls back to a local inventory in ``_inventories/`` (an empty one
-unless ``_inventories/<name>.inv`` is there), so the build still passes with
-``-W`` and those names render as code. The local ``check_links`` extension
+(intersphinx) when their inventories can be fetched. Without a network
+(checked once, reported in one line) each project's inventory is the local
+one in ``_inventories/`` (an empty one unless ``_inventories/<name>.inv`` is
+there), so the build still passes with ``-W`` and those names render as
+code. The local ``check_links`` extension
 then fails the build on any broken link between the built pages.
 """
 
@@ -125,11 +126,13 @@ numpydoc_xref_ignore = {
 # fmt: on
 
 # -- intersphinx -------------------------------------------------------------
-# Each project's inventory is fetched from its site first. Where that fails
-# (no network), intersphinx logs the failure as information, not as a warning,
-# because a second location answers: ``_inventories/<name>.inv`` when one is
-# shipped, else an empty inventory. Unresolved names then render as code;
-# with the network they link.
+# Each project's inventory is fetched from its site first, with a second
+# location that answers where that fails: ``_inventories/<name>.inv`` when
+# one is shipped, else an empty inventory. Unresolved names then render as
+# code; with the network they link. Whether the sites can be reached is
+# checked once, here: without a network the build reads the local
+# inventories only and says so in one line, instead of logging one failed
+# download per project.
 INTERSPHINX_SITES = {
     "python": "https://docs.python.org/3",
     "numpy": "https://numpy.org/doc/stable",
@@ -151,10 +154,35 @@ def _offline_inventory(name):
     return str(path.relative_to(HERE))
 
 
-intersphinx_mapping = {
-    name: (url, (None, _offline_inventory(name)))
-    for name, url in INTERSPHINX_SITES.items()
-}
+def _online(url, timeout=5):
+    """Whether ``url`` answers over HTTP (through any configured proxy)."""
+    import requests
+
+    try:
+        requests.head(url, timeout=timeout, allow_redirects=True)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def _intersphinx_mapping(online):
+    """Each project's site then its local inventory, or only the latter."""
+    if not online:
+        return {name: (url, _offline_inventory(name))
+                for name, url in INTERSPHINX_SITES.items()}
+    return {name: (url, (None, _offline_inventory(name)))
+            for name, url in INTERSPHINX_SITES.items()}
+
+
+_ONLINE = _online(INTERSPHINX_SITES["python"] + "/objects.inv")
+if not _ONLINE:
+    print(
+        f"intersphinx: {INTERSPHINX_SITES['python']} cannot be reached; "
+        "using the local inventories in doc/_inventories (names of other "
+        "projects render as code)",
+        file=sys.stderr,
+    )
+intersphinx_mapping = _intersphinx_mapping(_ONLINE)
 intersphinx_timeout = 10
 
 # -- sphinx-gallery ---------------------------------------------------------

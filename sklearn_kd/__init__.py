@@ -16,6 +16,7 @@ from ._teacher_targets import OverconfidentTeacherWarning
 from ._version import __version__
 from .datasets import make_difficulty_classification, make_hierarchical_classification
 from .teachers import (
+    EncodedLabelsTeacher,
     LabelSmoothedTeacher,
     NoisyTeacher,
     OracleTeacher,
@@ -24,6 +25,7 @@ from .teachers import (
 
 __all__ = [
     "DistilledClassifier",
+    "EncodedLabelsTeacher",
     "LabelSmoothedTeacher",
     "MLPStudent",
     "TabularStudent",

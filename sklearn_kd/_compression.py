@@ -10,6 +10,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .persistence import without_teacher
@@ -94,6 +95,9 @@ def _quality(model, X, y):
     from .metrics import expected_calibration_error
 
     proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    # float32 probabilities (XGBoost's, LightGBM's) sum to 1 only within
+    # float32 rounding, which log_loss warns about in float64
+    proba = proba / proba.sum(axis=1, keepdims=True)
     classes = np.asarray(model.classes_)
     pred = classes[np.argmax(proba, axis=1)]
     return proba, pred, dict(
@@ -101,6 +105,24 @@ def _quality(model, X, y):
         log_loss=float(log_loss(y, np.clip(proba, 1e-15, 1), labels=classes)),
         ece=float(expected_calibration_error(y, proba, labels=classes)),
     )
+
+
+def _check_models(teacher, student):
+    """Both models fitted, and the student a (fitted) DistilledClassifier."""
+    if _student_of(student) is None:
+        swapped = (
+            " The arguments look swapped: the teacher comes first, "
+            "compression_report(teacher, student, X, y)."
+            if _student_of(teacher) is not None
+            else ""
+        )
+        raise TypeError(
+            "student must be a DistilledClassifier or a Pipeline ending in one "
+            f"(the model distilled from teacher); got {type(student).__name__}."
+            + swapped
+        )
+    for model in (teacher, student):
+        check_is_fitted(model)
 
 
 @validate_params(
@@ -132,9 +154,13 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
 
     Parameters
     ----------
-    teacher, student : fitted classifiers with ``predict_proba`` and
-        ``classes_`` (either may be a Pipeline). Both must order their
-        columns by the same classes.
+    teacher : estimator
+        The fitted teacher, a classifier with ``predict_proba`` and
+        ``classes_`` (it may be a Pipeline).
+    student : DistilledClassifier or Pipeline
+        The fitted student distilled from ``teacher``: a DistilledClassifier
+        or a Pipeline ending in one, whose ``classes_`` are the teacher's in
+        the same order.
     X : array-like of shape (n_samples, n_features)
         Held-out rows; the latency is measured on all of them.
     y : array-like of shape (n_samples,)
@@ -152,6 +178,14 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
         "size_ratio": float, "n_samples": int}``; each model's dict has
         ``accuracy``, ``log_loss``, ``ece``, ``latency_1_thread_s``,
         ``latency_default_threads_s``, ``size_bytes`` and ``n_parameters``.
+
+    Raises
+    ------
+    TypeError
+        If ``student`` is not a DistilledClassifier or a Pipeline ending in
+        one (for instance when teacher and student are swapped).
+    sklearn.exceptions.NotFittedError
+        If either model is not fitted.
 
     Examples
     --------
@@ -173,6 +207,7 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
     >>> 0 <= report["fidelity"] <= 1
     True
     """
+    _check_models(teacher, student)
     y = np.asarray(y)
     t_classes, s_classes = np.asarray(teacher.classes_), np.asarray(student.classes_)
     if t_classes.shape != s_classes.shape or not (t_classes == s_classes).all():

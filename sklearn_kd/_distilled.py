@@ -33,6 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -46,7 +47,12 @@ from sklearn.utils.validation import (
     has_fit_parameter,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import (
+    BatchScoring,
+    EarlyStopping,
+    EpochScoring,
+    PassthroughScoring,
+)
 from skorch.dataset import ValidSplit
 from skorch.history import History
 from torch import nn
@@ -59,6 +65,7 @@ from ._net import (
     SAMPLE_WEIGHT,
     DistillationNet,
     FiniteLossGuard,
+    check_callbacks,
     optimizer_class,
 )
 from ._student import (
@@ -90,6 +97,7 @@ from ._transfer import (
     teacher_label,
 )
 from ._validation import KNOWLEDGE_LEVELS, LOSSES
+from .augment import AUGMENTERS
 from .diagnostics import is_overconfident
 from .losses import DistillationLoss
 
@@ -173,10 +181,14 @@ class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     teacher : estimator, "self" or None, default=None
         The teacher. An estimator with ``fit`` and ``predict_proba`` is
         cloned and fitted on the training rows; a ``FrozenEstimator`` is used
-        as it is (never refitted). ``"self"`` trains a first student of the
-        same architecture on the hard labels and distils it into a second one
-        (born-again self-distillation). ``None`` requires ``teacher_proba``
-        in :meth:`fit`, unless ``alpha=0`` or ``loss="label_smoothing"``.
+        as it is (never refitted). A teacher whose ``fit`` fails on the
+        labels but accepts their indices ``0..n_classes-1`` (XGBoost's) is
+        fitted on the indices, wrapped in
+        :class:`~sklearn_kd.teachers.EncodedLabelsTeacher`. ``"self"``
+        trains a first student of the same architecture on the hard labels
+        and distils it into a second one (born-again self-distillation).
+        ``None`` requires ``teacher_proba`` in :meth:`fit`, unless
+        ``alpha=0`` or ``loss="label_smoothing"``.
 
     temperature : float, default=1.0
         Temperature ``T > 0`` applied to teacher and student in the soft
@@ -238,8 +250,9 @@ default="auto"
         :class:`~sklearn_kd.MLPStudent`, which standardises its inputs from
         the training rows; custom modules receive the raw features.
 
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Hidden layers of the default student.
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the hidden layers of the default student; an int is one
+        layer, as in :class:`~sklearn.neural_network.MLPClassifier`.
 
     activation : {"relu", "tanh", "logistic", "gelu"}, default="relu"
         Non-linearity of the default student.
@@ -264,6 +277,16 @@ functools.partial of one, default="adam"
     weight_decay : float, default=0.0
         L2 penalty passed to the optimiser.
 
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the student's loss, as in scikit-learn's
+        classifiers: a dict ``{label: weight}`` (classes it leaves out
+        weigh 1), or ``"balanced"``, ``n_samples / (n_classes *
+        np.bincount(y))`` over the labelled rows. Each row's class weight
+        multiplies its ``sample_weight``; unlabelled rows, which have no
+        class, keep theirs, and the synthetic rows of ``augment`` weigh the
+        mean row weight. The teacher is not affected: set its own
+        ``class_weight`` to weight its classes.
+
     early_stopping : bool, default=False
         If True, hold out ``validation_fraction`` of the rows (stratified on
         the hard labels), stop when the validation loss has not improved by
@@ -281,11 +304,15 @@ functools.partial of one, default="adam"
 
     callbacks : list of skorch callbacks or (name, callback) tuples, \
 default=None
-        Extra skorch callbacks, deep-copied at fit.
+        Extra skorch callbacks, deep-copied at fit. Those that read the
+        validation rows (``EpochScoring`` with ``on_train=False``, monitors
+        of ``"valid_loss"``) need ``early_stopping=True``, which holds them
+        out.
 
     device : str or torch.device, default="cpu"
         Where the student trains, e.g. ``"cuda"``. Training data and teacher
-        targets are moved there once per fit.
+        targets are moved there once per fit. A device torch cannot use on
+        this machine is refused before the teacher is fitted.
 
     memory : str, joblib.Memory or None, default=None
         Cache of the teacher's probabilities (and fitted teacher), keyed by
@@ -306,12 +333,13 @@ default=None
         ``"munge"`` is :class:`~sklearn_kd.augment.MUNGE`, ``"gaussian"``
         :class:`~sklearn_kd.augment.GaussianAugmenter`, each with its
         default parameters; pass an instance to set them (they are then
-        tunable as ``augment__<name>``, e.g. ``augment__swap_probability``)
-        or any object with ``fit(X)`` and ``sample(n_samples,
-        random_state)``. Rows are drawn in the features this estimator
-        receives (after the preceding steps of a Pipeline). Needs a
-        ``teacher`` (not ``teacher_proba``), ``loss="kd"``,
-        ``knowledge="full"`` and ``alpha > 0``. See :ref:`compression`.
+        tunable as ``augment__<name>``, e.g. ``augment__swap_probability``;
+        the names have no parameters to tune) or any object with ``fit(X)``
+        and ``sample(n_samples, random_state)``. A clone is fitted, its
+        ``random_state`` drawn from this estimator's. Rows are drawn in the
+        features this estimator receives (after the preceding steps of a
+        Pipeline). Needs a ``teacher`` (not ``teacher_proba``),
+        ``loss="kd"``, ``knowledge="full"`` and ``alpha > 0``. See :ref:`compression`.
 
     augment_size : float, default=10
         Synthetic rows per training row (rounded to a whole number of rows).
@@ -354,12 +382,15 @@ default=None
     n_bins : int, default=16
         Bins per feature of the piecewise-linear encodings.
 
-    unlabelled : int, str or None, default=-1
-        The value of ``y`` that marks an unlabelled row (scikit-learn's
-        semi-supervised convention, as in
-        :class:`~sklearn.semi_supervised.SelfTrainingClassifier`). ``None``
-        treats every value as a class: use it when -1 is a real label, as
-        in binary labels ``{-1, 1}``.
+    unlabelled : int, str or None, default=None
+        The value of ``y`` that marks a row without a label. ``None`` (the
+        default) treats every value of ``y`` as a class, so labels such as
+        ``{-1, 0, 1}`` or ``{-1, 1}`` keep all their classes. Pass
+        ``unlabelled=-1`` to follow scikit-learn's semi-supervised
+        convention (as in
+        :class:`~sklearn.semi_supervised.SelfTrainingClassifier`): those
+        rows are left out of the teacher's fit and train the student on the
+        teacher's targets alone. See :ref:`unlabelled_rows`.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
@@ -389,7 +420,10 @@ default=None
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names, when ``X`` has string column names.
     teacher_ : estimator or None
-        The fitted (or frozen) teacher; None with ``teacher_proba``.
+        The fitted (or frozen) teacher; None with ``teacher_proba``. Its
+        ``classes_`` are ``classes_`` (an
+        :class:`~sklearn_kd.teachers.EncodedLabelsTeacher` around a teacher
+        fitted on label indices).
     student_ : skorch.NeuralNet
         The trained student network; ``student_.module_`` is the module.
     history_ : skorch.History
@@ -474,13 +508,17 @@ default=None
             "cv_object",
         ],
         "module": [None, nn.Module, type],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type, functools.partial],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
@@ -524,6 +562,7 @@ default=None
         lr=1e-3,
         optimizer="adam",
         weight_decay=0.0,
+        class_weight=None,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -537,7 +576,7 @@ default=None
         augment_regenerate=False,
         architecture="auto",
         n_bins=16,
-        unlabelled=-1,
+        unlabelled=None,
         random_state=None,
         n_threads=None,
         verbose=0,
@@ -559,6 +598,7 @@ default=None
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.class_weight = class_weight
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -583,6 +623,19 @@ default=None
         ``optimizer__<arg>`` and ``module__<arg>`` are not parameters: give
         optimizer arguments with ``optimizer=functools.partial(...)`` and
         module arguments through a module class or instance.
+        ``teacher__<arg>`` and ``augment__<arg>`` set a parameter of the
+        teacher or of the augmenter, so they need an estimator there:
+        ``augment=MUNGE()`` rather than ``augment="munge"``.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : DistilledClassifier
+            This estimator.
         """
         for key in params:
             name, sep, arg = key.partition("__")
@@ -597,6 +650,15 @@ default=None
                     f"{name} arguments are given with {name}={hint}, which "
                     f"clone and GridSearchCV keep; got {key}={params[key]!r}."
                 )
+            if sep and name in _NESTED:
+                # the value in place once this call has set the plain names
+                value = params.get(name, getattr(self, name))
+                if not hasattr(value, "set_params"):
+                    raise ValueError(
+                        f"{key} sets a parameter of the {_NESTED[name]}, which needs "
+                        f"{name} to be an estimator; got {name}={value!r}. "
+                        + _nested_hint(name, value, arg)
+                    )
         return super().set_params(**params)
 
     # ------------------------------------------------------------------ fit
@@ -614,14 +676,14 @@ default=None
             Training features. The teacher receives ``X`` as given (a
             DataFrame stays one); the student its numeric float32 copy.
         y : array-like of shape (n_samples,)
-            Hard labels (any labels: ints, strings, booleans). ``-1`` (see
-            ``unlabelled``) marks an unlabelled row (scikit-learn's
-            semi-supervised convention, as in
-            :class:`~sklearn.semi_supervised.SelfTrainingClassifier`; use
-            an object array to mix it with string labels): the teacher is
-            fitted on the labelled rows only, unlabelled rows train the
-            student on the teacher's targets alone, and ``classes_`` never
-            holds -1.
+            Hard labels (any labels: ints, strings, booleans); every value
+            is a class. Only when ``unlabelled`` is set (for example
+            ``unlabelled=-1``, scikit-learn's semi-supervised convention;
+            use an object array to mix it with string labels) do rows with
+            that value count as unlabelled: the teacher is fitted on the
+            labelled rows only, unlabelled rows train the student on the
+            teacher's targets alone, and ``classes_`` never holds the
+            marker.
         teacher_proba : array-like of shape (n_samples, n_classes), \
 default=None
             Precomputed teacher probabilities, columns in ``classes_`` order
@@ -709,8 +771,8 @@ default=None
         if soft.targets is not None:
             self._warn_if_overconfident(soft.stats)
             inputs.update(target_inputs(soft.targets))
-        if data.sample_weight is not None:
-            inputs[SAMPLE_WEIGHT] = data.sample_weight
+        if data.student_weight is not None:
+            inputs[SAMPLE_WEIGHT] = data.student_weight
 
         # 4. the student (chosen from the ladder for "auto"), 5. its training
         rng_devices = _rng_devices(settings.device)
@@ -743,7 +805,7 @@ default=None
             n_new = int(round(self.augment_size * len(data.X)))
             if n_new:
                 inputs, y_idx = _append_rows(
-                    inputs, y_idx, make(n_new), data.sample_weight
+                    inputs, y_idx, make(n_new), data.student_weight
                 )
                 if self.augment_regenerate:
                     extra_callbacks.append((
@@ -823,6 +885,16 @@ default=None
             data.sample_weight = _check_sample_weight(
                 sample_weight, data.X, dtype=np.float64, ensure_non_negative=True
             )
+        # the student's row weights: sample_weight times class_weight
+        data.student_weight = data.sample_weight
+        if self.class_weight is not None:
+            factor = np.ones(len(data.y))
+            factor[data.labelled] = _class_weight_factors(
+                self.class_weight, data.classes, data.y_idx[data.labelled]
+            )
+            data.student_weight = (
+                factor if data.sample_weight is None else factor * data.sample_weight
+            )
         data.teacher_proba = teacher_proba
         if teacher_proba is not None:
             if self.teacher is not None:
@@ -846,6 +918,12 @@ default=None
         """Checks of the parameters that depend on the data or on each other,
         beyond ``_parameter_constraints``: the student's, the device, the
         teacher's cross-validation and the metadata the teacher receives."""
+        if inspect.isclass(self.teacher):
+            raise TypeError(
+                "teacher must be an estimator instance, e.g. "
+                f"teacher={self.teacher.__name__}(); got the class "
+                f"{self.teacher.__name__}."
+            )
         device = self._check_device()
         hidden_layer_sizes = None
         if self.module is None:
@@ -858,8 +936,11 @@ default=None
                 f"torch.optim.Optimizer subclass; got {self.optimizer!r}."
             )
         _check_class(optimizer, torch.optim.Optimizer, "optimizer")
+        callbacks = check_callbacks(self.callbacks)
         if self.early_stopping:
             self._check_validation_split(np.bincount(y_lab_idx(data)))
+        else:
+            _check_no_validation_callbacks(callbacks)
         self._check_label_free_rows(data)
         cv = resolve_teacher_cv(self.teacher_cv, self.teacher)
         if cv is not None and cv != "oob" and self.teacher is not None:
@@ -1023,10 +1104,12 @@ default=None
                 f"device must name a torch device such as 'cpu' or 'cuda'; got "
                 f"{self.device!r} ({exc})."
             ) from None
-        if device.type == "cuda" and not torch.cuda.is_available():
+        problem = _device_problem(device)
+        if problem is not None:
+            available = ", ".join(repr(d) for d in _available_devices())
             raise ValueError(
-                f"device={self.device!r} was requested but no CUDA GPU is "
-                "available to torch on this machine; use device='cpu'."
+                f"device={self.device!r} was requested but {problem}; "
+                f"devices torch can use here: {available}."
             )
         return device
 
@@ -1229,6 +1312,41 @@ def _module_logits(module, X, n_threads):
     return torch.cat(chunks).numpy()
 
 
+def _available_devices():
+    """The devices torch can train on in this process, as strings."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def _device_problem(device):
+    """Why torch cannot use ``device`` here, or None when it can."""
+    if device.type == "cpu":
+        return None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return "no CUDA GPU is available to torch on this machine"
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            return f"torch sees {count} CUDA GPU(s), numbered from 0"
+        return None
+    if device.type == "meta":
+        return "the meta device holds no data to train on"
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        return (
+            "torch.backends.mps.is_available() is False (MPS needs an Apple "
+            "GPU and a torch build with MPS)"
+        )
+    try:  # any other backend: can it hold a tensor?
+        torch.empty(0, device=device)
+    except Exception as exc:  # each backend raises its own type
+        return f"torch cannot place a tensor there ({type(exc).__name__})"
+    return None
+
+
 def _check_float32_range(X):
     """The student computes in float32: refuse X that would overflow it."""
     if X.dtype == np.float32 or not X.size:  # finite float32 is in range
@@ -1253,6 +1371,86 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
             f"width per hidden layer, () for none); got {hidden_layer_sizes!r}."
         )
     return tuple(int(h) for h in sizes)
+
+
+#: What ``<name>__<arg>`` parameters set.
+_NESTED = {"teacher": "teacher", "augment": "augmenter"}
+
+
+def _class_weight_factors(class_weight, classes, y_idx):
+    """Each labelled row's class weight (``y_idx``: its class index).
+
+    A dict must name classes of ``y`` only, with finite non-negative
+    weights; the classes it leaves out weigh 1.
+    """
+    if isinstance(class_weight, dict):
+        known = set(classes.tolist())
+        unknown = [k for k in class_weight if k not in known]
+        if unknown:
+            raise ValueError(
+                "class_weight must name classes of y; got "
+                f"{sorted(unknown, key=str)!r}, which y does not hold (its "
+                f"classes are {classes.tolist()!r})."
+            )
+        bad = {
+            k: w for k, w in class_weight.items()
+            if not (isinstance(w, Real) and np.isfinite(w) and w >= 0)
+        }
+        if bad:
+            raise ValueError(
+                "class_weight must map each class to a finite non-negative "
+                f"number; got {bad!r}."
+            )
+    return compute_sample_weight(class_weight, classes[y_idx])
+
+
+def _nested_hint(name, value, arg):
+    """How to give ``<name>__<arg>`` a value to set: an estimator there."""
+    if name == "augment" and isinstance(value, str) and value in AUGMENTERS:
+        cls = AUGMENTERS[value].__name__
+        return (
+            f"Pass augment={cls}() (from sklearn_kd.augment) instead of "
+            f"augment={value!r}, e.g. GridSearchCV(DistilledClassifier(..., "
+            f"augment={cls}()), {{'augment__{arg}': [...]}}), or search over "
+            f"instances: {{'augment': [{cls}({arg}=...), ...]}}."
+        )
+    if name == "teacher":
+        return "Pass the teacher estimator, e.g. teacher=LogisticRegression()."
+    return "Pass an augmenter instance, e.g. augment=MUNGE()."
+
+
+#: Values of ``monitor`` (skorch's EarlyStopping, Checkpoint, ...) that
+#: only a validation split records.
+_VALIDATION_MONITORS = ("valid_loss", "valid_loss_best")
+
+
+def _check_no_validation_callbacks(callbacks):
+    """Refuse callbacks that read a validation split when there is none.
+
+    skorch's scoring callbacks skip an epoch without validation data
+    silently, and monitors of ``valid_loss`` fail after the teacher's fit.
+    """
+    for i, callback in enumerate(callbacks):
+        if isinstance(callback, type):
+            continue  # a class: skorch instantiates it with its defaults
+        name = type(callback).__name__
+        if isinstance(callback, (EpochScoring, BatchScoring, PassthroughScoring)):
+            if callback.on_train:
+                continue
+            what = f"{name} scores the validation rows (on_train=False)"
+            fix = f"score the training rows with {name}(..., on_train=True)"
+        elif getattr(callback, "monitor", None) in _VALIDATION_MONITORS:
+            what = f"{name} monitors {callback.monitor!r}"
+            fix = f"monitor {callback.monitor.replace('valid', 'train')!r}"
+        else:
+            continue
+        raise ValueError(
+            f"callbacks[{i}]: {what}, but early_stopping=False holds out no "
+            "validation rows, so it would record nothing. Set "
+            "early_stopping=True, which holds out validation_fraction of the "
+            "rows (with n_iter_no_change=None it does not stop early), or "
+            f"{fix}."
+        )
 
 
 def _silent(*args, **kwargs):

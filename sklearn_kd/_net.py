@@ -330,6 +330,25 @@ class PlainPrintLog(PrintLog):
         return bool(isatty and isatty())
 
 
+def check_callbacks(callbacks):
+    """The callbacks, unpacked from their (name, callback) tuples.
+
+    Raises TypeError for anything but a skorch callback (instance or class).
+    """
+    unpacked = []
+    for item in callbacks or []:
+        callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+        is_class = isinstance(callback, type) and issubclass(callback, Callback)
+        if not (is_class or isinstance(callback, Callback)):
+            raise TypeError(
+                "callbacks must be skorch callbacks (instances or "
+                "subclasses of skorch.callbacks.Callback), optionally as "
+                f"(name, callback) tuples; got {item!r}."
+            )
+        unpacked.append(callback)
+    return unpacked
+
+
 class DistillationNet(ClassifierMixin, NeuralNet):
     """skorch ``NeuralNet`` whose batches carry teacher targets.
 
@@ -518,15 +537,7 @@ class DistillationNet(ClassifierMixin, NeuralNet):
 
     # -- callbacks: only those that implement a hook are called ----------
     def initialize_callbacks(self):
-        for item in self.callbacks or []:
-            callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
-            is_class = isinstance(callback, type) and issubclass(callback, Callback)
-            if not (is_class or isinstance(callback, Callback)):
-                raise TypeError(
-                    "callbacks must be skorch callbacks (instances or "
-                    "subclasses of skorch.callbacks.Callback), optionally as "
-                    f"(name, callback) tuples; got {item!r}."
-                )
+        check_callbacks(self.callbacks)
         super().initialize_callbacks()
         self._hooked = {}
         return self

@@ -28,6 +28,7 @@ from ._validation import check_probabilities
 from .diagnostics import diagnostics_from_confidence
 from .knowledge import apply_knowledge, fit_knowledge
 from .losses import soften
+from .teachers import EncodedLabelsTeacher
 
 #: Entries (rows x classes) processed at a time when softening teacher
 #: probabilities: no full float64 copy of a large (n_samples, n_classes)
@@ -57,10 +58,19 @@ def align_columns(proba, teacher_classes, classes):
     if len(teacher_classes) != len(classes) or set(teacher_classes.tolist()) != set(
         np.asarray(classes).tolist()
     ):
+        hint = ""
+        if len(teacher_classes) == len(classes) and set(
+            teacher_classes.tolist()
+        ) == set(range(len(classes))):
+            hint = (
+                " It predicts the labels' indices: wrap it in "
+                "sklearn_kd.teachers.EncodedLabelsTeacher to map them to the "
+                "sorted labels."
+            )
         raise ValueError(
             "The teacher's classes_ must be the classes of y: the teacher "
             f"predicts {teacher_classes.tolist()!r}, y holds "
-            f"{np.asarray(classes).tolist()!r}."
+            f"{np.asarray(classes).tolist()!r}.{hint}"
         )
     order = np.argsort(teacher_classes)
     position = order[np.searchsorted(teacher_classes, classes, sorter=order)]
@@ -70,6 +80,41 @@ def align_columns(proba, teacher_classes, classes):
 def is_frozen(teacher):
     """Whether ``teacher`` is used as it is, never refitted."""
     return isinstance(teacher, FrozenEstimator)
+
+
+def fit_teacher(teacher, X, y, classes, fit_params):
+    """The teacher that fits on these labels, and its fitted clone.
+
+    A FrozenEstimator clones to itself and its fit only checks that the
+    wrapped estimator is fitted. When a teacher's ``fit`` refuses labels
+    other than ``0..n_classes-1`` (a ValueError or TypeError, as XGBoost's
+    raises) and succeeds on their indices, it is wrapped in
+    :class:`~sklearn_kd.teachers.EncodedLabelsTeacher`; when both fail, the
+    first error is raised. Other errors (a diverging network, memory) are
+    raised at once, without a second fit.
+
+    Returns
+    -------
+    teacher : estimator
+        ``teacher``, or ``EncodedLabelsTeacher(teacher)``, unfitted.
+    fitted : estimator
+        Its fitted clone.
+    """
+    try:
+        return teacher, clone(teacher).fit(X, y, **fit_params)
+    except (ValueError, TypeError) as exc:
+        classes = np.asarray(classes)
+        if (
+            is_frozen(teacher)
+            or isinstance(teacher, EncodedLabelsTeacher)
+            or np.array_equal(classes, np.arange(len(classes)))
+        ):
+            raise
+        encoded = EncodedLabelsTeacher(teacher)
+        try:
+            return encoded, clone(encoded).fit(X, y, **fit_params)
+        except Exception:
+            raise exc from None
 
 
 def bags_out_of_sample(teacher):
@@ -118,8 +163,8 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     Parameters
     ----------
     teacher : estimator with ``predict_proba``
-        Unfitted estimators are cloned and fitted; a ``FrozenEstimator`` is
-        used as it is.
+        Unfitted estimators are cloned and fitted (see :func:`fit_teacher`);
+        a ``FrozenEstimator`` is used as it is.
     X, y : training data as given to ``fit``.
     classes : ndarray
         The estimator's ``classes_``; columns are returned in this order.
@@ -139,16 +184,18 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     proba : ndarray of shape (n_samples, n_classes), floating point
     """
     fit_params = fit_params or {}
-    # a FrozenEstimator clones to itself and its fit only checks that the
-    # wrapped estimator is fitted
     if isinstance(cv, str) and cv == "oob":
         with warnings.catch_warnings():
             # rows without out-of-bag members are filled in below
             warnings.filterwarnings("ignore", message="Some inputs do not have OOB")
-            fitted = clone(teacher).set_params(oob_score=True)
-            fitted.fit(X, y, **fit_params)
-        return fitted, out_of_bag_proba(fitted, X, classes)
-    fitted = clone(teacher).fit(X, y, **fit_params)
+            teacher, fitted = fit_teacher(
+                clone(teacher).set_params(oob_score=True), X, y, classes, fit_params
+            )
+        if hasattr(fitted, "oob_decision_function_"):
+            return fitted, out_of_bag_proba(fitted, X, classes)
+        cv = None  # refitted on label indices: its own predictions
+    else:
+        teacher, fitted = fit_teacher(teacher, X, y, classes, fit_params)
     if cv is None:
         teacher_classes = getattr(fitted, "classes_", None)
         if teacher_classes is None:

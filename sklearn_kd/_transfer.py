@@ -18,16 +18,16 @@ from ._net import FEATURES, NEG_ENTROPY, REST, TEACHER, TOPK, TOPK_INDEX
 #: Class index of a row without a hard label (torch's ``ignore_index``).
 NO_LABEL = -100
 
-#: Marker of an unlabelled row in ``y`` (scikit-learn's semi-supervised
-#: convention, as in ``SelfTrainingClassifier``).
-UNLABELLED = -1
-
 #: Rows the teacher labels per ``predict_proba`` call.
 LABEL_BATCH_ROWS = 8192
 
 
-def labelled_mask(y, marker=UNLABELLED):
-    """True for rows whose label is not ``marker`` (None: every row)."""
+def labelled_mask(y, marker):
+    """True for rows whose label is not ``marker`` (None: every row).
+
+    ``marker`` is the estimator's ``unlabelled`` parameter, opt-in: with
+    None every value of ``y`` is a class.
+    """
     y = np.asarray(y)
     if marker is None:
         return np.ones(len(y), dtype=bool)

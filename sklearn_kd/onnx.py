@@ -9,6 +9,15 @@ dictionaries by default, as with every skl2onnx classifier; pass
 ``options={id(clf): {"zipmap": False}}`` for a plain matrix, and
 ``"nocl": True`` for class indices instead of labels).
 
+float64 input (a float64 array, or a DataFrame of float64 columns) is cast
+to float32 inside the model, as the student computes in float32. The
+dictionaries of the default ZipMap output then hold float32 probabilities,
+because ONNX's ZipMap accepts no other type; with ``zipmap=False`` or
+``"columns"`` the probabilities take the input's type. A DataFrame becomes
+one ONNX input per column, which skl2onnx joins for a Pipeline; a bare
+estimator, like skl2onnx's own classifiers, takes one input: convert it
+with ``X[:1].to_numpy()``.
+
 The student network is exported with :func:`torch.onnx.export` (the
 TorchScript-based exporter, which needs no extra package) and its graph is
 inlined into the converted model. The default students export this way; a
@@ -53,7 +62,7 @@ try:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     from skl2onnx import update_registered_converter
-    from skl2onnx.common.data_types import guess_numpy_type
+    from skl2onnx.common.data_types import FloatTensorType, guess_numpy_type
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
     )
@@ -125,6 +134,14 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
 
 def _shape_calculator(operator):
     calculate_linear_classifier_output_shapes(operator)
+    zipmap = operator.scope_inst.get_options(
+        operator.raw_operator, dict(zipmap=True)
+    )["zipmap"]
+    probabilities = operator.outputs[1]
+    if zipmap is True and not isinstance(probabilities.type, FloatTensorType):
+        # ONNX's ZipMap takes float32 only: with float64 (or integer) input
+        # the probabilities are the student's own float32 ones
+        probabilities.type = FloatTensorType(probabilities.type.shape)
 
 
 def _converter(scope, operator, container):

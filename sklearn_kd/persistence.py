@@ -18,9 +18,11 @@ What is not saved:
 - the teacher (``teacher_`` is None after :func:`load`). Save a
   scikit-learn teacher separately, e.g. with ``skops.io.dump``;
 - parameters holding objects (``teacher``, ``module``, ``callbacks``, an
-  optimizer class, a ``joblib.Memory`` or ``RandomState``): the loaded
-  estimator has their default values, listed in the archive under
-  ``"params_not_saved"``. They only matter for refitting.
+  optimizer class, a ``joblib.Memory`` or ``RandomState``) or dicts whose
+  keys are not strings (``class_weight={0: 2.0}``, whose keys JSON would
+  turn into strings): the loaded estimator has their default values, listed
+  in the archive under ``"params_not_saved"``. They only matter for
+  refitting.
 
 Every built-in student (``module=None``, any ``architecture``: an
 :class:`~sklearn_kd.MLPStudent` or a :class:`~sklearn_kd.TabularStudent`
@@ -156,7 +158,7 @@ def save(estimator, path):
     params, not_saved = {}, []
     for name, value in estimator.get_params(deep=False).items():
         encoded = _encode(value)
-        if _is_plain(encoded):
+        if _is_plain(encoded) and _str_keys(value):
             params[name] = encoded
         else:
             not_saved.append(name)
@@ -435,6 +437,16 @@ def _encode_array(array):
             f"dtype {array.dtype} with values of types {kinds}."
         )
     return {"dtype": array.dtype.str, "values": values}
+
+
+def _str_keys(value):
+    """Whether every dict in ``value`` has string keys, which JSON keeps
+    (``class_weight={0: 2.0}`` would come back as ``{"0": 2.0}``)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _str_keys(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_str_keys(v) for v in value)
+    return True
 
 
 def _is_plain(encoded):

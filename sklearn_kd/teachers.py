@@ -16,6 +16,10 @@ The wrappers degrade any fitted or unfitted classifier that has
 
 Each wrapper clones and fits its ``estimator`` in ``fit``; a pre-fitted model
 wrapped in :class:`sklearn.frozen.FrozenEstimator` is used as it is.
+
+:class:`EncodedLabelsTeacher` changes no probability: it fits a classifier
+that accepts only the labels ``0..n_classes-1`` (such as XGBoost's) on the
+labels' indices and reports the labels themselves.
 """
 
 from __future__ import annotations
@@ -34,7 +38,12 @@ from sklearn.base import (
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._doc_links import DocLinkMixin
 from ._docstrings import fill_doc
@@ -43,6 +52,7 @@ from ._validation import check_probabilities
 from .losses import soften
 
 __all__ = [
+    "EncodedLabelsTeacher",
     "LabelSmoothedTeacher",
     "NoisyTeacher",
     "OracleTeacher",
@@ -742,3 +752,120 @@ class NoisyTeacher(_ProbaTransformTeacher):
             draws[i] = np.random.default_rng([self.seed_, key]).dirichlet(alpha)
         draws /= draws.sum(axis=1, keepdims=True)
         return (1.0 - noise) * proba + noise * draws
+
+
+# ---------------------------------------------------------------------------
+# Labels as class indices
+# ---------------------------------------------------------------------------
+
+
+@_shared_doc
+class EncodedLabelsTeacher(_ProbaTransformTeacher):
+    """Fit a classifier on class indices ``0..n_classes-1`` and decode them.
+
+    Some classifiers accept only labels ``0, 1, ..., n_classes - 1``
+    (XGBoost's ``XGBClassifier``, for one, refuses strings and gaps). This
+    wrapper fits ``estimator`` on each label's index in the sorted labels
+    (as :class:`~sklearn.preprocessing.LabelEncoder` numbers them) and
+    reports the original labels: ``classes_`` holds them, ``predict``
+    returns them, and the columns of ``predict_proba`` follow them.
+
+    :class:`~sklearn_kd.DistilledClassifier` wraps a teacher in it by
+    itself when the teacher's ``fit`` fails on the labels and succeeds on
+    their indices; pass it explicitly to skip that failing first fit, or to
+    use a :class:`~sklearn.frozen.FrozenEstimator` fitted on the indices.
+
+    Read more in the :ref:`User Guide <teachers>`.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A classifier with ``fit`` and ``predict_proba``. It is cloned and
+        fitted on the label indices in ``fit``, unless it is a
+        :class:`~sklearn.frozen.FrozenEstimator`, which is used as it is
+        and must have been fitted on the indices.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted inner classifier, whose ``classes_`` are indices.
+
+    classes_ : ndarray of shape (n_classes,)
+        The original class labels, sorted.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``, from ``estimator_`` (only
+        when it defines it).
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during ``fit``, from ``estimator_`` (only when it
+        defines them).
+
+    See Also
+    --------
+    sklearn.preprocessing.LabelEncoder : The same numbering of the labels.
+
+    Examples
+    --------
+    {example_imports}
+    >>> from sklearn_kd.teachers import EncodedLabelsTeacher
+    >>> X, y = load_iris(return_X_y=True)
+    >>> names = np.array(["setosa", "versicolor", "virginica"])[y]
+    >>> teacher = EncodedLabelsTeacher(LogisticRegression(max_iter=1000))
+    >>> teacher.fit(X, names).estimator_.classes_
+    array([0, 1, 2])
+    >>> teacher.predict(X[:1])
+    array(['setosa'], dtype='<U10')
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **fit_params):
+        """Fit a clone of ``estimator`` on the labels' indices.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, passed to ``estimator.fit``.
+
+        y : array-like of shape (n_samples,)
+            Target labels, of any type scikit-learn classifies.
+
+        **fit_params : dict
+            Further parameters passed to ``estimator.fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted wrapper.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
+        y = column_or_1d(
+            check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True
+        )
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        self.estimator_ = clone(self.estimator).fit(X, y_index, **fit_params)
+        inner = np.asarray(self.estimator_.classes_)
+        if inner.dtype.kind not in "iu" or not np.isin(
+            inner, np.arange(len(self.classes_))
+        ).all():
+            raise ValueError(
+                "estimator must be fitted on the label indices 0.."
+                f"{len(self.classes_) - 1}; its classes_ are {inner.tolist()!r}."
+            )
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.estimator_, name):
+                setattr(self, name, getattr(self.estimator_, name))
+        return self
+
+    def _transform(self, proba, X):
+        out = np.zeros((len(proba), len(self.classes_)))
+        out[:, np.asarray(self.estimator_.classes_)] = proba
+        return out

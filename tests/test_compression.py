@@ -78,3 +78,47 @@ def test_without_teacher(fitted):
     assert saved > 0.9 * len(pickle.dumps(forest))
     with pytest.raises(TypeError, match="DistilledClassifier"):
         without_teacher(forest)
+
+
+def test_report_refuses_unfitted_models(fitted):
+    from sklearn.exceptions import NotFittedError
+
+    forest, student, X, y = fitted
+    with pytest.raises(NotFittedError, match="RandomForestClassifier"):
+        compression_report(RandomForestClassifier(), student, X, y, verbose=False)
+    with pytest.raises(NotFittedError, match="DistilledClassifier"):
+        compression_report(forest, DistilledClassifier(), X, y, verbose=False)
+    frozen_unfitted = FrozenEstimator(RandomForestClassifier())
+    with pytest.raises(NotFittedError):
+        compression_report(frozen_unfitted, student, X, y, verbose=False)
+
+
+def test_report_refuses_a_student_that_is_no_distilled_classifier(fitted):
+    forest, student, X, y = fitted
+    with pytest.raises(TypeError, match="look swapped"):
+        compression_report(student, forest, X, y, verbose=False)
+    pipe = make_pipeline(StandardScaler(), forest)
+    with pytest.raises(TypeError, match="student must be a DistilledClassifier.*"
+                       "got Pipeline.$"):
+        compression_report(forest, pipe, X, y, verbose=False)
+
+
+class Float32Forest(RandomForestClassifier):
+    """Probabilities in float32, as XGBoost and LightGBM return them."""
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X).astype(np.float32)
+        return proba * np.float32(1 + 1e-7)  # sums off by float32 rounding
+
+
+def test_report_on_float32_probabilities_warns_nothing(fitted):
+    import warnings
+
+    _, student, X, y = fitted
+    X_fit = np.vstack([X, X])
+    forest = Float32Forest(5, random_state=0).fit(X_fit, np.concatenate([y, y]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = compression_report(forest, student, X, y, n_repeats=1,
+                                    verbose=False)
+    assert report["teacher"]["log_loss"] > 0

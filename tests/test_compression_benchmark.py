@@ -33,6 +33,26 @@ def test_smoke_profile_writes_every_arm_and_resumes_from_its_cache(tmp_path):
     # itself)
     assert json.dumps(again, default=float) == json.dumps(rows, default=float)
     assert sorted(p.name for p in (out / "cache").iterdir()) == cached
+    # the deployment comparison: every alternative, both batch sizes
+    deployment = (out / "deployment.md").read_text()
+    for model in ("teacher (onnxruntime)", "student (onnxruntime)",
+                  "logistic regression", "HGB matched, 1 row",
+                  "HGB matched, 1,000 rows"):
+        assert f"| {model} |" in deployment
+    assert "on front, 1 row" in deployment
+    assert (out / "deployment.png").stat().st_size > 0
+
+
+def test_pareto_front_ignores_a_models_own_other_runtime():
+    from benchmarks.deployment import dominators, pareto_front
+
+    points = {"student": (1.0, 0.80), "student (onnxruntime)": (0.1, 0.80),
+              "teacher": (10.0, 0.85), "logistic regression": (0.5, 0.80),
+              "HGB matched, 1 row": (0.9, 0.70)}
+    # the student's own export does not dominate it; the faster, as accurate
+    # logistic regression does
+    assert dominators(points, "student") == ["logistic regression"]
+    assert pareto_front(points) == ["student (onnxruntime)", "teacher"]
 
 
 def test_target_profile_runs_the_package_defaults(tmp_path):

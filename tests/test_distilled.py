@@ -37,12 +37,6 @@ EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_dense_data": (
         "mini-batch training is not invariant to repeating rows"
     ),
-    # y == -1 marks unlabelled rows by default (scikit-learn's semi-supervised
-    # convention); this check fits binary labels {-1, 1}, which need
-    # unlabelled=None (tested in test_transfer.py).
-    "check_classifiers_classes": (
-        "y == -1 marks unlabelled rows unless unlabelled=None"
-    ),
 }
 
 

@@ -17,6 +17,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC, LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from sklearn_kd import DistilledClassifier, OverconfidentTeacherWarning
@@ -299,6 +300,28 @@ def test_unknown_loss(binary_data):
         DistilledClassifier(LogisticRegression(), loss="mse").fit(X, y)
 
 
+def test_hidden_layer_sizes_as_one_int_is_one_layer(binary_data):
+    # as in MLPClassifier
+    X, y = binary_data
+    one = DistilledClassifier(alpha=0.0, max_epochs=1, hidden_layer_sizes=16,
+                              random_state=0).fit(X, y)
+    same = DistilledClassifier(alpha=0.0, max_epochs=1, hidden_layer_sizes=(16,),
+                               random_state=0).fit(X, y)
+    np.testing.assert_array_equal(one.predict_proba(X), same.predict_proba(X))
+    with pytest.raises(InvalidParameterError, match="hidden_layer_sizes"):
+        DistilledClassifier(alpha=0.0, hidden_layer_sizes=0).fit(X, y)
+
+
+def test_a_teacher_class_is_refused_with_the_instance_to_pass(tiny, binary_data):
+    X, y = binary_data
+    with pytest.raises(
+        TypeError,
+        match=r"^teacher must be an estimator instance, e.g. "
+        r"teacher=LogisticRegression\(\); got the class LogisticRegression.$",
+    ):
+        DistilledClassifier(LogisticRegression, **tiny).fit(X, y)
+
+
 @pytest.mark.parametrize("sizes", [(0,), (8, -3), (2.5,)])
 def test_bad_hidden_layer_sizes(binary_data, sizes):
     X, y = binary_data
@@ -327,10 +350,44 @@ def test_cuda_without_gpu(tiny, binary_data, monkeypatch):
         ValueError,
         match=re.escape(
             "device='cuda' was requested but no CUDA GPU is available to torch "
-            "on this machine; use device='cpu'."
+            "on this machine; devices torch can use here: 'cpu'"
         ),
     ):
         DistilledClassifier(LogisticRegression(), device="cuda", **tiny).fit(X, y)
+
+
+class _FitCounter(LogisticRegression):
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight)
+
+
+@pytest.mark.parametrize(
+    "device, problem",
+    [
+        ("mps", r"torch.backends.mps.is_available\(\) is False"),
+        ("cuda:3", r"torch sees 1 CUDA GPU\(s\), numbered from 0"),
+        ("meta", "the meta device holds no data"),
+    ],
+)
+def test_unusable_device_is_refused_before_the_teacher_is_fitted(
+    tiny, binary_data, monkeypatch, device, problem
+):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: device == "cuda:3")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    X, y = binary_data
+    _FitCounter.fits = 0
+    available = "'cpu', 'cuda:0'" if device == "cuda:3" else "'cpu'"
+    with pytest.raises(
+        ValueError,
+        match=f"^device={device!r} was requested but {problem}.*; devices torch "
+        f"can use here: {available}.$",
+    ):
+        DistilledClassifier(_FitCounter(), device=device, **tiny).fit(X, y)
+    assert _FitCounter.fits == 0
 
 
 def test_unknown_device(tiny, binary_data):

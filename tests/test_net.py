@@ -52,8 +52,10 @@ def test_storage_device_keeps_large_or_prediction_data_on_the_host(monkeypatch):
 import functools  # noqa: E402
 
 import pytest  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
 from skorch import NeuralNet  # noqa: E402
 from skorch.callbacks import (  # noqa: E402
+    BatchScoring,
     Callback,
     Checkpoint,
     EarlyStopping,
@@ -522,3 +524,57 @@ def test_epoch_losses_are_skorchs_batch_size_weighted_means():
             assert row[f"{prefix}_loss"] == pytest.approx(want, rel=1e-12)
     assert net.history[0, "valid_loss_best"] is True
     assert net.history[:, "train_loss_best"][0] is True
+
+
+@pytest.mark.parametrize(
+    "callback, fix",
+    [
+        (EpochScoring("accuracy"), r"EpochScoring\(\.\.\., on_train=True\)"),
+        (BatchScoring("accuracy"), r"BatchScoring\(\.\.\., on_train=True\)"),
+        (("stop", EarlyStopping(monitor="valid_loss")), "monitor 'train_loss'"),
+        (Checkpoint(dirname="unused"), "monitor 'train_loss_best'"),
+    ],
+)
+def test_estimator_validation_callbacks_without_a_validation_split_are_refused(
+    callback, fix
+):
+    X, y, _ = _estimator_data()
+    _CountingTeacher.fits = 0
+    with pytest.raises(
+        ValueError,
+        match=r"^callbacks\[1\]: .*early_stopping=False holds out no validation "
+        rf"rows.*Set early_stopping=True.*, or .*{fix}\.$",
+    ):
+        _estimator(
+            teacher=_CountingTeacher(),
+            callbacks=[EpochScoring("accuracy", on_train=True), callback],
+        ).fit(X, y)
+    assert _CountingTeacher.fits == 0  # refused before the teacher's fit
+
+
+def test_estimator_validation_scoring_with_a_held_out_split_records_scores():
+    X, y, q = _estimator_data()
+    clf = _estimator(
+        early_stopping=True, n_iter_no_change=None,
+        callbacks=[EpochScoring("accuracy"), EpochScoring("f1_macro", on_train=True)],
+    ).fit(X, y, teacher_proba=q)
+    assert len(clf.history_[:, "accuracy"]) == clf.n_iter_ == 3
+    assert len(clf.history_[:, "f1_macro"]) == 3
+
+
+def test_estimator_non_callbacks_are_refused_before_the_teacher_is_fitted():
+    X, y, _ = _estimator_data()
+    _CountingTeacher.fits = 0
+    with pytest.raises(TypeError, match="skorch callbacks"):
+        _estimator(teacher=_CountingTeacher(), callbacks=[object()]).fit(X, y)
+    assert _CountingTeacher.fits == 0
+
+
+class _CountingTeacher(LogisticRegression):
+    """Counts the fits of all its clones."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight)

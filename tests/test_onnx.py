@@ -128,3 +128,40 @@ def test_default_student_of_a_forest_exports(data):
     label, proba = _run(onx, far)
     np.testing.assert_allclose(proba, pipe.predict_proba(far), atol=1e-5)
     np.testing.assert_array_equal(label, pipe.predict(far))
+
+
+def _zipped(proba, classes):
+    """The probabilities of a ZipMap output (a list of dicts) as a matrix."""
+    return np.array([[row[c] for c in classes] for row in proba])
+
+
+@pytest.mark.parametrize("zipmap", [True, False, "columns"])
+@pytest.mark.parametrize("frame", [False, True])
+def test_float64_input_gives_a_valid_model(data, zipmap, frame):
+    # ONNX's ZipMap takes float32 probabilities only: float64 input (a numpy
+    # array or a DataFrame of float64 columns) must still give a model that
+    # onnxruntime loads, with the default zipmap and without it
+    pd = pytest.importorskip("pandas") if frame else None
+    X, y = data
+    clf = DistilledClassifier(**TINY)
+    pipe = make_pipeline(StandardScaler(), clf)
+    X_fit = pd.DataFrame(X, columns=["a", "b", "c", "d"]) if frame else X
+    pipe.fit(X_fit, y)
+    onx = skl2onnx.to_onnx(pipe, X_fit[:1], options={id(clf): {"zipmap": zipmap}})
+    sess = ort.InferenceSession(onx.SerializeToString(),
+                                providers=["CPUExecutionProvider"])
+    if frame:
+        feeds = {i.name: X_fit[[i.name]].to_numpy() for i in sess.get_inputs()}
+    else:
+        feeds = {"X": X}
+    label, *proba = sess.run(None, feeds)
+    np.testing.assert_array_equal(label, pipe.predict(X_fit))
+    expected = pipe.predict_proba(X_fit)
+    if zipmap is True:
+        proba = _zipped(proba[0], clf.classes_)
+    elif zipmap == "columns":
+        proba = np.column_stack(proba)
+    else:
+        proba = proba[0]
+        assert proba.dtype == np.float64  # as the input, without ZipMap
+    np.testing.assert_allclose(proba, expected, atol=1e-5)

@@ -238,6 +238,32 @@ def test_saved_file_is_json_and_tensors(fitted, tmp_path):
     assert meta["params"]["hidden_layer_sizes"] == {"tuple": [8]}
 
 
+@pytest.mark.parametrize(
+    "class_weight, saved",
+    [("balanced", True), ({"a": 2.0}, True), ({0: 2.0}, False), ({True: 2.0}, False)],
+)
+def test_dict_params_are_saved_only_when_json_keeps_their_keys(
+    tiny, data, tmp_path, class_weight, saved
+):
+    X, y = data
+    keys = list(class_weight) if isinstance(class_weight, dict) else []
+    labels = np.array(["a", "b", "c"])[y] if "a" in keys else y
+    if True in keys:
+        X, labels = X[y < 2], y[y < 2] == 1
+    clf = DistilledClassifier(alpha=0.0, class_weight=class_weight, **tiny)
+    clf.fit(X, labels)
+    path = save(clf, tmp_path / "clf.skd")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read(META_NAME))
+    restored = load(path)
+    assert restored.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
+    if saved:
+        assert restored.class_weight == class_weight
+    else:  # JSON would turn the keys into strings: not saved, and says so
+        assert "class_weight" in meta["params_not_saved"]
+        assert restored.class_weight is None
+
+
 def test_load_restores_every_fitted_attribute(fitted, tmp_path):
     """The list the estimator owns is the list the file restores."""
     from sklearn_kd._distilled import FITTED_ATTRIBUTES

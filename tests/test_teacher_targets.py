@@ -523,6 +523,144 @@ def test_teacher_probabilities_passes_cv_and_fit_params_on(sorted_labels):
     np.testing.assert_allclose(result.proba, expected)
 
 
+# -- teachers that accept only the labels 0..n_classes-1 ---------------------
+class IndexLabelsOnly(LogisticRegression):
+    """Refuses labels other than 0..n_classes-1, as XGBoost's classifier does;
+    counts its fits (of all clones)."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        found = np.unique(y)
+        if not np.array_equal(found, np.arange(len(found))):
+            raise ValueError(f"Invalid classes: expected 0..k-1, got {found}")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+class AlwaysFails(LogisticRegression):
+    """Fails on any labels; counts its fits (of all clones)."""
+
+    fits = 0
+    error = ValueError
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        raise self.error("the teacher's own problem")
+
+
+def _three_classes():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=90, n_features=4, n_informative=3,
+                               n_redundant=0, n_classes=3, random_state=0)
+    return X, y
+
+
+@pytest.mark.parametrize("names", [["cat", "dog", "eel"], [1, 2, 3], [0, 2, 7]])
+def test_a_teacher_that_needs_label_indices_gets_them(names):
+    from sklearn_kd.teachers import EncodedLabelsTeacher
+
+    X, y_idx = _three_classes()
+    y = np.array(names)[y_idx]
+    classes = np.unique(y)
+    w = np.linspace(0.5, 1.5, len(y))
+    fitted, proba = fit_teacher_proba(
+        IndexLabelsOnly(), X, y, classes, fit_params={"sample_weight": w}
+    )
+    assert isinstance(fitted, EncodedLabelsTeacher)
+    assert isinstance(fitted.estimator_, IndexLabelsOnly)
+    np.testing.assert_array_equal(fitted.classes_, classes)
+    # the columns follow the labels: those of a teacher that takes them as
+    # they are
+    expected = LogisticRegression().fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(proba, expected.predict_proba(X), atol=1e-8)
+    np.testing.assert_array_equal(fitted.predict(X), expected.predict(X))
+
+
+def test_a_teacher_that_needs_label_indices_with_teacher_cv():
+    X, y_idx = _three_classes()
+    y = np.array(["cat", "dog", "eel"])[y_idx]
+    cv = StratifiedKFold(3)
+    _, proba = fit_teacher_proba(IndexLabelsOnly(), X, y, np.unique(y), cv=cv)
+    expected = cross_val_predict(LogisticRegression(), X, y, cv=cv,
+                                 method="predict_proba")
+    np.testing.assert_allclose(proba, expected, atol=1e-8)
+
+
+def test_a_teacher_given_label_indices_is_fitted_once():
+    X, y = _three_classes()
+    IndexLabelsOnly.fits = 0
+    fitted, _ = fit_teacher_proba(IndexLabelsOnly(), X, y, np.unique(y))
+    assert isinstance(fitted, IndexLabelsOnly) and IndexLabelsOnly.fits == 1
+
+
+def test_a_teacher_failing_on_indices_too_raises_its_first_error(labelled):
+    X, y, classes = labelled
+    AlwaysFails.fits = 0
+    with pytest.raises(ValueError, match="the teacher's own problem") as info:
+        fit_teacher_proba(AlwaysFails(), X, y, classes)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert AlwaysFails.fits == 2
+
+
+@pytest.mark.parametrize("error", [FloatingPointError, RuntimeError, MemoryError])
+def test_a_teacher_failing_otherwise_is_not_fitted_twice(labelled, monkeypatch,
+                                                        error):
+    X, y, classes = labelled
+    monkeypatch.setattr(AlwaysFails, "error", error)
+    AlwaysFails.fits = 0
+    with pytest.raises(error, match="the teacher's own problem"):
+        fit_teacher_proba(AlwaysFails(), X, y, classes)
+    assert AlwaysFails.fits == 1
+
+
+def test_distilled_classifier_with_a_teacher_that_needs_label_indices():
+    from sklearn_kd import DistilledClassifier
+    from sklearn_kd.teachers import EncodedLabelsTeacher
+
+    X, y_idx = _three_classes()
+    y = np.array(["cat", "dog", "eel"])[y_idx]
+    clf = DistilledClassifier(IndexLabelsOnly(), max_epochs=2,
+                              hidden_layer_sizes=(4,), random_state=0).fit(X, y)
+    assert isinstance(clf.teacher_, EncodedLabelsTeacher)
+    np.testing.assert_array_equal(clf.teacher_.classes_, clf.classes_)
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    # passed explicitly, the teacher is fitted once, on the indices
+    IndexLabelsOnly.fits = 0
+    DistilledClassifier(EncodedLabelsTeacher(IndexLabelsOnly()), max_epochs=1,
+                        random_state=0).fit(X, y)
+    assert IndexLabelsOnly.fits == 1
+
+
+def test_a_frozen_teacher_fitted_on_label_indices():
+    from sklearn_kd.teachers import EncodedLabelsTeacher
+
+    X, y_idx = _three_classes()
+    y = np.array(["cat", "dog", "eel"])[y_idx]
+    inner = LogisticRegression().fit(X, y_idx)
+    frozen = EncodedLabelsTeacher(FrozenEstimator(inner))
+    fitted, proba = fit_teacher_proba(frozen, X, y, np.unique(y))
+    np.testing.assert_array_equal(proba, inner.predict_proba(X))
+    np.testing.assert_array_equal(fitted.predict(X), np.unique(y)[inner.predict(X)])
+    # a frozen teacher is never refitted: fitted on the labels themselves,
+    # its classes do not match y's and this says so
+    with pytest.raises(ValueError, match="teacher's classes_ must be the classes"):
+        fit_teacher_proba(FrozenEstimator(inner), X, y, np.unique(y))
+
+
+def test_a_frozen_teacher_of_label_indices_is_pointed_to_the_wrapper():
+    X, y_idx = _three_classes()
+    y = np.array(["cat", "dog", "eel"])[y_idx]
+    inner = LogisticRegression().fit(X, y_idx)
+    with pytest.raises(ValueError, match="wrap it in sklearn_kd.teachers.Encoded"):
+        fit_teacher_proba(FrozenEstimator(inner), X, y, np.unique(y))
+    # other mismatches get no such hint
+    with pytest.raises(ValueError, match=r"y holds \['a', 'b', 'c'\]\.$"):
+        align_columns(np.full((1, 3), 1 / 3), ["a", "b", "d"],
+                      np.array(["a", "b", "c"]))
+
+
 def test_out_of_bag_probabilities_are_the_forests_own(labelled):
     from sklearn.ensemble import RandomForestClassifier
 

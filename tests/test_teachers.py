@@ -22,6 +22,7 @@ from sklearn_kd.datasets import (
     make_hierarchical_classification,
 )
 from sklearn_kd.teachers import (
+    EncodedLabelsTeacher,
     LabelSmoothedTeacher,
     NoisyTeacher,
     OracleTeacher,
@@ -414,6 +415,7 @@ def test_wrappers_reject_invalid_inner_probabilities():
         TemperatureScaledTeacher(LogisticRegression(), temperature=2.0),
         LabelSmoothedTeacher(LogisticRegression(), epsilon=0.1),
         NoisyTeacher(LogisticRegression(), noise=0.1, random_state=0),
+        EncodedLabelsTeacher(LogisticRegression()),
     ]
 )
 def test_wrappers_are_sklearn_estimators(estimator, check):

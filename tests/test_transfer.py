@@ -9,6 +9,7 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -89,6 +90,61 @@ def test_augment_object_and_nested_params(data, forest):
     clf.fit(X, y)
     assert clf.predict_proba(X).shape == (len(X), 3)
     assert clf.augment.swap_probability == 0.2  # not modified
+
+
+class RecordingMUNGE(MUNGE):
+    """MUNGE that records the swap probability of every fit."""
+
+    fitted_with = []
+
+    def fit(self, X, y=None):
+        self.fitted_with.append(self.swap_probability)
+        return super().fit(X, y)
+
+
+def test_grid_search_over_the_augmenters_parameters(data, forest):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = data
+    RecordingMUNGE.fitted_with.clear()
+    clf = DistilledClassifier(
+        FrozenEstimator(forest), augment=RecordingMUNGE(), augment_size=1, **TINY
+    )
+    grid = {"augment__swap_probability": [0.1, 0.5]}
+    search = GridSearchCV(clf, grid, cv=2, error_score="raise").fit(X, y)
+    # each candidate's value reached the augmenter of each fold's fit
+    assert sorted(RecordingMUNGE.fitted_with[:4]) == [0.1, 0.1, 0.5, 0.5]
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    best = search.best_params_["augment__swap_probability"]
+    assert search.best_estimator_.augment.swap_probability == best
+    assert clf.augment.swap_probability == 0.5  # the search's estimator as given
+
+
+@pytest.mark.parametrize(
+    "augment, fix", [("munge", r"augment=MUNGE\(\)"),
+                     ("gaussian", r"augment=GaussianAugmenter\(\)"),
+                     (None, r"augment=MUNGE\(\)")]
+)
+def test_nested_augment_params_need_an_augmenter_instance(data, forest, augment, fix):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = data
+    clf = DistilledClassifier(FrozenEstimator(forest), augment=augment, **TINY)
+    assert not any(k.startswith("augment__") for k in clf.get_params(deep=True))
+    with pytest.raises(ValueError, match=f"augment__swap_probability.*{fix}"):
+        clf.set_params(augment__swap_probability=0.3)
+    with pytest.raises(ValueError, match=f"got augment={augment!r}.*{fix}"):
+        GridSearchCV(clf, {"augment__swap_probability": [0.1]}, cv=2).fit(X, y)
+    # setting the instance in the same call is fine
+    clf.set_params(augment=MUNGE(), augment__swap_probability=0.3)
+    assert clf.augment.swap_probability == 0.3
+
+
+def test_nested_teacher_params_need_a_teacher_estimator():
+    with pytest.raises(ValueError, match="teacher__C.*got teacher=None"):
+        DistilledClassifier().set_params(teacher__C=1.0)
+    with pytest.raises(ValueError, match="teacher__C.*got teacher='self'"):
+        DistilledClassifier("self").set_params(teacher__C=1.0)
 
 
 def test_augment_is_deterministic(data, forest):
@@ -192,10 +248,11 @@ def test_early_stopping_with_augment(data, forest):
 
 # ------------------------------------------------------------- unlabelled
 def test_labelled_mask():
-    assert labelled_mask(np.array([0, -1, 2])).tolist() == [True, False, True]
+    assert labelled_mask(np.array([0, -1, 2]), -1).tolist() == [True, False, True]
+    assert labelled_mask(np.array([0, -1, 2]), None).all()
     ys = np.array(["a", -1, "b"], dtype=object)
-    assert labelled_mask(ys).tolist() == [True, False, True]
-    assert labelled_mask(np.array(["a", "-1"])).all()
+    assert labelled_mask(ys, -1).tolist() == [True, False, True]
+    assert labelled_mask(np.array(["a", "-1"]), -1).all()
 
 
 def test_unlabelled_rows(data):
@@ -209,7 +266,9 @@ def test_unlabelled_rows(data):
             fitted["y"] = np.asarray(y)
             return super().fit(X, y, **kw)
 
-    clf = DistilledClassifier(Teacher(5, random_state=0), **TINY).fit(X, y_semi)
+    clf = DistilledClassifier(
+        Teacher(5, random_state=0), unlabelled=-1, **TINY
+    ).fit(X, y_semi)
     assert -1 not in clf.classes_
     assert clf.classes_.tolist() == [0, 1, 2]
     assert len(fitted["y"]) == (y_semi != -1).sum()  # labelled rows only
@@ -222,7 +281,8 @@ def test_unlabelled_string_labels(data):
     y_semi = np.array([f"c{v}" for v in y], dtype=object)
     y_semi[::4] = -1
     clf = DistilledClassifier(RandomForestClassifier(5, random_state=0),
-                              early_stopping=True, **TINY).fit(X, y_semi)
+                              unlabelled=-1, early_stopping=True,
+                              **TINY).fit(X, y_semi)
     assert clf.classes_.tolist() == ["c0", "c1", "c2"]
     assert set(clf.predict(X)) <= {"c0", "c1", "c2"}
 
@@ -232,7 +292,9 @@ def test_unlabelled_rows_with_teacher_proba(data):
     y_semi = y.copy()
     y_semi[:10] = -1
     proba = np.eye(3)[y] * 0.8 + 0.2 / 3
-    clf = DistilledClassifier(**TINY).fit(X, y_semi, teacher_proba=proba)
+    clf = DistilledClassifier(unlabelled=-1, **TINY).fit(
+        X, y_semi, teacher_proba=proba
+    )
     assert clf.classes_.tolist() == [0, 1, 2]
 
 
@@ -241,21 +303,33 @@ def test_unlabelled_rows_need_a_teacher(data):
     y_semi = y.copy()
     y_semi[:10] = -1
     with pytest.raises(ValueError, match="alpha > 0"):
-        DistilledClassifier(alpha=0.0, **TINY).fit(X, y_semi)
+        DistilledClassifier(alpha=0.0, unlabelled=-1, **TINY).fit(X, y_semi)
     with pytest.raises(ValueError, match="only unlabelled"):
-        DistilledClassifier(RandomForestClassifier(3), **TINY).fit(
+        DistilledClassifier(RandomForestClassifier(3), unlabelled=-1, **TINY).fit(
             X, np.full(len(y), -1)
         )
 
 
-def test_minus_one_as_a_class(data):
+@pytest.mark.parametrize("labels", [(-1, 1), (-1, 0, 1), (-1, 2, 7)])
+def test_minus_one_is_a_class_by_default(data, labels):
     X, y = data
-    y_pm = np.where(y == 0, -1, 1)
-    with pytest.raises(ValueError, match="unlabelled=None"):
-        DistilledClassifier(RandomForestClassifier(3), **TINY).fit(X, y_pm)
-    clf = DistilledClassifier(RandomForestClassifier(3), unlabelled=None,
-                              **TINY).fit(X, y_pm)
-    assert clf.classes_.tolist() == [-1, 1]
+    labels = np.array(labels)
+    y_lab = labels[y % len(labels)]
+    clf = DistilledClassifier(
+        LogisticRegression(), **dict(TINY, max_epochs=40, lr=0.05)
+    ).fit(X, y_lab)
+    assert clf.classes_.tolist() == sorted(labels.tolist())
+    assert clf.predict_proba(X).shape == (len(X), len(labels))
+    assert -1 in clf.predict(X)
+    # opting in to the semi-supervised marker turns -1 into "no label"
+    if len(labels) == 2:
+        with pytest.raises(ValueError, match="unlabelled=None"):
+            DistilledClassifier(LogisticRegression(), unlabelled=-1,
+                                **TINY).fit(X, y_lab)
+    else:
+        semi = DistilledClassifier(LogisticRegression(), unlabelled=-1,
+                                   **TINY).fit(X, y_lab)
+        assert -1 not in semi.classes_
 
 
 def test_other_unlabelled_marker(data):
