@@ -366,14 +366,15 @@ default=None
         in multiply-adds per row: the piecewise-linear encoding (on the
         teacher's thresholds for a tree ensemble, else on quantile bins)
         with no hidden layer, the perceptron, and the encoding followed by
-        ``hidden_layer_sizes``. Each trains as the final student would
-        (``max_epochs``, the same stopping rule, no ``callbacks``) on 80 %
-        of the rows; the held-out 20 % score its fidelity, the share
-        of rows whose top class is the teacher's (the hard label when
-        learning from the labels only). ``"auto"`` takes the cheapest
-        student within 1.96 binomial standard errors of the most faithful
-        one, ``"most-accurate"`` the most faithful one; only that student
-        is then trained again on all rows, so a fit costs about three and a
+        ``hidden_layer_sizes``. Each trains on 80 % of the rows (no
+        ``callbacks``), stopped on its loss on the other 20 % and returned
+        to its best epoch, and is scored there by its log-loss against the
+        teacher's probabilities (the hard labels when learning from the
+        labels only). ``"auto"`` takes the cheapest student whose log-loss
+        exceeds the best one's by less than 1.96 standard errors of their
+        paired per-row difference, ``"most-accurate"`` the one of lowest
+        log-loss; that student is then trained again on all rows for the
+        epochs that were best for it. A fit thus costs about three and a
         half fits of one student. With fewer than about 150 rows the
         perceptron is taken without a comparison. ``architecture_`` and
         ``architecture_scores_`` say what was chosen and why; see
@@ -439,11 +440,13 @@ default=None
         For ``"auto"`` and ``"most-accurate"``: by student of the ladder
         (``"linear on bins"``, ``"perceptron"``, ``"bins + hidden
         layers"``), its ``architecture``, ``hidden_layer_sizes``,
-        ``fidelity`` on the held-out rows, ``cost`` (multiply-adds per row),
-        ``fit_seconds`` of its fit and whether it was ``chosen``; and
-        under ``"rule"`` the ``selection``, the number of held-out rows
-        ``n_held_out`` and the ``fidelity_bar`` a student had to reach.
-        None otherwise, and when there were too few rows to compare.
+        ``log_loss`` and ``fidelity`` (agreement with the teacher's top
+        class) on the held-out rows, its ``excess_loss`` over the best
+        student and the ``allowance`` within which it counted as as good,
+        ``cost`` (multiply-adds per row), best ``epochs``, ``fit_seconds``
+        and whether it was ``chosen``; and under ``"rule"`` the
+        ``selection`` and the number of held-out rows ``n_held_out``. None
+        otherwise, and when there were too few rows to compare.
     knowledge_params_ : Bunch or None
         Constants of the knowledge level estimated on the training rows.
     teacher_stats_ : Bunch or None
@@ -1011,9 +1014,12 @@ default=None
         ) is not None:
             encoding = "ple-teacher"
         if soft.targets is not None:
-            target, rows = teacher.proba.argmax(axis=1), np.arange(len(data.y))
+            target = np.asarray(teacher.proba, dtype=np.float64)
+            rows = np.arange(len(data.y))
         else:
-            target, rows = data.y_idx, np.flatnonzero(data.labelled)
+            rows = np.flatnonzero(data.labelled)
+            target = np.zeros((len(data.y), len(data.classes)))
+            target[rows, data.y_idx[rows]] = 1.0
         # a user's checkpoints and logs see the final fit only
         params = {**self.get_params(deep=False), "callbacks": None, "verbose": 0}
 
@@ -1057,7 +1063,7 @@ default=None
                 best = np.flatnonzero(net.history[:, "valid_loss_best"])
                 epochs = int(best[-1]) + 1 if len(best) else epochs
             logits = _module_logits(net.module_, data.X[held_out], self.n_threads)
-            return logits.argmax(axis=1), _student_work(module, 1), epochs
+            return logits, _student_work(module, 1), epochs
 
         return run_ladder(
             train_rung,

@@ -8,7 +8,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_kd import DistilledClassifier, MLPStudent, TabularStudent
-from sklearn_kd._ladder import MIN_HOLDOUT, choose, holdout_split, margin
+from sklearn_kd._ladder import MIN_HOLDOUT, choose, holdout_split, log_losses
 
 RUNGS = ("linear on bins", "perceptron", "bins + hidden layers")
 
@@ -20,38 +20,59 @@ def data():
     return X, y
 
 
-def scores(*fidelities, costs=(10, 20, 200)):
-    return {name: dict(fidelity=f, cost=c)
-            for name, f, c in zip(RUNGS, fidelities, costs)}
+COSTS = dict(zip(RUNGS, (10, 20, 200)))
+
+
+def losses(*shifts, n=400, seed=0):
+    """Per-row losses of three rungs: a common part and a shift each, with
+    a small independent part."""
+    rng = np.random.default_rng(seed)
+    common = rng.exponential(size=n)
+    return {name: common + shift + 0.05 * rng.standard_normal(n)
+            for name, shift in zip(RUNGS, shifts)}
 
 
 def test_auto_takes_the_cheapest_rung_within_noise_of_the_best():
-    n = 400
-    best = 0.9
-    within = best - 0.9 * margin(best, n)
-    beyond = best - 1.1 * margin(best, n)
-    assert choose(scores(within, 0.5, best), n, "auto")[0] == "linear on bins"
-    assert choose(scores(beyond, within, best), n, "auto")[0] == "perceptron"
-    assert choose(scores(beyond, beyond, best), n, "auto")[0] == (
+    # paired differences have a standard error of about 0.07 / 20 = 0.0035
+    assert choose(losses(0.004, 0.5, 0.0), COSTS, "auto")[0] == "linear on bins"
+    assert choose(losses(0.05, 0.0, 0.0), COSTS, "auto")[0] == "perceptron"
+    assert choose(losses(0.05, 0.05, 0.0), COSTS, "auto")[0] == (
         "bins + hidden layers"
     )
 
 
-def test_most_accurate_takes_the_best_and_ties_go_to_the_cheaper():
-    assert choose(scores(0.8, 0.85, 0.9), 400, "most-accurate")[0] == (
+def test_the_noise_is_that_of_the_paired_difference():
+    # the same shift with a large common part shared by the rungs qualifies
+    # through the paired difference, not through the spread of the losses
+    found = losses(0.02, 0.5, 0.0, n=10_000)
+    name, excess = choose(found, COSTS, "auto")
+    assert name == "bins + hidden layers"
+    d, allowance = excess["linear on bins"]
+    assert d == pytest.approx(0.02, abs=0.005) and allowance < 0.01
+    assert found["linear on bins"].std() > 0.5  # the losses themselves vary
+
+
+def test_most_accurate_takes_the_lowest_loss_and_ties_go_to_the_cheaper():
+    assert choose(losses(0.01, 0.01, 0.0), COSTS, "most-accurate")[0] == (
         "bins + hidden layers"
     )
-    assert choose(scores(0.9, 0.9, 0.9), 400, "most-accurate")[0] == (
-        "linear on bins"
-    )
+    tie = losses(0.0, 0.0, 0.0)
+    tie = {name: tie["perceptron"] for name in RUNGS}
+    assert choose(tie, COSTS, "most-accurate")[0] == "linear on bins"
     # cost decides, not the place in the ladder
-    tie = scores(0.9, 0.9, 0.9, costs=(30, 20, 200))
-    assert choose(tie, 400, "most-accurate")[0] == "perceptron"
+    assert choose(tie, {**COSTS, "linear on bins": 30}, "most-accurate")[0] == (
+        "perceptron"
+    )
 
 
-def test_the_margin_shrinks_with_more_rows_and_is_positive_at_a_perfect_score():
-    assert margin(0.9, 100) > margin(0.9, 1000) > 0
-    assert margin(1.0, 500) > 0
+def test_log_losses_are_the_cross_entropy_against_the_target():
+    logits = np.array([[0.0, 0.0], [2.0, 0.0]])
+    target = np.array([[1.0, 0.0], [0.5, 0.5]])
+    p = np.exp(2) / (1 + np.exp(2))
+    np.testing.assert_allclose(
+        log_losses(logits, target),
+        [np.log(2), -(0.5 * np.log(p) + 0.5 * np.log(1 - p))],
+    )
 
 
 def test_the_held_out_rows_are_stratified_and_disjoint():
@@ -86,7 +107,8 @@ def test_auto_fits_each_rung_and_builds_the_chosen_one(data, teacher, encoding):
     assert len(chosen) == 1
     rung = found[chosen[0]]
     assert clf.architecture_ == rung["architecture"]
-    assert rung["fidelity"] >= found["rule"]["fidelity_bar"]
+    assert rung["excess_loss"] <= rung["allowance"]
+    assert min(found[n]["excess_loss"] for n in RUNGS) == 0.0
     # trained again for at most the epochs that were best held out
     assert 1 <= rung["epochs"] <= 4 and clf.n_iter_ <= rung["epochs"]
     module = clf.student_.module_
@@ -96,21 +118,21 @@ def test_auto_fits_each_rung_and_builds_the_chosen_one(data, teacher, encoding):
         assert type(module) is TabularStudent
         assert module.hidden_layer_sizes == rung["hidden_layer_sizes"]
     # the cheapest rung that qualified
-    qualified = [n for n in RUNGS if found[n]["fidelity"] >= found["rule"][
-        "fidelity_bar"]]
+    qualified = [n for n in RUNGS
+                 if found[n]["excess_loss"] <= found[n]["allowance"]]
     assert rung["cost"] == min(found[n]["cost"] for n in qualified)
 
 
-def test_most_accurate_builds_the_most_faithful_rung(data):
+def test_most_accurate_builds_the_rung_of_lowest_loss(data):
     X, y = data
     clf = DistilledClassifier(
         RandomForestClassifier(5, random_state=0), architecture="most-accurate",
         hidden_layer_sizes=(5,), n_bins=3, max_epochs=4, random_state=0,
     ).fit(X, y)
     found = clf.architecture_scores_
-    best = max(found[n]["fidelity"] for n in RUNGS)
+    best = min(found[n]["log_loss"] for n in RUNGS)
     chosen = next(n for n in RUNGS if found[n]["chosen"])
-    assert found[chosen]["fidelity"] == best
+    assert found[chosen]["log_loss"] == best
     assert found["rule"]["selection"] == "most-accurate"
 
 
