@@ -1013,13 +1013,10 @@ default=None
             fitted_teacher, data.X.shape[1]
         ) is not None:
             encoding = "ple-teacher"
-        if soft.targets is not None:
-            target = np.asarray(teacher.proba, dtype=np.float64)
-            rows = np.arange(len(data.y))
-        else:
-            rows = np.flatnonzero(data.labelled)
-            target = np.zeros((len(data.y), len(data.classes)))
-            target[rows, data.y_idx[rows]] = 1.0
+        # scored on the hard labels of held-out labelled rows; the agreement
+        # with the teacher's top class is reported beside
+        rows = np.flatnonzero(data.labelled)
+        teacher_top = None if teacher is None else teacher.proba.argmax(axis=1)
         # a user's checkpoints and logs see the final fit only
         params = {**self.get_params(deep=False), "callbacks": None, "verbose": 0}
 
@@ -1067,12 +1064,13 @@ default=None
 
         return run_ladder(
             train_rung,
-            target,
+            data.y_idx,
             rows,
             settings.hidden_layer_sizes,
             encoding,
             seed,
             self.architecture,
+            teacher_top=teacher_top,
         )
 
     def _transfer_set_maker(self, data, fitted_teacher, rng):
