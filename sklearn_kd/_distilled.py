@@ -368,9 +368,8 @@ default=None
         with no hidden layer, the perceptron, and the encoding followed by
         ``hidden_layer_sizes``. Each trains on 80 % of the rows (no
         ``callbacks``), stopped on its loss on the other 20 % and returned
-        to its best epoch, and is scored there by its log-loss against the
-        teacher's probabilities (the hard labels when learning from the
-        labels only). ``"auto"`` takes the cheapest student whose log-loss
+        to its best epoch, and is scored there by its log-loss on the hard
+        labels. ``"auto"`` takes the cheapest student whose log-loss
         exceeds the best one's by less than 1.96 standard errors of their
         paired per-row difference, ``"most-accurate"`` the one of lowest
         log-loss; that student is then trained again on all rows for the
@@ -440,8 +439,9 @@ default=None
         For ``"auto"`` and ``"most-accurate"``: by student of the ladder
         (``"linear on bins"``, ``"perceptron"``, ``"bins + hidden
         layers"``), its ``architecture``, ``hidden_layer_sizes``,
-        ``log_loss`` and ``fidelity`` (agreement with the teacher's top
-        class) on the held-out rows, its ``excess_loss`` over the best
+        ``log_loss`` and ``accuracy`` on the held-out rows' labels, its
+        ``fidelity`` there (agreement with the teacher's top class; None
+        without a teacher), its ``excess_loss`` over the best
         student and the ``allowance`` within which it counted as as good,
         ``cost`` (multiply-adds per row), best ``epochs``, ``fit_seconds``
         and whether it was ``chosen``; and under ``"rule"`` the
