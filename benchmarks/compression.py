@@ -31,6 +31,10 @@ Run with ``python -m benchmarks --only compression`` or
 ``python -m benchmarks.compression --output DIR``. Results are cached per
 task under ``DIR/cache``: an interrupted run resumes.
 
+``--profile ladder`` runs only the perceptron, the encoded student (with
+and without labels) and ``auto``, on two seeds of 1,000 rows: what the
+default student chooses against the fixed ones.
+
 ``--profile target`` measures the target's own definition instead, into
 ``DIR/compression-target``: the package defaults plus ``augment="munge"``
 against the labels-only student of the same (default) architecture, with a
