@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import pickle
 import time
 from numbers import Integral
@@ -13,7 +14,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .persistence import without_teacher
+from .persistence import save, without_teacher
 
 __all__ = ["compression_report"]
 
@@ -37,6 +38,18 @@ def _serialized_size(model):
         else:
             model = without_teacher(model)
     return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _student_sizes(model):
+    """The DistilledClassifier's :func:`~sklearn_kd.persistence.save` file
+    size and the bytes of its student's tensors (``state_dict``), or Nones
+    when ``model`` holds none."""
+    student = _student_of(model)
+    if student is None:
+        return None, None
+    state = student.student_.module_.state_dict()
+    weight_bytes = sum(t.numel() * t.element_size() for t in state.values())
+    return len(save(student, io.BytesIO()).getvalue()), int(weight_bytes)
 
 
 def count_parameters(model):
@@ -144,9 +157,12 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
     ``predict_proba(X)`` latency over ``n_repeats`` runs on one thread and
     at the default number of threads (limited with ``threadpoolctl`` and
     ``torch.set_num_threads``); the size of the pickled model (a
-    :class:`~sklearn_kd.DistilledClassifier` is pickled without its teacher,
-    see :func:`~sklearn_kd.persistence.without_teacher`); and the number of
-    parameters (see below). Plus the student's fidelity: the share of rows
+    :class:`~sklearn_kd.DistilledClassifier` is pickled as
+    :func:`~sklearn_kd.persistence.without_teacher` gives it: no teacher,
+    no training state); for the student, the size of its
+    :func:`~sklearn_kd.persistence.save` file and the bytes of its network's
+    tensors (the raw weights, float32); and the number of parameters (see
+    below). Plus the student's fidelity: the share of rows
     where its predicted class equals the teacher's.
 
     Parameters counted: a torch student's trainable entries; a tree or tree
@@ -177,7 +193,11 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
         "speedup_1_thread": float, "speedup_default_threads": float,
         "size_ratio": float, "n_samples": int}``; each model's dict has
         ``accuracy``, ``log_loss``, ``ece``, ``latency_1_thread_s``,
-        ``latency_default_threads_s``, ``size_bytes`` and ``n_parameters``.
+        ``latency_default_threads_s``, ``size_bytes`` (pickled),
+        ``file_bytes`` (the :func:`~sklearn_kd.persistence.save` file) and
+        ``weight_bytes`` (the network's tensors), both None for a model
+        that is not a DistilledClassifier (or a Pipeline ending in one),
+        and ``n_parameters``.
 
     Raises
     ------
@@ -202,8 +222,9 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
     >>> report = compression_report(forest, student, X[200:], y[200:],
     ...                             n_repeats=2, verbose=False)
     >>> sorted(report["student"])  # doctest: +NORMALIZE_WHITESPACE
-    ['accuracy', 'ece', 'latency_1_thread_s', 'latency_default_threads_s',
-     'log_loss', 'n_parameters', 'size_bytes']
+    ['accuracy', 'ece', 'file_bytes', 'latency_1_thread_s',
+     'latency_default_threads_s', 'log_loss', 'n_parameters', 'size_bytes',
+     'weight_bytes']
     >>> 0 <= report["fidelity"] <= 1
     True
     """
@@ -224,6 +245,7 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
         row["latency_1_thread_s"] = _latency(model, X, n_repeats, 1)
         row["latency_default_threads_s"] = _latency(model, X, n_repeats, None)
         row["size_bytes"] = _serialized_size(model)
+        row["file_bytes"], row["weight_bytes"] = _student_sizes(model)
         row["n_parameters"] = count_parameters(model)
         report[name] = row
     t, s = report["teacher"], report["student"]
@@ -247,6 +269,10 @@ def _bytes(n):
     return f"{n:.1f} GB"  # pragma: no cover
 
 
+def _maybe_bytes(n):
+    return "-" if n is None else _bytes(n)
+
+
 def format_report(report):
     """The table :func:`compression_report` prints, as a string."""
     t, s = report["teacher"], report["student"]
@@ -259,7 +285,11 @@ def format_report(report):
         ("latency, default threads (ms)",
          f"{1e3 * t['latency_default_threads_s']:.2f}",
          f"{1e3 * s['latency_default_threads_s']:.2f}"),
-        ("serialized size", _bytes(t["size_bytes"]), _bytes(s["size_bytes"])),
+        ("pickled size", _bytes(t["size_bytes"]), _bytes(s["size_bytes"])),
+        ("persistence file", _maybe_bytes(t["file_bytes"]),
+         _maybe_bytes(s["file_bytes"])),
+        ("raw weights", _maybe_bytes(t["weight_bytes"]),
+         _maybe_bytes(s["weight_bytes"])),
         ("parameters", str(t["n_parameters"]), str(s["n_parameters"])),
     ]
     width = max(len(r[0]) for r in rows)

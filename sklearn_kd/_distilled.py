@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
+import math
 import numbers
 import os
 import sys
@@ -28,10 +30,9 @@ import joblib
 import numpy as np
 import sklearn
 import torch
-from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import Bunch, _safe_indexing, check_random_state
+from sklearn.utils import Bunch, _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metadata_routing import (
@@ -43,7 +44,9 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_is_fitted,
+    check_X_y,
     has_fit_parameter,
     validate_data,
 )
@@ -58,6 +61,8 @@ from skorch.history import History
 from torch import nn
 
 from ._doc_links import DocLinkMixin
+from ._encoding import TableEncoder, categorical_columns
+from ._inference import plan_for
 from ._ladder import SELECTIONS, HeldOutRows, run_ladder, subset
 from ._net import (
     FEATURES,
@@ -74,6 +79,7 @@ from ._student import (
     MLPStudent,
     TabularStudent,
     compute_bins,
+    missing_features,
     standardisation_statistics,
     teacher_thresholds,
 )
@@ -86,7 +92,7 @@ from ._teacher_targets import (
     target_inputs,
     teacher_probabilities,
 )
-from ._threads import SMALL_WORK, thread_scope
+from ._threads import SMALL_WORK, resolve_threads, thread_scope
 from ._transfer import (
     NO_LABEL,
     LabelledRowSplit,
@@ -123,10 +129,14 @@ FITTED_ATTRIBUTES = (
     "knowledge_params_",
     "architecture_",
     "architecture_scores_",
+    "encoder_",
 )
 
 #: Packages whose frames stand between a user's call and ``fit``: warnings
 #: skip them to point at the user's own line.
+#: The dtypes X may have to skip ``validate_data`` at prediction.
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 _INTERNAL_PACKAGES = tuple(
     os.path.dirname(module.__file__) + os.sep for module in (sklearn, joblib)
 ) + (os.path.dirname(__file__) + os.sep,)
@@ -245,7 +255,8 @@ default="auto"
 
     module : torch.nn.Module instance or class, default=None
         The student, returning logits. A class is instantiated as
-        ``module(n_features, n_classes)``; an instance is deep-copied at fit
+        ``module(n_features, n_classes)`` (``n_features`` counts the one-hot
+        columns of ``encoder_``, if any); an instance is deep-copied at fit
         and its weights are the starting point. ``None`` builds
         :class:`~sklearn_kd.MLPStudent`, which standardises its inputs from
         the training rows; custom modules receive the raw features.
@@ -338,8 +349,11 @@ default=None
         and ``sample(n_samples, random_state)``. A clone is fitted, its
         ``random_state`` drawn from this estimator's. Rows are drawn in the
         features this estimator receives (after the preceding steps of a
-        Pipeline). Needs a ``teacher`` (not ``teacher_proba``),
-        ``loss="kd"``, ``knowledge="full"`` and ``alpha > 0``. See :ref:`compression`.
+        Pipeline), missing values included; with categorical columns, in the
+        student's encoding, and the teacher labels the nearest table rows
+        (see :ref:`missing_values`). Needs a ``teacher`` (not
+        ``teacher_proba``), ``loss="kd"``, ``knowledge="full"`` and
+        ``alpha > 0``. See :ref:`compression`.
 
     augment_size : float, default=10
         Synthetic rows per training row (rounded to a whole number of rows).
@@ -430,6 +444,11 @@ default=None
         Per-epoch training (and validation) losses.
     n_iter_ : int
         Number of epochs run.
+    encoder_ : object or None
+        The student's encoding of the string and categorical columns of a
+        DataFrame ``X`` (numeric columns as they are, then one-hot blocks;
+        a level unseen in fit is all zeros), fitted on the training rows;
+        None when ``X`` has no such column. See :ref:`missing_values`.
     architecture_ : str or None
         The built-in student that was trained: ``architecture``, or for
         ``"auto"`` and ``"most-accurate"`` the architecture of the chosen
@@ -459,6 +478,20 @@ default=None
 
     Notes
     -----
+    The student accepts what the teacher accepts. Missing values (NaN)
+    are accepted when the teacher's scikit-learn tags allow them
+    (``input_tags.allow_nan``: histogram gradient boosting, forests, a
+    ``FrozenEstimator`` of one), or when its own fit on the rows succeeds
+    (a pipeline that imputes, a teacher from another library); never with
+    ``teacher_proba`` alone (nothing vouches for those rows) or a custom
+    ``module``. The built-in students then replace a missing value by the
+    feature's training mean and add a missing indicator per feature that
+    had NaN in fit, inside the network, so that prediction, persistence and
+    ONNX export compute the same. String and categorical columns of a
+    DataFrame are one-hot encoded for the student (up to 64 levels per
+    column) while the teacher receives the DataFrame. See
+    :ref:`missing_values`.
+
     On CPU the same ``random_state`` gives bitwise-identical predictions, in
     one process or across processes. On a GPU, cuDNN/cuBLAS kernels may be
     non-deterministic, so runs agree only closely; the estimator's
@@ -677,7 +710,10 @@ default=None
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training features. The teacher receives ``X`` as given (a
-            DataFrame stays one); the student its numeric float32 copy.
+            DataFrame stays one); the student its numeric float32 copy,
+            with each string or categorical column of a DataFrame one-hot
+            encoded (``encoder_``). Missing values (NaN) are accepted when
+            the teacher accepts them (see :ref:`missing_values`).
         y : array-like of shape (n_samples,)
             Hard labels (any labels: ints, strings, booleans); every value
             is a class. Only when ``unlabelled`` is set (for example
@@ -722,33 +758,36 @@ default=None
         if some_unlabelled and "sample_weight" in fit_params:
             fit_params = {**fit_params,
                           "sample_weight": fit_params["sample_weight"][lab]}
-        teacher = teacher_probabilities(
-            self._teacher_estimator(rng),
-            _safe_indexing(data.X_teacher, lab) if some_unlabelled else data.X_teacher,
-            data.y[lab],
-            data.classes,
-            proba=(
-                data.teacher_proba[lab]
-                if some_unlabelled and data.teacher_proba is not None
-                else data.teacher_proba  # all labelled: no copy of the matrix
-            ),
-            cv=resolve_teacher_cv(self.teacher_cv, self.teacher),
-            fit_params=fit_params,
-            memory=self.memory,
-        )
-        if teacher is not None and some_unlabelled:
-            proba = np.empty((len(data.y), len(data.classes)))
-            proba[lab] = teacher.proba
-            if data.teacher_proba is not None:
-                proba[~lab] = data.teacher_proba[~lab]
-            else:
-                proba[~lab] = teacher_label(
-                    teacher.teacher,
-                    _safe_indexing(data.X_teacher, ~lab),
-                    len(data.classes),
-                    data.classes,
-                )
-            teacher.proba = proba
+        with self._teacher_meets_the_data(data):
+            teacher = teacher_probabilities(
+                self._teacher_estimator(rng),
+                _safe_indexing(data.X_teacher, lab)
+                if some_unlabelled
+                else data.X_teacher,
+                data.y[lab],
+                data.classes,
+                proba=(
+                    data.teacher_proba[lab]
+                    if some_unlabelled and data.teacher_proba is not None
+                    else data.teacher_proba  # all labelled: no copy of the matrix
+                ),
+                cv=resolve_teacher_cv(self.teacher_cv, self.teacher),
+                fit_params=fit_params,
+                memory=self.memory,
+            )
+            if teacher is not None and some_unlabelled:
+                proba = np.empty((len(data.y), len(data.classes)))
+                proba[lab] = teacher.proba
+                if data.teacher_proba is not None:
+                    proba[~lab] = data.teacher_proba[~lab]
+                else:
+                    proba[~lab] = teacher_label(
+                        teacher.teacher,
+                        _safe_indexing(data.X_teacher, ~lab),
+                        len(data.classes),
+                        data.classes,
+                    )
+                teacher.proba = proba
 
         # 3. the teacher softened once: its statistics (on the labelled
         # rows), the knowledge level and the student's targets
@@ -799,12 +838,15 @@ default=None
                 hidden_layer_sizes=hidden_layer_sizes,
                 activation=self.activation,
                 X=data.X,
+                missing=settings.missing,
                 **built,
             )
         # 4b. the transfer set: synthetic rows after the real ones
         y_idx, extra_callbacks = data.y_idx, []
         if self.augment is not None:
-            make = self._transfer_set_maker(data, teacher.teacher, rng)
+            make = self._transfer_set_maker(
+                data, teacher.teacher, rng, allow_nan=settings.missing is not None
+            )
             n_new = int(round(self.augment_size * len(data.X)))
             if n_new:
                 inputs, y_idx = _append_rows(
@@ -848,6 +890,7 @@ default=None
                 knowledge_params_=soft.knowledge_params,
                 architecture_=built["architecture"],
                 architecture_scores_=None if choice is None else choice.scores,
+                encoder_=data.encoder,
             )
         return self
 
@@ -855,11 +898,21 @@ default=None
         """The validated training data, as a Bunch. ``validate_data``
         records ``n_features_in_`` (and ``feature_names_in_``), as in every
         scikit-learn estimator; no other attribute is set."""
-        data = Bunch(X_teacher=X)  # the teacher sees X as given
-        data.X, data.y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2
+        data = Bunch(X_teacher=X, encoder=None)  # the teacher sees X as given
+        check = dict(
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            ensure_all_finite="allow-nan",  # NaN: see _check_missing
         )
+        if categorical_columns(X):
+            # the features of the user's X; the student sees their encoding
+            validate_data(self, X, skip_check_array=True)
+            data.encoder = TableEncoder().fit(X)
+            data.X, data.y = check_X_y(data.encoder.transform(X), y, **check)
+        else:
+            data.X, data.y = validate_data(self, X, y, **check)
         _check_float32_range(data.X)
+        data.missing = missing_features(data.X)
         data.labelled = labelled_mask(data.y, self.unlabelled)
         if not data.labelled.any():
             raise ValueError(
@@ -951,10 +1004,79 @@ default=None
         return Bunch(
             device=device,
             hidden_layer_sizes=hidden_layer_sizes,
+            missing=self._check_missing(data),
             teacher_fit_params=self._teacher_fit_params(
                 data.sample_weight, fit_params
             ),
         )
+
+    def _accepts_missing(self):
+        """Whether this estimator accepts NaN in ``X``: True, False, or None
+        when only its teacher's fit can tell (see :func:`teacher_accepts_nan`)."""
+        if self.module is not None:
+            return False  # a custom module receives the raw features
+        if isinstance(self.teacher, str):
+            return True  # born-again: the first student handles NaN too
+        if self.teacher is None:
+            # no teacher needed: the student alone learns from the rows;
+            # teacher_proba: no teacher answers for the rows with NaN
+            return not self._needs_teacher()
+        return teacher_accepts_nan(self.teacher)
+
+    def _check_missing(self, data):
+        """How the built-in student treats missing values: None (it refuses
+        NaN) or the features that get a missing indicator. Raises when X
+        holds NaN that the teacher (or a custom module) does not accept."""
+        accepts = self._accepts_missing()
+        if not len(data.missing):
+            return [] if accepts else None
+        if accepts is False:
+            missing = _source(data.encoder, data.missing)
+            raise ValueError(_missing_message(self, "X", missing, fit=True))
+        return data.missing.tolist()
+
+    @contextlib.contextmanager
+    def _teacher_meets_the_data(self, data):
+        """Where the teacher's fit is the test of whether it accepts NaN or
+        categorical columns (a pipeline, a teacher from another library),
+        its refusal is reported in the terms of this estimator."""
+        try:
+            yield
+        except (ValueError, TypeError) as exc:
+            said = str(exc).lower()
+            if (
+                data.encoder is not None
+                and self.teacher is not None
+                and not isinstance(self.teacher, str)
+                and any(hint in said for hint in _CATEGORICAL_HINTS)
+            ):
+                teacher = _teacher_name(self.teacher)
+                names = [str(c) for c in data.encoder.dtypes_.index]
+                columns = [names[j] for j in data.encoder.categorical_]
+                raise ValueError(
+                    f"The teacher {teacher} failed on X, "
+                    f"whose columns {columns!r} are categorical (it said: "
+                    f"{type(exc).__name__}: {exc}). The student encodes "
+                    "such columns itself, but the teacher receives X as "
+                    "given: encode them for the teacher too, e.g.\n\n"
+                    "    from sklearn.compose import make_column_transformer\n"
+                    "    from sklearn.preprocessing import OneHotEncoder\n"
+                    "    from sklearn.pipeline import make_pipeline\n"
+                    "    teacher = make_pipeline(\n"
+                    "        make_column_transformer(\n"
+                    "            (OneHotEncoder(handle_unknown='ignore'), "
+                    f"{columns!r}),\n"
+                    "            remainder='passthrough'),\n"
+                    f"        {teacher}(...))\n"
+                ) from exc
+            if not isinstance(exc, ValueError):
+                raise
+            if not len(data.missing) or "NaN" not in str(exc):
+                raise
+            missing = _source(data.encoder, data.missing)
+            raise ValueError(
+                _missing_message(self, "X", missing, fit=True, refused=exc)
+            ) from None
 
     def _check_label_free_rows(self, data):
         """Rows without a hard label need a teacher and the plain KD loss."""
@@ -990,7 +1112,7 @@ default=None
             return dict(architecture=None, bins=None)
         thresholds = None
         if architecture == "ple-teacher" and fitted_teacher is not None:
-            thresholds = teacher_thresholds(fitted_teacher, data.X.shape[1])
+            thresholds = self._student_thresholds(data, fitted_teacher)
         if not architecture.startswith("ple"):
             return dict(architecture=architecture, bins=None)
         X, y = data.X, None
@@ -1009,8 +1131,8 @@ default=None
         teacher targets). None when too few rows can be held out."""
         fitted_teacher = None if teacher is None else teacher.teacher
         encoding = "ple"
-        if fitted_teacher is not None and teacher_thresholds(
-            fitted_teacher, data.X.shape[1]
+        if fitted_teacher is not None and self._student_thresholds(
+            data, fitted_teacher
         ) is not None:
             encoding = "ple-teacher"
         # scored on the hard labels of held-out labelled rows; the agreement
@@ -1033,6 +1155,7 @@ default=None
                     hidden_layer_sizes=hidden,
                     activation=self.activation,
                     X=data.X,
+                    missing=settings.missing,
                     **built,
                 )
             # stopped on the held-out rows' loss, with the best epoch's weights
@@ -1059,7 +1182,10 @@ default=None
             if stop:
                 best = np.flatnonzero(net.history[:, "valid_loss_best"])
                 epochs = int(best[-1]) + 1 if len(best) else epochs
-            logits = _module_logits(net.module_, data.X[held_out], self.n_threads)
+            rows = torch.from_numpy(np.asarray(data.X[held_out], dtype=np.float32))
+            net.module_.train(False)
+            with thread_scope(self.n_threads, 0), torch.inference_mode():
+                logits = net.module_(rows).numpy()
             return logits, _student_work(module, 1), epochs
 
         return run_ladder(
@@ -1073,9 +1199,23 @@ default=None
             teacher_top=teacher_top,
         )
 
-    def _transfer_set_maker(self, data, fitted_teacher, rng):
+    def _student_thresholds(self, data, fitted_teacher):
+        """The teacher's split thresholds in the student's columns, or None
+        when the teacher is no tree ensemble that can be read."""
+        thresholds = teacher_thresholds(fitted_teacher, self.n_features_in_)
+        if thresholds is not None and data.encoder is not None:
+            # the student's columns: the numeric ones, then one-hot
+            # columns, which no threshold splits
+            thresholds = [
+                thresholds[j] if j in data.encoder.numeric_ else []
+                for j in data.encoder.source_
+            ]
+        return thresholds
+
+    def _transfer_set_maker(self, data, fitted_teacher, rng, allow_nan=False):
         """A function drawing ``n`` teacher-labelled synthetic rows as the
-        student's inputs (features and targets by input name)."""
+        student's inputs (features and targets by input name); the rows may
+        hold NaN when ``allow_nan`` (the student handles missing values)."""
         X = data.X
         augmenter = fit_augmenter(
             self.augment, X, int(rng.randint(np.iinfo(np.int32).max))
@@ -1087,11 +1227,19 @@ default=None
             else None
         )
         classes, temperature, top_k = data.classes, self.temperature, self.teacher_top_k
+        encoder = data.encoder
 
         def make(n_rows):
-            X_new = draw(augmenter, n_rows, draw_rng, X.shape[1])
+            X_new = draw(augmenter, n_rows, draw_rng, X.shape[1], allow_nan)
+            X_teacher, names = X_new, feature_names
+            if encoder is not None:
+                # the teacher labels the table whose encoding is nearest the
+                # drawn rows (each categorical column takes the level of its
+                # largest one-hot entry); the student learns its encoding
+                X_teacher, names = encoder.inverse_transform(X_new), None
+                X_new = encoder.transform(X_teacher)
             proba = teacher_label(
-                fitted_teacher, X_new, len(classes), classes, feature_names
+                fitted_teacher, X_teacher, len(classes), classes, names
             )
             targets = soften_teacher(
                 proba, proba.argmax(axis=1), temperature=temperature, top_k=top_k
@@ -1236,21 +1384,95 @@ default=None
             )
 
     # ------------------------------------------------------------- predict
-    def _logits(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+    def _inference_plan(self):
+        """The prepared student of this fitted estimator (checked fitted).
+
+        Made on the first prediction and kept with the module until its
+        weights change (see :func:`~sklearn_kd._inference.plan_for`). A
+        ``student_`` proves the estimator fitted (``check_is_fitted`` would
+        find it), so ``check_is_fitted`` runs only without one, to raise.
+        """
+        student = self.__dict__.get("student_")
+        if student is None:
+            check_is_fitted(self)
+        return plan_for(student.module_)
+
+    def _rows(self, X):
+        """``X`` as a float32 array, checked as ``validate_data(self, X,
+        reset=False)`` checks it.
+
+        A float32 or float64 ndarray with the fitted number of columns, on
+        an estimator fitted without feature names or categorical columns,
+        is exactly what ``validate_data`` returns unchanged once it is
+        finite: only its finiteness (and, for float64, the float32 range)
+        is checked here, with one sum. Anything else, or a sum that is not
+        finite (NaN, which a student that handles missing values accepts),
+        goes through ``validate_data``, the encoding of categorical columns
+        and the missing-value checks, with their errors and warnings.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in _FLOAT_DTYPES
+            and X.shape[0] >= 1
+            and X.shape[1] == self.n_features_in_
+            and "feature_names_in_" not in self.__dict__
+            and self.__dict__.get("encoder_") is None
+        ):
+            # values out of float32 range become inf; a float64 sum of float32
+            # values cannot overflow, so it is finite exactly when every
+            # value is finite and within float32 range
+            with np.errstate(over="ignore", invalid="ignore"):
+                # C-ordered float32 as it is, anything else copied once
+                rows = np.ascontiguousarray(X, dtype=np.float32)
+                finite = np.isfinite(rows.sum(dtype=np.float64))
+            if finite:
+                return rows
+        check = dict(dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
+        encoder = getattr(self, "encoder_", None)
+        if encoder is None:
+            X = validate_data(self, X, reset=False, **check)
+        else:
+            validate_data(self, X, reset=False, skip_check_array=True)
+            X = check_array(encoder.transform(X), **check)
         _check_float32_range(X)
-        logits = _module_logits(
-            self.student_.module_, X, getattr(self, "n_threads", None)
-        )
-        bad = ~np.isfinite(logits).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                "The student's logits must be finite to give probabilities; got "
-                f"non-finite logits for {int(bad.sum())} of {len(X)} rows of X. "
-                "X lies far outside the range seen in fit (it overflows float32 "
-                "inside the network), or fit diverged (lower lr)."
-            )
+        if not getattr(self.student_.module_, "handles_missing", False):
+            missing = missing_features(X)
+            if len(missing):
+                missing = _source(encoder, missing)
+                raise ValueError(_missing_message(self, "X", missing, fit=False))
+        return np.ascontiguousarray(X, dtype=np.float32)
+
+    def _logits_t(self, X):
+        """The student's float32 logits on ``X``, transposed (classes, rows),
+        as a CPU tensor: softmax and argmax over a short first axis of a
+        contiguous tensor are several times faster than over a short last
+        axis."""
+        plan = self._inference_plan()
+        X = self._rows(X)
+        n_threads = getattr(self, "n_threads", None)
+        work = min(X.shape[0], INFERENCE_BATCH_SIZE) * plan.row_work
+        threads = resolve_threads(n_threads, work)
+        # set even when torch already reports it, and restored after, as
+        # thread_scope does: torch's MKL, which threadpoolctl cannot reach,
+        # then agrees with its OpenMP pool
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            logits = plan.logits_t(torch.from_numpy(X))
+        finally:
+            torch.set_num_threads(previous)
+        # a float32 sum of finite logits may overflow; look closer only then
+        if not math.isfinite(float(logits.sum())):
+            bad = ~torch.isfinite(logits).all(dim=0)
+            if bad.any():
+                raise ValueError(
+                    "The student's logits must be finite to give probabilities; "
+                    f"got non-finite logits for {int(bad.sum())} of {X.shape[0]} "
+                    "rows of X. X lies far outside the range seen in fit (it "
+                    "overflows float32 inside the network), or fit diverged "
+                    "(lower lr)."
+                )
         return logits
 
     def predict_proba(self, X):
@@ -1266,11 +1488,12 @@ default=None
         proba : ndarray of shape (n_samples, n_classes)
             Columns in ``classes_`` order; rows sum to 1.
         """
-        return softmax(self._logits(X), axis=1)
+        # over the classes of the transposed logits (a Fortran-ordered result)
+        return torch.softmax(self._logits_t(X).double(), dim=0).t().numpy()
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits."""
-        return log_softmax(self._logits(X), axis=1)
+        return torch.log_softmax(self._logits_t(X).double(), dim=0).t().numpy()
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``.
@@ -1284,36 +1507,116 @@ default=None
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        index = self._logits_t(X).argmax(dim=0).numpy()
+        return self.classes_[index]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = str(self.device).startswith("cuda")
+        tags.input_tags.allow_nan = bool(self._accepts_missing())
         return tags
 
 
-def _module_logits(module, X, n_threads):
-    """The module's float64 logits on the rows of ``X``, in eval mode and
-    without autograd, ``INFERENCE_BATCH_SIZE`` rows at a time, on the
-    module's own device.
+def teacher_accepts_nan(teacher):
+    """Whether a teacher accepts missing values (NaN) in ``X``.
 
-    The module is called directly rather than through skorch's ``forward``:
-    scoring one array needs none of its dataset, loader and per-batch
-    bookkeeping (about 4 % of a ``predict_proba`` call on 1,000 rows of the
-    default tabular student).
+    Read from scikit-learn's estimator tags (``input_tags.allow_nan``,
+    through a :class:`~sklearn.frozen.FrozenEstimator`): True for the
+    estimators that handle NaN natively, such as histogram gradient
+    boosting and the forests. A scikit-learn estimator whose tags say no
+    refuses NaN (False). A :class:`~sklearn.pipeline.Pipeline` (whose tags
+    do not tell whether a step imputes) and any estimator from another
+    library give None: their own fit on the rows with NaN decides.
+
+    Parameters
+    ----------
+    teacher : estimator
+
+    Returns
+    -------
+    accepts : bool or None
     """
-    parameter = next(module.parameters(), None)
-    device = parameter.device if parameter is not None else torch.device("cpu")
-    rows = torch.from_numpy(np.asarray(X, dtype=np.float32))
-    work = _student_work(module, min(len(X), INFERENCE_BATCH_SIZE))
-    module.train(False)
-    chunks = []
-    with thread_scope(n_threads, work), torch.inference_mode():
-        for start in range(0, len(rows), INFERENCE_BATCH_SIZE):
-            batch = rows[start : start + INFERENCE_BATCH_SIZE].to(device)
-            chunks.append(module(batch).to("cpu", torch.float64))
-    return torch.cat(chunks).numpy()
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(teacher, FrozenEstimator):
+        teacher = teacher.estimator
+    try:
+        allow_nan = get_tags(teacher).input_tags.allow_nan
+    except Exception:  # tags that cannot be read: let the fit decide
+        return None
+    if allow_nan:
+        return True
+    if isinstance(teacher, Pipeline) or not type(teacher).__module__.startswith(
+        "sklearn."
+    ):
+        return None
+    return False
+
+
+#: Words of a teacher's error that point at the categorical columns of X.
+_CATEGORICAL_HINTS = ("convert", "string", "str ", "categor", "dtype", "object")
+
+
+def _teacher_name(teacher):
+    """The class name of a teacher, through a FrozenEstimator."""
+    from sklearn.frozen import FrozenEstimator
+
+    while isinstance(teacher, FrozenEstimator):
+        teacher = teacher.estimator
+    return type(teacher).__name__
+
+
+def _source(encoder, columns):
+    """The columns of the user's X behind the student's ``columns``."""
+    if encoder is None:
+        return columns
+    return np.unique(encoder.source_[columns])
+
+
+def _missing_message(estimator, name, missing, *, fit, refused=None):
+    """Why ``X`` with NaN in the columns ``missing`` is refused, and what to
+    do instead."""
+    columns = [int(j) for j in missing[:5]]
+    names = getattr(estimator, "feature_names_in_", None)
+    where = (
+        f"columns {[str(names[j]) for j in columns]!r}"
+        if names is not None
+        else f"feature indices {columns!r}"
+    ) + (" and more" if len(missing) > 5 else "")
+    impute = (
+        "impute in front of this estimator, e.g. make_pipeline("
+        "SimpleImputer(add_indicator=True), DistilledClassifier(...))"
+    )
+    if not fit:
+        return (
+            f"Input {name} contains NaN ({where}), which this student refuses: "
+            "it was trained to, because its teacher does not accept missing "
+            f"values (or its module is a custom one). {impute[0].upper()}"
+            f"{impute[1:]}, or distil a teacher that accepts missing values."
+        )
+    if estimator.module is not None:
+        why = (
+            f"module={estimator.module!r} is a custom module, which receives "
+            "the raw features and must not see NaN. Use module=None (the "
+            f"built-in students handle missing values) or {impute}"
+        )
+    elif estimator.teacher is None:
+        why = (
+            "only teacher_proba was given, so no teacher vouches for rows "
+            "with missing values. Pass the teacher itself "
+            "(teacher=FrozenEstimator(model)) if it accepts NaN, or "
+            f"{impute}"
+        )
+    else:
+        teacher = _teacher_name(estimator.teacher)
+        detail = "" if refused is None else " (its fit refused them)"
+        why = (
+            f"the teacher {teacher} does not accept missing values{detail}. "
+            f"Either {impute}, or distil a teacher that accepts missing "
+            "values: the student then handles them itself"
+        )
+    return f"Input {name} contains NaN ({where}): {why}."
 
 
 def _available_devices():
@@ -1356,7 +1659,7 @@ def _check_float32_range(X):
     if X.dtype == np.float32 or not X.size:  # finite float32 is in range
         return
     limit = float(np.finfo(np.float32).max)
-    biggest = max(float(X.max()), -float(X.min()))
+    biggest = max(float(np.nanmax(X, initial=0.0)), -float(np.nanmin(X, initial=0.0)))
     if biggest > limit:
         raise ValueError(
             "X must hold values within float32 range (|x| <= "
@@ -1499,6 +1802,7 @@ def make_student_module(
     X=None,
     architecture="mlp",
     bins=None,
+    missing=None,
 ):
     """The student's torch module, as the estimator's ``module`` asks.
 
@@ -1508,7 +1812,9 @@ def make_student_module(
     piecewise-linear encodings (``"ple*"``) take the edges ``bins``. It
     standardises with the statistics of ``X`` (none without ``X``: they are
     then loaded with the weights, as :func:`sklearn_kd.persistence.load`
-    does). A class is instantiated as ``module(n_features, n_classes)``; an
+    does). ``missing`` is None for a student that refuses NaN, else the
+    features that get a missing indicator (see :class:`~sklearn_kd.MLPStudent`).
+    A class is instantiated as ``module(n_features, n_classes)``; an
     instance is deep-copied.
     """
     if module is None:
@@ -1521,6 +1827,7 @@ def make_student_module(
                 activation=activation,
                 mean=mean,
                 scale=scale,
+                missing=missing,
             )
         encoding = None
         if architecture.startswith("ple"):
@@ -1537,6 +1844,7 @@ def make_student_module(
             activation=activation,
             mean=mean,
             scale=scale,
+            missing=missing,
         )
     if inspect.isclass(module):
         return module(n_features, n_classes)
@@ -1634,6 +1942,36 @@ def build_student_net(
     )
     if not verbose:
         net.set_params(callbacks__print_log=None)
+    return net
+
+
+def prediction_net(module, params, history=None, device="cpu"):
+    """A skorch net holding a trained ``module`` for prediction only.
+
+    The net of :func:`build_student_net` with ``module_`` set and nothing
+    of training: no optimizer (nor its state), criterion or initialised
+    callbacks, and ``history`` (an empty history by default). It is what
+    :func:`sklearn_kd.persistence.load` and
+    :func:`sklearn_kd.persistence.without_teacher` give ``student_``;
+    refitting the estimator builds a new net as every ``fit`` does.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The trained student.
+    params : dict
+        The estimator's parameters (its ``get_params()``).
+    history : skorch.history.History, default=None
+        The net's ``history_``.
+    device : str or torch.device, default="cpu"
+        The net's ``device``, where ``module`` is.
+    """
+    net = build_student_net(module, params, device=device)
+    net._initialize_module()  # module_ is the module itself, on its device
+    # set_params(callbacks__...) in build_student_net initialised callbacks
+    net.__dict__.pop("callbacks_", None)
+    net.history_ = History() if history is None else history
+    net.initialized_ = True
     return net
 
 

@@ -124,6 +124,8 @@ class FastStep:
 
         if type(module) is not MLPStudent or type(criterion) is not DistillationLoss:
             return None
+        if len(getattr(module, "missing_index", ())):
+            return None  # missing indicators extend the inputs in forward
         if (
             criterion.loss != "kd"
             or getattr(module, "activation", None) not in _FORWARD

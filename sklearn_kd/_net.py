@@ -330,6 +330,10 @@ class PlainPrintLog(PrintLog):
         return bool(isatty and isatty())
 
 
+#: What a pickled net holds in place of a ``module`` that is ``module_``.
+_SAME_AS_MODULE_ = "<the module_ attribute>"
+
+
 def check_callbacks(callbacks):
     """The callbacks, unpacked from their (name, callback) tuples.
 
@@ -397,6 +401,27 @@ class DistillationNet(ClassifierMixin, NeuralNet):
     def predict(self, X):
         """Most probable class index of each row."""
         return self.predict_proba(X).argmax(axis=1)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # the ``module`` parameter is the trained ``module_`` itself (the
+        # estimator builds the net from an instance): skorch pickles the
+        # parameter apart from ``module_``, which would store every weight
+        # twice; keep one and point the other at it when unpickled
+        if (
+            "module_" in self.__dict__
+            and self.__dict__.get("module") is self.__dict__["module_"]
+        ):
+            state["module"] = _SAME_AS_MODULE_
+        return state
+
+    def __setstate__(self, state):
+        same = isinstance(state.get("module"), str) and (
+            state["module"] == _SAME_AS_MODULE_
+        )
+        super().__setstate__(state)
+        if same:
+            self.__dict__["module"] = self.__dict__["module_"]
 
     # -- data -------------------------------------------------------------
     def _to_tensors(self, X, y):

@@ -29,6 +29,46 @@ FOLD_MAX_OFFSET = 16.0
 STATISTICS_BLOCK_BYTES = 4 * 2**20
 
 
+def _register_missing(module, missing):
+    """Set up a student's own handling of missing values (NaN).
+
+    ``missing`` is None when the student refuses NaN (its teacher does);
+    otherwise the indices of the features that get a missing indicator (those
+    that had NaN in the training rows; possibly none). A student that
+    handles missing values replaces NaN by the feature's training mean (the
+    ``mean`` buffer) inside its forward pass, and appends one 0/1 indicator
+    per listed feature to its encoded inputs. Returns the number of
+    indicators.
+    """
+    module.handles_missing = missing is not None  # plain attribute: pickled
+    index = [] if missing is None else [int(j) for j in missing]
+    if missing is not None:
+        module.register_buffer(
+            "missing_index", torch.as_tensor(index, dtype=torch.long)
+        )
+    return len(index)
+
+
+def _fill_missing(module, X):
+    """``X`` with NaN replaced by the training means, and the missing
+    indicators of the features in ``missing_index`` (None when there are
+    none). The identity for a student that refuses NaN."""
+    if not getattr(module, "handles_missing", False):
+        return X, None
+    if (
+        not len(module.missing_index)
+        and not torch.onnx.is_in_onnx_export()
+        and not torch.jit.is_tracing()
+        and not torch.isnan(X.sum())  # one reduction: no NaN in the batch
+    ):
+        return X, None  # nothing to fill; exported graphs always fill
+    nan = torch.isnan(X)
+    filled = torch.where(nan, module.mean.to(X.dtype), X)
+    if not len(module.missing_index):
+        return filled, None
+    return filled, nan.index_select(1, module.missing_index).to(X.dtype)
+
+
 def _register_standardisation(module, n_features, mean, scale):
     """The float32 ``mean`` and ``scale`` buffers a student standardises its
     inputs with; ``None`` means 0 and 1."""
@@ -65,6 +105,11 @@ class MLPStudent(nn.Module):
         Non-linearity after each hidden layer.
     mean, scale : array-like of shape (n_features,), default=None
         Standardisation statistics; ``None`` means 0 and 1.
+    missing : array-like of int or None, default=None
+        None: the student expects no missing values. Otherwise it accepts
+        NaN: a missing value is replaced by the feature's ``mean`` and the
+        features listed here (those with NaN in the training rows) each add
+        a 0/1 missing indicator to the first layer's inputs.
 
     Examples
     --------
@@ -83,12 +128,14 @@ class MLPStudent(nn.Module):
         activation="relu",
         mean=None,
         scale=None,
+        missing=None,
     ):
         super().__init__()
         self.activation = activation
         _register_standardisation(self, n_features, mean, scale)
+        n_indicators = _register_missing(self, missing)
         layers = []
-        width = n_features
+        width = n_features + n_indicators
         for size in hidden_layer_sizes:
             layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
             width = size
@@ -97,6 +144,8 @@ class MLPStudent(nn.Module):
 
     def foldable(self):
         """Whether the standardisation can go into the first layer."""
+        if len(getattr(self, "missing_index", ())):
+            return False  # missing indicators extend the inputs
         offset = (self.mean.abs() / self.scale).max()
         return bool(offset <= FOLD_MAX_OFFSET) if self.mean.numel() else True
 
@@ -111,6 +160,10 @@ class MLPStudent(nn.Module):
         return weight, first.bias - weight @ self.mean
 
     def forward(self, X):
+        X, indicators = _fill_missing(self, X)
+        if indicators is not None:
+            h = (X - self.mean) / self.scale
+            return self.layers(torch.cat([h, indicators], dim=1))
         fold = self.__dict__.get("_fold")
         if fold is None:  # decided once per set of statistics
             fold = self._fold = self.foldable()
@@ -135,7 +188,12 @@ def standardisation_statistics(X):
     One pass over ``X`` in blocks of rows (float64 accumulation, merged with
     Chan et al.'s pairwise update), so no copy of ``X`` is made: the working
     memory is one block, whatever the size and dtype of ``X``.
+
+    Missing values (NaN) are left out of their column's statistics; a
+    column without any observed value gets mean 0 and scale 1.
     """
+    if np.isnan(np.min(X)) if X.size else False:
+        return _observed_statistics(X)
     n, d = X.shape
     block = max(1, STATISTICS_BLOCK_BYTES // (8 * max(d, 1)))
     mean = np.zeros(d)
@@ -155,6 +213,37 @@ def standardisation_statistics(X):
     scale = np.sqrt(m2 / max(n, 1))
     scale[~(scale > np.finfo(np.float32).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
     return mean, scale
+
+
+def _observed_statistics(X):
+    """Column means and scales of the observed (non-NaN) values of ``X``,
+    one column at a time."""
+    d = X.shape[1]
+    mean, scale = np.zeros(d), np.ones(d)
+    for j in range(d):
+        column = np.asarray(X[:, j], dtype=np.float64)
+        column = column[~np.isnan(column)]
+        if len(column):
+            mean[j] = column.mean()
+            scale[j] = column.std()
+    tiny = np.finfo(np.float32).eps * np.maximum(1.0, np.abs(mean))
+    scale[~(scale > tiny)] = 1.0
+    return mean, scale
+
+
+def missing_features(X):
+    """Indices of the columns of ``X`` holding at least one NaN.
+
+    The column sums find the candidates without a mask the size of ``X``
+    (a sum is NaN when its column holds one); each candidate is then
+    checked on its own column.
+    """
+    if not X.size:
+        return np.zeros(0, dtype=np.int64)
+    candidates = np.flatnonzero(np.isnan(X.sum(axis=0)))
+    return np.asarray(
+        [j for j in candidates if np.isnan(X[:, j]).any()], dtype=np.int64
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -220,6 +309,12 @@ class TabularStudent(nn.Module):
     activation : {"relu", "tanh", "logistic", "gelu"}, default="relu"
     mean, scale : array-like of shape (n_features,), default=None
         Standardisation statistics; ``None`` means 0 and 1.
+    missing : array-like of int or None, default=None
+        None: the student expects no missing values. Otherwise it accepts
+        NaN: a missing value is replaced by the feature's ``mean`` before
+        the encoding, and the features listed here (those with NaN in the
+        training rows) each add a 0/1 missing indicator after it: missing
+        is a bin of its own, as a tree ensemble's missing-value branch.
 
     Examples
     --------
@@ -244,9 +339,11 @@ class TabularStudent(nn.Module):
         activation="relu",
         mean=None,
         scale=None,
+        missing=None,
     ):
         super().__init__()
         _register_standardisation(self, n_features, mean, scale)
+        n_indicators = _register_missing(self, missing)
         # the constructor's arguments, enough to rebuild the network before
         # its state_dict is loaded (sklearn_kd.persistence)
         self.encoding = encoding
@@ -281,6 +378,7 @@ class TabularStudent(nn.Module):
                 "encoding must be None, 'piecewise' or 'periodic'; got "
                 f"{encoding!r}."
             )
+        width += n_indicators
         layers = []
         sizes = tuple(hidden_layer_sizes)
         if residual and sizes:
@@ -296,6 +394,7 @@ class TabularStudent(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
+        X, indicators = _fill_missing(self, X)
         if self.encoding == "piecewise":
             # one gather, one multiply-add and one clamp: the encoding of every
             # bin of every feature at once, in the flat layout of
@@ -312,6 +411,8 @@ class TabularStudent(nn.Module):
             h = (X - self.mean) / self.scale
             if self.encoder is not None:
                 h = self.encoder(h).flatten(1)
+        if indicators is not None:
+            h = torch.cat([h, indicators], dim=1)
         return self.layers(h)
 
 
@@ -389,6 +490,9 @@ def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
         feature's range; a feature without thresholds gets quantile bins.
 
     Without ``y`` and ``thresholds`` the edges are quantiles of ``X``.
+    Missing values (NaN) are left out: a column's edges cover its observed
+    values (a column never observed gets one dummy bin), and infinite
+    thresholds (a split of the missing values alone) are ignored.
 
     Returns
     -------
@@ -401,30 +505,42 @@ def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
     out = [None] * X.shape[1]
     if thresholds is not None:
         for j in range(X.shape[1]):
-            if len(thresholds[j]):
-                points = np.asarray(thresholds[j], dtype=np.float64)
+            # (a split of the missing values alone has an infinite threshold)
+            points = np.asarray(thresholds[j], dtype=np.float64)
+            points = points[np.isfinite(points)]
+            if len(points):
                 out[j] = np.quantile(points, np.linspace(0, 1, n_bins + 1)[1:-1])
-    # the library's quantile or tree bins for the other varying columns
+    # the library's quantile or tree bins for the other varying columns; a
+    # column with missing values is binned on its observed values alone
+    missing = np.isnan(X).any(axis=0)
     varying = [
-        j for j in range(X.shape[1]) if out[j] is None and np.ptp(X[:, j]) > 0
+        j
+        for j in range(X.shape[1])
+        if out[j] is None and _observed(X[:, j]).size and np.ptp(_observed(X[:, j])) > 0
     ]
-    if varying:
+    complete = [j for j in varying if not missing[j]]
+    groups = [(complete, np.ones(len(X), dtype=bool))] if complete else []
+    groups += [([j], ~np.isnan(X[:, j])) for j in varying if missing[j]]
+    for columns, rows in groups:
+        n_observed = int(rows.sum())
+        if n_observed <= 2:  # too few values for the library's bins
+            continue  # their range is the one bin
         kwargs = {}
         if y is not None and thresholds is None:
-            leaf = max(1, min(64, len(X) // (4 * n_bins)))
+            leaf = max(1, min(64, int(rows.sum()) // (4 * n_bins)))
             kwargs = dict(
                 tree_kwargs=dict(min_samples_leaf=leaf),
-                y=torch.as_tensor(np.asarray(y), dtype=torch.long),
+                y=torch.as_tensor(np.asarray(y)[rows], dtype=torch.long),
                 regression=False,
             )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*just two bin edges")
             found = rtdl_num_embeddings.compute_bins(
-                torch.as_tensor(X[:, varying], dtype=torch.float32),
-                n_bins=n_bins,
+                torch.as_tensor(X[rows][:, columns], dtype=torch.float32),
+                n_bins=min(n_bins, n_observed - 1),
                 **kwargs,
             )
-        for j, edges in zip(varying, found):
+        for j, edges in zip(columns, found):
             out[j] = edges.numpy()
     return [
         _valid_edges(np.array([]) if e is None else e, X[:, j])
@@ -432,8 +548,17 @@ def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
     ]
 
 
+def _observed(column):
+    """The non-missing values of ``column``."""
+    return column[~np.isnan(column)]
+
+
 def _valid_edges(edges, column):
-    """Sorted unique float32-distinct edges covering ``column``; >= 2."""
+    """Sorted unique float32-distinct edges covering the observed values of
+    ``column``; >= 2."""
+    column = _observed(column)
+    if not column.size:  # never observed: one dummy bin
+        return np.array([0.0, 1.0], dtype=np.float32)
     lo, hi = float(np.min(column)), float(np.max(column))
     edges = np.asarray(edges, dtype=np.float64)
     edges = np.clip(edges[np.isfinite(edges)], lo, hi)
@@ -472,6 +597,15 @@ def teacher_thresholds(teacher, n_features):
     if hasattr(teacher, "tree_"):
         trees = [teacher]
     elif hasattr(teacher, "_predictors"):  # HistGradientBoostingClassifier
+        # with categorical features, its trees number the categorical
+        # columns first, then the others (each in their order)
+        order = np.arange(n_features)
+        is_categorical = getattr(teacher, "is_categorical_", None)
+        if is_categorical is not None and getattr(teacher, "_preprocessor", None):
+            is_categorical = np.asarray(is_categorical, dtype=bool)
+            order = np.concatenate(
+                [np.flatnonzero(is_categorical), np.flatnonzero(~is_categorical)]
+            )
         for stage in teacher._predictors:
             for predictor in stage:
                 nodes = predictor.nodes
@@ -481,7 +615,7 @@ def teacher_thresholds(teacher, n_features):
                 for j, t in zip(
                     nodes["feature_idx"][split], nodes["num_threshold"][split]
                 ):
-                    found[j].append(t)
+                    found[order[j]].append(t)
     elif hasattr(teacher, "estimators_"):
         trees = np.ravel(np.asarray(teacher.estimators_, dtype=object)).tolist()
         if not all(hasattr(t, "tree_") for t in trees):

@@ -58,7 +58,11 @@ def teacher_label(teacher, X, n_classes, classes, feature_names=None,
     out = np.empty((len(X), n_classes), dtype=np.float64)
     teacher_classes = getattr(teacher, "classes_", classes)
     for start in range(0, len(X), batch_rows):
-        block = X[start : start + batch_rows]
+        block = (
+            X.iloc[start : start + batch_rows]
+            if hasattr(X, "iloc")
+            else X[start : start + batch_rows]
+        )
         if feature_names is not None:
             import pandas as pd
 
@@ -87,16 +91,19 @@ def fit_augmenter(augment, X, random_state):
     return augmenter.fit(X)
 
 
-def draw(augmenter, n_rows, rng, n_features):
-    """``n_rows`` synthetic rows as a float64 array, checked."""
+def draw(augmenter, n_rows, rng, n_features, allow_nan=False):
+    """``n_rows`` synthetic rows as a float64 array, checked: finite, or
+    finite and NaN when ``allow_nan`` (missing values)."""
     X_new = np.asarray(
         augmenter.sample(n_rows, random_state=rng.randint(np.iinfo(np.int32).max)),
         dtype=np.float64,
     )
-    if X_new.shape != (n_rows, n_features) or not np.isfinite(X_new).all():
+    finite = np.isfinite(X_new) | (np.isnan(X_new) if allow_nan else False)
+    if X_new.shape != (n_rows, n_features) or not finite.all():
         raise ValueError(
             "augment.sample(n_samples, random_state) must return a finite array "
-            f"of shape (n_samples, n_features) = ({n_rows}, {n_features}); got "
+            + ("(NaN for a missing value) " if allow_nan else "")
+            + f"of shape (n_samples, n_features) = ({n_rows}, {n_features}); got "
             f"shape {X_new.shape}"
             + ("" if X_new.shape != (n_rows, n_features) else " with non-finite values")
             + "."

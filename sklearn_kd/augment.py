@@ -38,10 +38,24 @@ _shared_doc = fill_doc(
 
 
 def _column_scale(X):
-    """Column standard deviations; constant columns get 1."""
-    scale = X.std(axis=0)
+    """Column standard deviations of the observed values; constant (or
+    never observed) columns get 1."""
+    scale = _observed_moments(X)[1]
     scale[~(scale > 0)] = 1.0
     return scale
+
+
+def _observed_moments(X):
+    """Column means and standard deviations, leaving NaN out; 0 for a
+    column without any observed value."""
+    if not np.isnan(X).any():
+        return X.mean(axis=0), X.std(axis=0)
+    observed = ~np.isnan(X)
+    count = np.maximum(observed.sum(axis=0), 1)
+    filled = np.where(observed, X, 0.0)
+    mean = filled.sum(axis=0) / count
+    centred = np.where(observed, X - mean, 0.0)
+    return mean, np.sqrt((centred**2).sum(axis=0) / count)
 
 
 class _RowAugmenter(BaseEstimator):
@@ -71,7 +85,11 @@ class _RowAugmenter(BaseEstimator):
             The fitted augmenter.
         """
         X = validate_data(
-            self, X, dtype=np.float64, ensure_min_samples=self._min_rows
+            self,
+            X,
+            dtype=np.float64,
+            ensure_min_samples=self._min_rows,
+            ensure_all_finite="allow-nan",
         )
         self.X_ = np.array(X, dtype=np.float64)
         self._fit_rows(_column_scale(self.X_))
@@ -104,6 +122,11 @@ class _RowAugmenter(BaseEstimator):
     def _draw(self, n_samples, rng):
         raise NotImplementedError
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values are drawn as such
+        return tags
+
 
 @_shared_doc
 class MUNGE(_RowAugmenter):
@@ -119,6 +142,13 @@ class MUNGE(_RowAugmenter):
     neighbour shares them. Rows are drawn in passes over the training set,
     each pass visiting every training row once in a random order, until
     ``n_samples`` rows exist.
+
+    Missing values (NaN) are kept as such: the neighbour search puts a
+    missing value at its feature's mean and adds one missing indicator per
+    feature that has NaN, and a feature that is missing in either row is
+    swapped to the neighbour's value unchanged, so that its missingness
+    moves with it (a synthetic row is missing where the row or the
+    neighbour it took the feature from is).
 
     Parameters
     ----------
@@ -175,7 +205,11 @@ class MUNGE(_RowAugmenter):
 
     def _fit_rows(self, scale):
         """Find each training row's nearest neighbour."""
-        Z = (self.X_ - self.X_.mean(axis=0)) / scale
+        Z = (self.X_ - _observed_moments(self.X_)[0]) / scale
+        missing = np.isnan(Z)
+        if missing.any():
+            indicators = missing[:, missing.any(axis=0)].astype(np.float64)
+            Z = np.hstack([np.where(missing, 0.0, Z), indicators])
         nn = NearestNeighbors(n_neighbors=2).fit(Z)
         index = nn.kneighbors(Z, return_distance=False)
         # a duplicated row may list its twin first and itself second
@@ -191,6 +225,8 @@ class MUNGE(_RowAugmenter):
         other = self.X_[self.neighbors_[rows]]
         swap = rng.random_sample(base.shape) < self.swap_probability
         spread = np.abs(base - other) / self.local_variance
+        # a missing value on either side: the neighbour's value, as it is
+        spread[np.isnan(spread)] = 0.0
         moved = other + spread * rng.standard_normal(base.shape)
         return np.where(swap, moved, base)
 
@@ -200,7 +236,8 @@ class GaussianAugmenter(_RowAugmenter):
     """Training rows plus isotropic Gaussian noise on standardised features.
 
     Each synthetic row is a training row chosen at random, with each feature
-    ``j`` shifted by ``N(0, (scale * std_j)^2)``.
+    ``j`` shifted by ``N(0, (scale * std_j)^2)``. A missing value (NaN)
+    stays missing.
 
     Parameters
     ----------

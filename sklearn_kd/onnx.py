@@ -16,13 +16,19 @@ because ONNX's ZipMap accepts no other type; with ``zipmap=False`` or
 ``"columns"`` the probabilities take the input's type. A DataFrame becomes
 one ONNX input per column, which skl2onnx joins for a Pipeline; a bare
 estimator, like skl2onnx's own classifiers, takes one input: convert it
-with ``X[:1].to_numpy()``.
+with ``X[:1].to_numpy()`` (unless it encodes categorical columns itself,
+below: it then takes the DataFrame's columns).
 
 The student network is exported with :func:`torch.onnx.export` (the
 TorchScript-based exporter, which needs no extra package) and its graph is
-inlined into the converted model. The default students export this way; a
-custom ``module`` whose operations ONNX cannot express is refused with a
-:class:`ValueError` naming the module and torch's reason.
+inlined into the converted model, missing-value handling included (``IsNaN``
+and ``Where``). A student that one-hot encodes a DataFrame's categorical
+columns itself (``encoder_``) is converted from one input per column, as
+``skl2onnx.to_onnx(model, frame[:1])`` declares them (text columns as
+strings), with ``ai.onnx.ml.OneHotEncoder`` nodes in front of the network.
+The default students export this way; a custom ``module`` whose operations
+ONNX cannot express is refused with a :class:`ValueError` naming the module
+and torch's reason.
 
 Needs the ``onnx`` extra: ``pip install sklearn_kd[onnx]`` (skl2onnx, onnx
 and onnxruntime to run the result).
@@ -62,7 +68,12 @@ try:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     from skl2onnx import update_registered_converter
-    from skl2onnx.common.data_types import FloatTensorType, guess_numpy_type
+    from skl2onnx.common.data_types import (
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+        guess_numpy_type,
+    )
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
     )
@@ -73,6 +84,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._distilled import DistilledClassifier
+from ._inference import prepare
 
 __all__ = ["export_student"]
 
@@ -83,8 +95,10 @@ MAX_STUDENT_OPSET = 18
 def export_student(estimator, opset=MAX_STUDENT_OPSET):
     """The student network of a fitted estimator as an ONNX model.
 
-    Input ``"X"``: float32 features of shape ``(n_samples, n_features)``;
-    output ``"logits"`` of shape ``(n_samples, n_classes)``.
+    Input ``"X"``: float32 features of shape ``(n_samples, n_features)``
+    (with categorical columns, their encoding by ``encoder_``: numeric
+    columns, then one-hot blocks); output ``"logits"`` of shape
+    ``(n_samples, n_classes)``.
 
     Parameters
     ----------
@@ -106,8 +120,18 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
-    module = copy.deepcopy(estimator.student_.module_).to("cpu").eval()
-    example = torch.zeros(2, estimator.n_features_in_, dtype=torch.float32)
+    # a built-in student exports its prepared form: the standardisation
+    # folded into the first Gemm, the piecewise-linear encoding as one Gemm,
+    # a Relu and a Min (see sklearn_kd._inference)
+    module = prepare(estimator.student_.module_)
+    if module is None:
+        module = copy.deepcopy(estimator.student_.module_)
+    else:
+        module = module.relu_form()
+    module = module.to("cpu").eval()
+    encoder = getattr(estimator, "encoder_", None)
+    width = estimator.n_features_in_ if encoder is None else len(encoder.source_)
+    example = torch.zeros(2, width, dtype=torch.float32)
     buffer = io.BytesIO()
     try:
         with warnings.catch_warnings(), torch.no_grad():
@@ -132,8 +156,155 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
     return onnx.load_from_string(buffer.getvalue())
 
 
+def _check_encoder(estimator, inputs):
+    """A student that encodes categorical columns itself is converted from
+    one input per column of its DataFrame (as ``skl2onnx.to_onnx(model,
+    frame[:1])`` declares them), text columns as strings; anything else is
+    refused with the way out."""
+    encoder = getattr(estimator, "encoder_", None)
+    if encoder is None:
+        return
+    names = [str(c) for c in encoder.dtypes_.index]
+    columns = [names[j] for j in encoder.categorical_]
+    onehot = encoder.transformer_.named_transformers_["categorical"]
+    why = None
+    if len(inputs) != len(names):
+        why = (
+            f"it needs one input per column of X ({len(names)}, as "
+            "skl2onnx.to_onnx(model, X[:1]) declares for a DataFrame whose "
+            "categorical columns are of dtype object or string); got "
+            f"{len(inputs)} input(s)"
+        )
+    else:
+        for j, levels in zip(encoder.categorical_, onehot.categories_):
+            if any(_is_missing(v) for v in levels):
+                why = (
+                    f"column {names[j]!r} has a missing level, which an ONNX "
+                    "string input cannot express"
+                )
+            elif not _level_type(levels):
+                why = f"column {names[j]!r} mixes text and numbers in its levels"
+    if why is None:
+        return
+    raise ValueError(
+        "This DistilledClassifier one-hot encodes the categorical columns "
+        f"{columns!r} itself (encoder_), and the ONNX converter cannot "
+        f"export that encoding here: {why}. Encode them in a pipeline in "
+        "front of it instead, which skl2onnx converts step by step, e.g.\n\n"
+        "    from sklearn.compose import make_column_transformer\n"
+        "    from sklearn.preprocessing import OneHotEncoder\n"
+        "    from sklearn.pipeline import make_pipeline\n"
+        "    model = make_pipeline(\n"
+        "        make_column_transformer(\n"
+        f"            (OneHotEncoder(handle_unknown='ignore'), {columns!r}),\n"
+        "            remainder='passthrough'),\n"
+        "        DistilledClassifier(teacher),\n"
+        "    ).fit(X, y)\n"
+    )
+
+
+def _is_missing(value):
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _level_type(levels):
+    """``"strings"`` or ``"int64s"``: how the ONNX one-hot encoder names the
+    levels of a column; None when they are neither."""
+    if all(isinstance(v, str) for v in levels):
+        return "strings"
+    if all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in levels
+    ):
+        return "int64s"
+    return None
+
+
+def _encoded_input(scope, operator, container, encoder):
+    """ONNX nodes computing ``encoder_.transform`` from one input per
+    column; returns the name of the float32 matrix the student sees."""
+    onehot = encoder.transformer_.named_transformers_["categorical"]
+    parts = []
+    for j in encoder.numeric_:
+        column = operator.inputs[j].full_name
+        cast = scope.get_unique_variable_name("numeric")
+        container.add_node(
+            "Cast",
+            column,
+            cast,
+            to=TensorProto.FLOAT,
+            name=scope.get_unique_operator_name("Cast"),
+        )
+        parts.append(cast)
+    for j, levels in zip(encoder.categorical_, onehot.categories_):
+        column = operator.inputs[j].full_name
+        kind = _level_type(levels)
+        if kind == "int64s":
+            cast = scope.get_unique_variable_name("levels")
+            container.add_node(
+                "Cast",
+                column,
+                cast,
+                to=TensorProto.INT64,
+                name=scope.get_unique_operator_name("Cast"),
+            )
+            column = cast
+            values = [int(v) for v in levels]
+        else:
+            values = [str(v) for v in levels]
+        encoded = scope.get_unique_variable_name("onehot3d")
+        container.add_node(
+            "OneHotEncoder",
+            column,
+            encoded,
+            op_domain="ai.onnx.ml",
+            name=scope.get_unique_operator_name("OneHotEncoder"),
+            zeros=1,
+            **{f"cats_{kind}": values},
+        )
+        shape = scope.get_unique_variable_name("shape")
+        container.add_initializer(shape, TensorProto.INT64, [2], [-1, len(values)])
+        flat = scope.get_unique_variable_name("onehot")
+        container.add_node(
+            "Reshape",
+            [encoded, shape],
+            flat,
+            name=scope.get_unique_operator_name("Reshape"),
+        )
+        cast = scope.get_unique_variable_name("onehot_f32")
+        container.add_node(
+            "Cast",
+            flat,
+            cast,
+            to=TensorProto.FLOAT,
+            name=scope.get_unique_operator_name("Cast"),
+        )
+        parts.append(cast)
+    encoded = scope.get_unique_variable_name("encoded")
+    container.add_node(
+        "Concat",
+        parts,
+        encoded,
+        axis=1,
+        name=scope.get_unique_operator_name("Concat"),
+    )
+    return encoded
+
+
 def _shape_calculator(operator):
-    calculate_linear_classifier_output_shapes(operator)
+    estimator = operator.raw_operator
+    _check_encoder(estimator, operator.inputs)
+    if getattr(estimator, "encoder_", None) is None:
+        calculate_linear_classifier_output_shapes(operator)
+    else:
+        # one input per column: the outputs are those of a linear classifier
+        N = operator.inputs[0].get_first_dimension()
+        classes = np.asarray(estimator.classes_)
+        operator.outputs[0].type = (
+            Int64TensorType([N])
+            if classes.dtype.kind in "iub"
+            else StringTensorType([N])
+        )
+        operator.outputs[1].type.shape = [N, len(classes)]
     zipmap = operator.scope_inst.get_options(
         operator.raw_operator, dict(zipmap=True)
     )["zipmap"]
@@ -146,6 +317,8 @@ def _shape_calculator(operator):
 
 def _converter(scope, operator, container):
     estimator = operator.raw_operator
+    _check_encoder(estimator, operator.inputs)
+    encoder = getattr(estimator, "encoder_", None)
     X = operator.inputs[0]
     label_out, proba_out = operator.outputs
     opset = min(container.target_opset, MAX_STUDENT_OPSET)
@@ -161,19 +334,26 @@ def _converter(scope, operator, container):
         return names[name]
 
     # the student computes in float32
-    if guess_numpy_type(X.type) == np.float32:
+    if encoder is not None:
+        names[graph.input[0].name] = _encoded_input(scope, operator, container, encoder)
+    elif guess_numpy_type(X.type) == np.float32:
         names[graph.input[0].name] = X.full_name
     else:
         container.add_node(
-            "Cast", X.full_name, rename(graph.input[0].name),
-            to=TensorProto.FLOAT, name=scope.get_unique_operator_name("Cast"),
+            "Cast",
+            X.full_name,
+            rename(graph.input[0].name),
+            to=TensorProto.FLOAT,
+            name=scope.get_unique_operator_name("Cast"),
         )
     for init in graph.initializer:
         tensor = numpy_helper.from_array(numpy_helper.to_array(init))
         container.add_initializer(rename(init.name), tensor.data_type, None, tensor)
     for node in graph.node:
-        if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
-               for a in node.attribute):
+        if any(
+            a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+            for a in node.attribute
+        ):
             raise ValueError(
                 "The student's ONNX graph holds control flow (a subgraph in "
                 f"node {node.op_type}), which this converter does not inline."
@@ -185,9 +365,7 @@ def _converter(scope, operator, container):
         if node.op_type == "Clip" and len(inputs) == 3 and not inputs[1]:
             # an omitted lower bound before an upper one
             inputs[1] = scope.get_unique_variable_name("clip_min")
-            container.add_initializer(
-                inputs[1], TensorProto.FLOAT, [], [-np.inf]
-            )
+            container.add_initializer(inputs[1], TensorProto.FLOAT, [], [-np.inf])
         if "" in inputs:
             raise ValueError(
                 f"The student's ONNX graph omits an optional input of node "
@@ -211,37 +389,60 @@ def _converter(scope, operator, container):
         else scope.get_unique_variable_name("proba_f32")
     )
     container.add_node(
-        "Softmax", logits, proba_f32, axis=1,
+        "Softmax",
+        logits,
+        proba_f32,
+        axis=1,
         name=scope.get_unique_operator_name("Softmax"),
     )
     if proba_f32 != proba_out.full_name:
         container.add_node(
-            "Cast", proba_f32, proba_out.full_name,
+            "Cast",
+            proba_f32,
+            proba_out.full_name,
             to=helper.np_dtype_to_tensor_dtype(np.dtype(proba_dtype)),
             name=scope.get_unique_operator_name("Cast"),
         )
 
-    index = scope.get_unique_variable_name("argmax")
-    container.add_node(
-        "ArgMax", logits, index, axis=1, keepdims=0,
-        name=scope.get_unique_operator_name("ArgMax"),
-    )
     classes = np.asarray(estimator.classes_)
     if container.get_options(estimator, dict(nocl=False))["nocl"]:
         classes = np.arange(len(classes))  # labels as class indices
+    if classes.dtype.kind in "iu" and np.array_equal(classes, np.arange(len(classes))):
+        # the labels are the class indices: ArgMax writes them directly
+        container.add_node(
+            "ArgMax", logits, label_out.full_name, axis=1, keepdims=0,
+            name=scope.get_unique_operator_name("ArgMax"),
+        )
+        return
+    index = scope.get_unique_variable_name("argmax")
+    container.add_node(
+        "ArgMax",
+        logits,
+        index,
+        axis=1,
+        keepdims=0,
+        name=scope.get_unique_operator_name("ArgMax"),
+    )
     classes_name = scope.get_unique_variable_name("classes")
     if classes.dtype.kind in "iub":
         container.add_initializer(
-            classes_name, TensorProto.INT64, [len(classes)],
+            classes_name,
+            TensorProto.INT64,
+            [len(classes)],
             classes.astype(np.int64).tolist(),
         )
     else:
         container.add_initializer(
-            classes_name, TensorProto.STRING, [len(classes)],
+            classes_name,
+            TensorProto.STRING,
+            [len(classes)],
             [str(c).encode("utf-8") for c in classes],
         )
     container.add_node(
-        "Gather", [classes_name, index], label_out.full_name, axis=0,
+        "Gather",
+        [classes_name, index],
+        label_out.full_name,
+        axis=0,
         name=scope.get_unique_operator_name("Gather"),
     )
 

@@ -7,8 +7,12 @@ executing anything from the file:
 
 - ``estimator.json``: the plain-data parameters (numbers, strings, booleans,
   None and tuples of them), ``classes_``, ``n_features_in_``,
-  ``feature_names_in_``, the training history, ``teacher_stats_``,
-  ``knowledge_params_`` and the student's architecture;
+  ``feature_names_in_``, the training history (each epoch's entries by
+  default, see :func:`save`), ``teacher_stats_``, ``knowledge_params_`` and
+  the student's architecture (with the features that have a missing
+  indicator, when it handles missing values), and the columns and levels of
+  the encoding of categorical columns (``encoder_``), which is rebuilt from
+  them, as compact JSON;
 - ``student.pt``: the student's ``state_dict`` written by :func:`torch.save`
   and read back with ``torch.load(..., weights_only=True)``, which refuses
   any pickled object other than tensors and plain containers.
@@ -32,7 +36,10 @@ is never imported from a name in a file: pass its class (or an instance)
 to ``load(path, module=...)``.
 
 The loaded student lives on the CPU whatever ``device`` it was trained on;
-its predictions equal the original's bit for bit.
+its predictions equal the original's bit for bit. Its ``student_`` holds
+the network for prediction only (no optimizer, criterion or callbacks);
+``fit`` builds a new one, as it always does. Files written by earlier
+versions (indented JSON, per-batch history) load as they are.
 """
 
 from __future__ import annotations
@@ -55,10 +62,11 @@ from torch import nn
 from ._distilled import (
     FITTED_ATTRIBUTES,
     DistilledClassifier,
-    build_student_net,
     make_student_module,
+    prediction_net,
     set_fitted,
 )
+from ._encoding import from_spec
 from ._student import ACTIVATIONS, ARCHITECTURES, MLPStudent, TabularStudent
 from ._version import __version__
 
@@ -78,14 +86,19 @@ _ARRAY_KINDS = "biufUO"
 _SCALARS = (type(None), bool, int, float, str)
 # fitted attributes that are not JSON: the student's weights go to
 # WEIGHTS_NAME, the teacher is never saved.
-_NOT_JSON = ("student_", "teacher_")
+_NOT_JSON = ("student_", "teacher_", "encoder_")
+#: What :func:`save` may write of the training history.
+HISTORY_OPTIONS = ("epochs", "full", "none")
 #: Fitted attributes a file may lack: ``feature_names_in_`` (no names in
 #: fit) and ``architecture_`` (written before the attribute existed).
 _OPTIONAL = ("feature_names_in_", "architecture_", "architecture_scores_")
 
 
-def save(estimator, path):
+def save(estimator, path, *, history="epochs"):
     """Write a fitted DistilledClassifier to ``path`` without pickling it.
+
+    The file takes about the student's weight bytes (its ``state_dict``)
+    plus a few kilobytes of compressed metadata.
 
     Parameters
     ----------
@@ -94,6 +107,12 @@ def save(estimator, path):
     path : str or path-like
         The file to write (a zip archive; ``.skd`` is a fine suffix). An
         existing file is overwritten.
+    history : {"epochs", "full", "none"}, default="epochs"
+        How much of ``history_`` to write: each epoch's entries (losses,
+        duration, best-so-far flags) without skorch's per-batch records,
+        which take most of a long training's history; everything; or
+        nothing (the loaded ``history_`` is then empty, ``n_iter_`` is
+        kept).
 
     Returns
     -------
@@ -128,6 +147,10 @@ def save(estimator, path):
         raise TypeError(
             f"estimator must be a DistilledClassifier; got {type(estimator).__name__}."
         )
+    if history not in HISTORY_OPTIONS:
+        raise ValueError(
+            f"history must be one of {HISTORY_OPTIONS!r}; got {history!r}."
+        )
     check_is_fitted(estimator)
     module_ = estimator.student_.module_
     if estimator.module is None and type(module_) is MLPStudent:
@@ -154,6 +177,10 @@ def save(estimator, path):
     else:
         cls = type(module_)
         student = {"class": f"{cls.__module__}.{cls.__qualname__}"}
+    if student["class"] in BUILT_IN and getattr(module_, "handles_missing", False):
+        # absent: the student refuses NaN (and files written before
+        # students handled missing values read the same)
+        student["missing"] = [int(j) for j in module_.missing_index.tolist()]
 
     params, not_saved = {}, []
     for name, value in estimator.get_params(deep=False).items():
@@ -174,14 +201,30 @@ def save(estimator, path):
     }
     for name in FITTED_ATTRIBUTES:
         if name not in _NOT_JSON and hasattr(estimator, name):
-            meta[name] = _encode(getattr(estimator, name))
+            value = getattr(estimator, name)
+            if name == "history_":
+                value = _history_entries(value, history)
+            meta[name] = _encode(value)
+    if getattr(estimator, "encoder_", None) is not None:
+        meta["encoder"] = estimator.encoder_.spec()
     weights = io.BytesIO()
-    state = {k: v.detach().cpu() for k, v in module_.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in module_.state_dict().items()}
     torch.save(state, weights)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(META_NAME, json.dumps(meta, indent=1))
+        archive.writestr(META_NAME, json.dumps(meta, separators=(",", ":")))
         archive.writestr(WEIGHTS_NAME, weights.getvalue())
     return path
+
+
+def _history_entries(history, mode):
+    """The entries of ``history`` that :func:`save` writes (see its
+    ``history``)."""
+    if mode == "none":
+        return []
+    entries = list(history)
+    if mode == "epochs":
+        entries = [{k: v for k, v in row.items() if k != "batches"} for row in entries]
+    return entries
 
 
 def load(path, *, module=None):
@@ -265,14 +308,21 @@ def load(path, *, module=None):
                 f"module must be a torch.nn.Module class or instance; got {module!r}."
             )
         estimator.module = module
+    encoder = None
+    if meta.get("encoder") is not None:
+        try:
+            encoder = from_spec(meta["encoder"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _refuse(path, f"has an invalid encoder: {exc!r}") from None
     module_ = make_student_module(
         module,
-        fitted["n_features_in_"],
+        fitted["n_features_in_"] if encoder is None else len(encoder.source_),
         len(fitted["classes_"]),
         hidden_layer_sizes=tuple(student.get("hidden_layer_sizes", ())),
         activation=student.get("activation"),
         architecture=student.get("architecture", "mlp"),
         bins=student.get("bins"),
+        missing=student.get("missing"),
     )
     try:
         module_.load_state_dict(state, strict=True)
@@ -281,10 +331,13 @@ def load(path, *, module=None):
             f"The weights in {WEIGHTS_NAME} do not fit the student module "
             f"{type(module_).__name__}: {exc}"
         ) from None
-    student_ = build_student_net(module_, estimator.get_params(deep=False))
-    student_.initialize()
-    student_.module_.eval()
-    return set_fitted(estimator, teacher_=None, student_=student_, **fitted)
+    module_.eval()
+    student_ = prediction_net(
+        module_, estimator.get_params(deep=False), history=fitted["history_"]
+    )
+    return set_fitted(
+        estimator, teacher_=None, student_=student_, encoder_=encoder, **fitted
+    )
 
 
 def _tabular_architecture(module_):
@@ -370,6 +423,15 @@ def _parse_meta(meta):
             )
         ):
             raise ValueError(f"bad bins {bins!r}")
+        missing = student.get("missing")
+        if missing is not None and not (
+            isinstance(missing, list)
+            and all(
+                isinstance(j, int) and not isinstance(j, bool) and j >= 0
+                for j in missing
+            )
+        ):
+            raise ValueError(f"bad missing {missing!r}")
     estimator = DistilledClassifier(
         **{k: _decode(v) for k, v in meta["params"].items()}
     )
@@ -488,20 +550,28 @@ def _decode(value):
     raise ValueError(f"Unknown entry in the file's metadata: {sorted(value)!r}.")
 
 
-def without_teacher(estimator):
-    """A copy of a fitted DistilledClassifier that holds no teacher.
+def without_teacher(estimator, *, training_state=False):
+    """A copy of a fitted DistilledClassifier that holds what prediction needs.
 
     The copy predicts exactly as ``estimator`` does; its ``teacher``
     parameter and ``teacher_`` attribute are None, so pickling it (or
-    ``joblib.dump``) stores the student alone, not the teacher's trees.
-    ``estimator`` itself is left unchanged. For a file format that runs no
-    code on loading, use :func:`sklearn_kd.persistence.save`, which never
-    stores the teacher either.
+    ``joblib.dump``) stores the student, not the teacher's trees. Unless
+    ``training_state=True``, it holds no training state either: its
+    ``student_`` is a net with the trained ``module_`` only (no optimizer
+    and its moment estimates, no criterion, no initialised callbacks, which
+    may hold a copy of the best weights) and ``history_`` is empty
+    (``n_iter_`` is kept). Every other fitted attribute and every parameter
+    is kept. ``estimator`` itself is left unchanged. For a file format that
+    runs no code on loading, use :func:`sklearn_kd.persistence.save`, which
+    never stores the teacher either.
 
     Parameters
     ----------
     estimator : DistilledClassifier
         A fitted estimator.
+    training_state : bool, default=False
+        Keep ``history_`` and the whole skorch net (optimizer state,
+        callbacks) as ``estimator`` has them.
 
     Returns
     -------
@@ -523,6 +593,8 @@ def without_teacher(estimator):
     >>> saved = len(pickle.dumps(clf)) - len(pickle.dumps(small))
     >>> saved > 0.9 * len(pickle.dumps(clf.teacher_))  # the forest is gone
     True
+    >>> hasattr(small.student_, "optimizer_"), len(small.history_)
+    (False, 0)
     >>> bool((small.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
@@ -535,4 +607,12 @@ def without_teacher(estimator):
     shallow = copy.copy(estimator)
     shallow.teacher = None
     shallow.teacher_ = None
+    if not training_state:
+        net = prediction_net(
+            estimator.student_.module_,
+            estimator.get_params(deep=False),
+            device=estimator.student_.device,
+        )
+        shallow.student_ = net
+        shallow.history_ = net.history_
     return copy.deepcopy(shallow)

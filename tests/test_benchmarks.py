@@ -224,3 +224,11 @@ def test_target_report_leaves_tables_without_a_gap_out_of_the_first_median():
             if line.startswith("| default student |")]
     cells = [c.strip() for c in rows[0].strip("|").split("|")]
     assert cells[1:5] == ["0.70", "2 of 3", "0.90", "50x"]
+
+
+def test_missing_values_benchmark_quick_run(capsys):
+    from benchmarks.missing import main as missing_main
+
+    assert missing_main(["--quick", "--tables", "synthetic"]) == 0
+    out = capsys.readouterr().out
+    assert "synthetic: teacher" in out and "ratio" in out

@@ -80,6 +80,28 @@ def test_without_teacher(fitted):
         without_teacher(forest)
 
 
+def test_report_shows_both_sizes(fitted, capsys):
+    import io
+
+    from sklearn_kd.persistence import save
+
+    forest, student, X, y = fitted
+    report = compression_report(forest, student, X, y, n_repeats=1)
+    printed = capsys.readouterr().out
+    row = report["student"]
+    state = student.student_.module_.state_dict()
+    assert row["weight_bytes"] == sum(t.nbytes for t in state.values())
+    assert row["file_bytes"] == len(save(student, io.BytesIO()).getvalue())
+    assert row["size_bytes"] == len(pickle.dumps(without_teacher(student),
+                                                 protocol=pickle.HIGHEST_PROTOCOL))
+    assert report["teacher"]["size_bytes"] == len(
+        pickle.dumps(forest, protocol=pickle.HIGHEST_PROTOCOL))
+    assert report["teacher"]["file_bytes"] is None
+    assert report["teacher"]["weight_bytes"] is None
+    for label in ("pickled size", "persistence file", "raw weights"):
+        assert label in printed
+
+
 def test_report_refuses_unfitted_models(fitted):
     from sklearn.exceptions import NotFittedError
 

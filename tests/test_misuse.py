@@ -38,24 +38,15 @@ def fitted(tiny, binary_data):
 
 # ------------------------------------------------------------------ X
 def test_nan_in_X_is_rejected(tiny, binary_data):
-    """NaN in X is always rejected, whatever the teacher.
-
-    The issue allows NaN "when both teacher and student are declared to
-    handle them". We do not support it, deliberately: the student is a torch
-    network, and a NaN entering any ``nn.Linear`` turns the whole row's
-    logits (and, through the batch mean, the loss and every weight) into
-    NaN. The default ``MLPStudent`` cannot handle it, and a custom module
-    that could would also need NaN-aware standardisation and a promise we
-    cannot check, so ``allow_nan`` would mostly produce diverged runs.
-    A NaN-capable teacher (e.g. ``HistGradientBoostingClassifier``) can still
-    be used: compute its probabilities on the raw rows, pass them as
-    ``teacher_proba`` and give the student imputed features.
-    """
+    """NaN in X is rejected when the teacher rejects it, before any fit,
+    with the way out (missing values are tested in test_missing.py)."""
     X, y = binary_data
     X = X.copy()
     X[3, 1] = np.nan
-    with pytest.raises(ValueError, match="Input X contains NaN"):
+    with pytest.raises(ValueError, match="Input X contains NaN") as info:
         DistilledClassifier(LogisticRegression(), **tiny).fit(X, y)
+    assert "SimpleImputer" in str(info.value)
+    assert "HistGradientBoosting" not in str(info.value)
 
 
 def test_inf_in_X_is_rejected(tiny, binary_data):

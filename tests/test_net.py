@@ -472,13 +472,15 @@ def test_estimator_thread_policy_is_scoped_to_fit_and_predict(
     assert set(dict(clf.student_.callbacks_)["threads"].threads) == {expected}
     assert torch.get_num_threads() == before
     seen = []
-    forward = type(clf.student_.module_).forward
+    from sklearn_kd._inference import InferencePlan
 
-    def spy(self, *args, **kwargs):
+    logits_t = InferencePlan.logits_t
+
+    def spy(self, *args, **kwargs):  # the student's forward pass
         seen.append(torch.get_num_threads())
-        return forward(self, *args, **kwargs)
+        return logits_t(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(clf.student_.module_), "forward", spy)
+    monkeypatch.setattr(InferencePlan, "logits_t", spy)
     clf.predict_proba(X)
     assert seen == [expected]
     assert torch.get_num_threads() == before
@@ -488,16 +490,15 @@ def test_estimator_thread_policy_is_scoped_to_fit_and_predict(
 def test_prediction_calls_the_module_as_skorch_would_in_any_chunking(
     architecture, monkeypatch
 ):
-    # predict_proba calls the module directly (eval mode, no autograd) in
-    # chunks of INFERENCE_BATCH_SIZE rows: the logits are skorch's own
+    # predict_proba calls the prepared student (no autograd) in chunks of
+    # INFERENCE_BATCH_SIZE rows: the logits are skorch's own
     X, y, q = _estimator_data()
     clf = _estimator(architecture=architecture, max_epochs=2).fit(
         X, y, teacher_proba=q
     )
     want = clf.student_.forward(X.astype(np.float32)).numpy()
-    monkeypatch.setattr("sklearn_kd._distilled.INFERENCE_BATCH_SIZE", 7)
+    monkeypatch.setattr("sklearn_kd._inference.INFERENCE_BATCH_SIZE", 7)
     got = clf.predict_log_proba(X)
-    assert not clf.student_.module_.training
     np.testing.assert_allclose(
         got, torch.log_softmax(torch.as_tensor(want, dtype=torch.float64), 1),
         rtol=0, atol=1e-6,

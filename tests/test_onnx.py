@@ -133,6 +133,44 @@ def test_threshold_students_of_a_forest_export(data, hidden):
     np.testing.assert_array_equal(label, pipe.predict(far))
 
 
+@pytest.mark.parametrize(
+    "architecture, offset, ops",
+    [
+        # the standardisation folded into the first Gemm
+        ("mlp", 0.0, ["Gemm", "Relu", "Gemm"]),
+        # statistics too far from zero for float32 folding: standardised first
+        ("mlp", 1e4, ["Sub", "Div", "Gemm", "Relu", "Gemm"]),
+        # the piecewise-linear encoding as one Gemm, a Relu and a Min
+        ("ple", 0.0, ["Gemm", "Relu", "Min", "Gemm", "Relu", "Gemm"]),
+    ],
+)
+def test_student_graph_is_the_smallest(data, architecture, offset, ops):
+    if architecture != "mlp":
+        pytest.importorskip("rtdl_num_embeddings")
+    X, y = data
+    X = (X + offset).astype(np.float32)
+    clf = DistilledClassifier(architecture=architecture, n_bins=4, **TINY).fit(X, y)
+    if getattr(clf.student_.module_, "handles_missing", False):
+        ops = ["IsNaN", "Where", *ops]  # missing values filled first
+    graph = kd_onnx.export_student(clf).graph
+    # the exporter names the fill (the means) once more with an Identity,
+    # which onnxruntime removes when it loads the graph
+    assert [n.op_type for n in graph.node if n.op_type != "Identity"] == ops
+    onx = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
+    # the labels are the class indices: ArgMax gives them without a Gather
+    graph_ops = [n.op_type for n in onx.graph.node if n.op_type != "Identity"]
+    assert graph_ops[:-2] == ops and sorted(graph_ops[-2:]) == ["ArgMax", "Softmax"]
+    label, proba = _run(onx, X)
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(label, clf.predict(X))
+    shifted = DistilledClassifier(architecture=architecture, n_bins=4, **TINY)
+    shifted.fit(X, y + 1)  # labels 1..3: taken from the classes by index
+    onx = skl2onnx.to_onnx(shifted, X[:1], options={id(shifted): {"zipmap": False}})
+    assert onx.graph.node[-1].op_type == "Gather"
+    label, _ = _run(onx, X)
+    np.testing.assert_array_equal(label, shifted.predict(X))
+
+
 def _zipped(proba, classes):
     """The probabilities of a ZipMap output (a list of dicts) as a matrix."""
     return np.array([[row[c] for c in classes] for row in proba])

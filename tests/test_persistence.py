@@ -477,3 +477,112 @@ def test_tampered_bins_are_refused(tiny, data, tmp_path):
             load(bad)
     with pytest.raises(ValueError, match="module must be None"):
         load(path, module=TinyNet)
+
+
+# ------------------------------------------------------------- file sizes
+#: What a file or pickle may take beyond twice its raw weight bytes: the
+#: metadata (parameters, classes, a 60-epoch history) and archive headers.
+SIZE_ALLOWANCE = 8 * 1024
+
+
+def _weight_bytes(clf):
+    state = clf.student_.module_.state_dict()
+    return sum(t.numel() * t.element_size() for t in state.values())
+
+
+@pytest.fixture(scope="module")
+def long_trained():
+    """Students trained for 60 epochs of many batches: long histories."""
+    pytest.importorskip("rtdl_num_embeddings")
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = make_classification(n_samples=1500, n_features=10, n_informative=6,
+                               n_classes=3, random_state=0)
+    teacher = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    common = dict(max_epochs=60, n_iter_no_change=None, batch_size=32,
+                  hidden_layer_sizes=(64,), random_state=0)
+    return X, {
+        architecture: DistilledClassifier(
+            teacher, architecture=architecture, **common
+        ).fit(X, y)
+        for architecture in ("mlp", "auto")
+    }
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "auto"])
+def test_saved_file_is_about_the_weights(long_trained, tmp_path, architecture):
+    X, students = long_trained
+    clf = students[architecture]
+    weights = _weight_bytes(clf)
+    path = save(clf, tmp_path / "clf.skd")
+    assert os.path.getsize(path) <= 2 * weights + SIZE_ALLOWANCE
+    restored = load(path)
+    assert restored.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
+    # each epoch's entries are kept, skorch's per-batch records are not
+    assert len(restored.history_) == len(clf.history_) == clf.n_iter_
+    np.testing.assert_array_equal(restored.history_[:, "train_loss"],
+                                  clf.history_[:, "train_loss"])
+    assert "batches" in clf.history_[-1] and "batches" not in restored.history_[-1]
+    full = load(save(clf, tmp_path / "full.skd", history="full"))
+    assert full.history_[-1]["batches"] == clf.history_[-1]["batches"]
+    assert os.path.getsize(tmp_path / "full.skd") > os.path.getsize(path)
+    bare = load(save(clf, tmp_path / "bare.skd", history="none"))
+    assert len(bare.history_) == 0 and bare.n_iter_ == clf.n_iter_
+    # the loaded net holds the module only
+    assert not hasattr(restored.student_, "optimizer_")
+    assert restored.student_.module is restored.student_.module_
+
+
+def test_files_of_the_earlier_layout_load(fitted, data, tmp_path):
+    """Earlier files: indented JSON with skorch's per-batch history."""
+    X, _ = data
+    path = save(fitted, tmp_path / "new.skd", history="full")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read(META_NAME))
+        weights = archive.read(WEIGHTS_NAME)
+    old = tmp_path / "old.skd"
+    with zipfile.ZipFile(old, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(META_NAME, json.dumps(meta, indent=1))
+        archive.writestr(WEIGHTS_NAME, weights)
+    restored = load(old)
+    assert restored.predict_proba(X).tobytes() == fitted.predict_proba(X).tobytes()
+    assert restored.history_[-1]["batches"] == fitted.history_[-1]["batches"]
+
+
+def test_save_refuses_an_unknown_history(fitted, tmp_path):
+    with pytest.raises(ValueError, match=r"history must be one of .*got 'batches'"):
+        save(fitted, tmp_path / "clf.skd", history="batches")
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "auto"])
+def test_without_teacher_pickle_holds_no_training_state(long_trained, architecture):
+    from sklearn_kd.persistence import without_teacher
+
+    X, students = long_trained
+    clf = students[architecture]
+    small = without_teacher(clf)
+    for name in ("optimizer_", "criterion_", "callbacks_"):
+        assert not hasattr(small.student_, name)
+    assert len(small.history_) == 0 and small.n_iter_ == clf.n_iter_
+    blob = pickle.dumps(small)
+    assert b"exp_avg" not in blob  # no Adam moments
+    assert len(blob) <= 2 * _weight_bytes(clf) + SIZE_ALLOWANCE
+    restored = pickle.loads(blob)
+    assert restored.predict_proba(X).tobytes() == clf.predict_proba(X).tobytes()
+    assert small.get_params(deep=False).keys() == clf.get_params(deep=False).keys()
+    # the training state is opt-in; the estimator itself is untouched
+    kept = without_teacher(clf, training_state=True)
+    assert kept.teacher_ is None and hasattr(kept.student_, "optimizer_")
+    assert len(kept.history_) == len(clf.history_)
+    assert clf.teacher_ is not None and hasattr(clf.student_, "optimizer_")
+
+
+def test_pickled_student_stores_its_weights_once(fitted, data):
+    X, _ = data
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert restored.student_.module is restored.student_.module_
+    weight = fitted.student_.module_.layers[0].weight.detach().numpy().tobytes()
+    # the net's module parameter is its module_: one copy in the pickle
+    assert pickle.dumps(fitted).count(weight) == 1
+    assert restored.predict_proba(X).tobytes() == fitted.predict_proba(X).tobytes()

@@ -1,0 +1,219 @@
+"""What one ``predict_proba`` call costs, part by part, before and after.
+
+Distils a histogram gradient boosting teacher on the cracker-choice table
+into the perceptron (``architecture="mlp"``) and the default student
+(``"auto"``, for a tree-ensemble teacher the piecewise-linear encoding on
+its split thresholds, ``"ple-teacher"``), then times ``predict_proba`` on 1
+and 1,000 float64 rows on one thread, split into its parts:
+
+- *validation*: the fitted check and the checks of ``X``
+  (``validate_data(reset=False)``, finiteness, float32 range);
+- *conversion*: ``X`` to a float32 tensor;
+- *thread scope*: choosing and setting the torch threads of the call;
+- *network*: the student's forward pass;
+- *output*: the logits to an array and their finiteness check;
+- *softmax*: the probabilities.
+
+"before" is the prediction path of sklearn_kd 0.x, rebuilt here step by
+step from the same functions (scikit-learn's ``validate_data``, the
+student's own ``forward`` in evaluation mode under ``torch.inference_mode``,
+scipy's ``softmax``); "after" is the estimator's own path, whose prepared
+student is :mod:`sklearn_kd._inference`. Both run interleaved in this
+process, so that they share the machine's load; the table prints medians
+in microseconds and the ratio before / after, and checks that both give the
+same probabilities.
+
+Run with ``python -m benchmarks.predict_overhead`` (``--repeats N`` for
+more or fewer timed calls per part).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+
+
+def _parts_before(clf, X):
+    """The 0.x path, as a list of (part, callable) run in order."""
+    import torch
+    from scipy.special import softmax
+    from sklearn.utils.validation import check_is_fitted, validate_data
+
+    from sklearn_kd._distilled import _check_float32_range
+    from sklearn_kd._net import INFERENCE_BATCH_SIZE
+    from sklearn_kd._threads import thread_scope
+
+    state = {}
+    module = clf.student_.module_
+
+    def validation():
+        check_is_fitted(clf)
+        state["X"] = validate_data(clf, X, dtype=[np.float64, np.float32], reset=False)
+        _check_float32_range(state["X"])
+
+    def conversion():
+        state["rows"] = torch.from_numpy(np.asarray(state["X"], dtype=np.float32))
+
+    def scope():
+        work = min(len(X), INFERENCE_BATCH_SIZE) * sum(
+            p.numel() for p in module.parameters()
+        )
+        state["scope"] = thread_scope(clf.n_threads, work)
+        state["scope"].__enter__()
+
+    def network():
+        module.train(False)
+        with torch.inference_mode():
+            state["logits"] = module(state["rows"])
+
+    def output():
+        state["scope"].__exit__(None, None, None)
+        logits = torch.cat([state["logits"].to("cpu", torch.float64)]).numpy()
+        if not np.isfinite(logits).all(axis=1).all():  # pragma: no cover
+            raise ValueError("non-finite logits")
+        state["logits"] = logits
+
+    def probabilities():
+        state["proba"] = softmax(state["logits"], axis=1)
+
+    parts = [("validation", validation), ("conversion", conversion),
+             ("thread scope", scope), ("network", network), ("output", output),
+             ("softmax", probabilities)]
+    return parts, state
+
+
+def _parts_after(clf, X):
+    """The estimator's own path, as a list of (part, callable)."""
+    import torch
+
+    from sklearn_kd._net import INFERENCE_BATCH_SIZE
+    from sklearn_kd._threads import resolve_threads
+
+    state = {}
+
+    def validation():
+        state["plan"] = clf._inference_plan()
+        state["X"] = clf._rows(X)  # includes the float32 copy of float64 X
+
+    def conversion():
+        state["rows"] = torch.from_numpy(state["X"])
+
+    def scope():
+        work = min(len(X), INFERENCE_BATCH_SIZE) * state["plan"].row_work
+        threads = resolve_threads(clf.n_threads, work)
+        if threads != torch.get_num_threads():  # pragma: no cover
+            torch.set_num_threads(threads)
+
+    def network():
+        state["logits"] = state["plan"].logits_t(state["rows"])
+
+    def output():
+        if not np.isfinite(float(state["logits"].sum())):  # pragma: no cover
+            raise ValueError("non-finite logits")
+
+    def probabilities():
+        logits = state["logits"].double()
+        state["proba"] = torch.softmax(logits, dim=0).t().numpy()
+
+    parts = [("validation", validation), ("conversion", conversion),
+             ("thread scope", scope), ("network", network), ("output", output),
+             ("softmax", probabilities)]
+    return parts, state
+
+
+def _baseline_predict_proba(clf, X):
+    parts, state = _parts_before(clf, X)
+    for _, part in parts:
+        part()
+    return state["proba"]
+
+
+def measure(clf, X, repeats):
+    """Median microseconds of every part and of the whole call, before and
+    after, interleaved; and the largest difference of their outputs."""
+    before, state_before = _parts_before(clf, X)
+    after, state_after = _parts_after(clf, X)
+    names = [name for name, _ in before] + ["whole call"]
+    times = {(side, name): [] for side in ("before", "after") for name in names}
+    wholes = {"before": lambda: _baseline_predict_proba(clf, X),
+              "after": lambda: clf.predict_proba(X)}
+    clock = time.perf_counter
+    for i in range(repeats + 1):
+        for side, parts in (("before", before), ("after", after)):
+            start = clock()
+            for name, part in parts:
+                part()
+                end = clock()
+                if i:
+                    times[side, name].append(end - start)
+                start = end
+            start = clock()
+            wholes[side]()
+            if i:
+                times[side, "whole call"].append(clock() - start)
+    medians = {key: 1e6 * float(np.median(value)) for key, value in times.items()}
+    error = float(np.abs(state_before["proba"] - state_after["proba"]).max())
+    return names, medians, error
+
+
+def _table(title, names, medians):
+    lines = [title, f"{'part':<16}{'before us':>11}{'after us':>11}{'ratio':>8}"]
+    for name in names:
+        b, a = medians["before", name], medians["after", name]
+        if name == "whole call":
+            sb = sum(medians["before", n] for n in names[:-1])
+            sa = sum(medians["after", n] for n in names[:-1])
+            lines.append(f"{'sum of parts':<16}{sb:>11.1f}{sa:>11.1f}{sb / sa:>7.1f}x")
+        lines.append(f"{name:<16}{b:>11.1f}{a:>11.1f}{b / max(a, 1e-3):>7.1f}x")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.predict_overhead")
+    parser.add_argument("--repeats", type=int, default=400,
+                        help="timed calls per part (default 400)")
+    parser.add_argument("--max-epochs", type=int, default=5,
+                        help="training epochs of each student (default 5)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import train_test_split
+
+    from sklearn_kd import DistilledClassifier
+
+    from .compression_data import load_table
+
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(1)
+    X, y, _ = load_table("cracker-choice")
+    X_tr, X_te, y_tr, _ = train_test_split(
+        X, y, train_size=1500, test_size=1000, stratify=y, random_state=0
+    )
+    teacher = HistGradientBoostingClassifier(random_state=0).fit(X_tr, y_tr)
+    results = {}
+    for architecture in ("mlp", "auto"):
+        clf = DistilledClassifier(
+            FrozenEstimator(teacher), architecture=architecture,
+            max_epochs=args.max_epochs, random_state=0,
+        ).fit(X_tr, y_tr)
+        n_weights = sum(p.numel() for p in clf.student_.module_.parameters())
+        for rows in (1, 1000):
+            names, medians, error = measure(clf, X_te[:rows], args.repeats)
+            results[clf.architecture_, rows] = medians
+            print(_table(
+                f"\n{clf.architecture_} student ({n_weights} weights), "
+                f"{rows} row{'s' if rows > 1 else ''} of float64, 1 thread; "
+                f"max |before - after| = {error:.1e}",
+                names, medians,
+            ))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,481 @@
+"""The student's forward pass, prepared once for prediction.
+
+Training needs the student as it is: parameters with gradients, the
+standardisation applied inside the forward pass (so that its gradients
+reach the first layer), modules that switch between training and
+evaluation. Prediction needs none of it. :func:`prepare` turns a fitted
+built-in student into :class:`PreparedStudent`, the same function with
+everything that does not depend on the rows computed once:
+
+- the standardisation of an :class:`~sklearn_kd.MLPStudent` folded into its
+  first layer (``W / s`` and ``b - (W / s) m``, the numbers its own forward
+  pass computes on every call), unless its statistics are too far from zero
+  for float32 (see :meth:`~sklearn_kd.MLPStudent.foldable`);
+- the piecewise-linear encoding of a :class:`~sklearn_kd.TabularStudent` as
+  one matrix product with an ``(n_features, n_bins)`` matrix (each column
+  holds one number, its feature's slope for that bin) and one clamp to the
+  per-bin bounds;
+- contiguous float32 tensors without autograd, and no ``nn.Module`` calls:
+  the forward pass is a loop of ``addmm`` and in-place activations.
+
+The prepared student is also what :mod:`sklearn_kd.onnx` exports: the
+smallest graph computing the student (a ``Gemm`` per layer, the
+activations, and for the encoding one ``Gemm``, a ``Relu`` and a ``Min``:
+see :meth:`PreparedStudent.relu_form`).
+
+A student that handles missing values fills NaN with its training means
+(one reduction finds whether a batch holds any) and appends its missing
+indicators, as its own forward pass does; its exported graph always fills.
+
+Only students whose every tensor is understood are prepared (the exact
+``state_dict`` keys of the built-in students); any other module, including
+a built-in one that a later version extends, is called as it is, in
+evaluation mode and without autograd.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._net import INFERENCE_BATCH_SIZE
+from ._student import MLPStudent, TabularStudent
+
+__all__ = ["PreparedStudent", "plan_for", "prepare"]
+
+#: The activations the built-in students use, as tensor functions.
+_ACTIVATIONS = {
+    nn.ReLU: torch.relu_,
+    nn.Tanh: torch.tanh_,
+    nn.Sigmoid: torch.sigmoid_,
+    nn.GELU: F.gelu,
+}
+_ENCODING_KEYS = (
+    "encoding_index",
+    "encoding_weight",
+    "encoding_bias",
+    "encoding_min",
+    "encoding_max",
+)
+
+
+class PreparedStudent(nn.Module):
+    """A built-in student's forward pass for prediction only.
+
+    ``logits = L_k(act(... act(L_1(encode(X)))))``: an optional input step
+    (standardisation, or the piecewise-linear encoding as a matrix product
+    and a clamp), then dense layers with one activation between them.
+
+    Parameters
+    ----------
+    layers : list of (Tensor, Tensor)
+        Weight ``(out, in)`` and bias ``(out,)`` of each dense layer.
+    activation : callable
+        Applied after every layer but the last (in place where torch has an
+        in-place form).
+    mean, scale : Tensor or None
+        Explicit standardisation ``(X - mean) / scale`` when it could not
+        be folded into the first layer.
+    encoding : dict of str to Tensor or None
+        ``matrix`` ``(n_features, n_bins)``, ``bias``, ``lower``, ``upper``
+        ``(n_bins,)``: the piecewise-linear encoding
+        ``clamp(X @ matrix + bias, lower, upper)``; with ``lower`` None, its
+        ReLU form ``min(relu(X @ matrix + bias), upper)`` (see
+        :meth:`relu_form`).
+    """
+
+    def __init__(
+        self,
+        layers,
+        activation,
+        mean=None,
+        scale=None,
+        encoding=None,
+        fill=None,
+        indicators=None,
+    ):
+        super().__init__()
+        self.activation = activation
+        # missing values: NaN replaced by ``fill`` (the training means), and
+        # a 0/1 indicator of the features in ``indicators`` appended to the
+        # encoded inputs
+        self.fills = fill is not None
+        self.n_indicators = 0 if indicators is None else int(indicators.numel())
+        if self.fills:
+            self.register_buffer("fill", _frozen(fill))
+            self.register_buffer("indicator_index", indicators.detach().clone())
+        for i, (weight, bias) in enumerate(layers):
+            self.register_buffer(f"weight{i}", _frozen(weight))
+            self.register_buffer(f"bias{i}", _frozen(bias))
+        self.n_layers = len(layers)
+        self.standardise = mean is not None
+        if self.standardise:
+            self.register_buffer("mean", _frozen(mean))
+            self.register_buffer("scale", _frozen(scale))
+        self.encode = encoding is not None
+        # the encoding clamps below (lower bounds) or, in its ReLU form (see
+        # relu_form), applies a ReLU; both clamp above when some bound is
+        # finite
+        self.relu_encoding = self.encode and encoding.get("lower") is None
+        self.clamp_above = self.encode and bool(
+            torch.isfinite(encoding["upper"]).any()
+        )
+        if self.encode:
+            for name in ("matrix", "bias", "lower", "upper"):
+                if encoding.get(name) is not None:
+                    self.register_buffer(
+                        f"encoding_{name}", _frozen(encoding[name])
+                    )
+        self.n_weights = sum(w.numel() for w, _ in layers) + (
+            encoding["matrix"].numel() if self.encode else 0
+        )
+        # the same tensors as the buffers, in the order the forward pass
+        # reads them, without nn.Module's attribute lookup on every call:
+        # the hidden layers as (bias, transposed weight) for
+        # ``addmm(bias, h, weight.T)``, the last as (bias column, weight) for
+        # ``addmm(bias, weight, h.T)``, which writes the logits transposed
+        # (classes by rows): softmax and argmax over a short first axis of
+        # a contiguous tensor are several times faster than over a short
+        # last axis
+        weights = [getattr(self, f"weight{i}") for i in range(self.n_layers)]
+        biases = [getattr(self, f"bias{i}") for i in range(self.n_layers)]
+        self.hidden = [(b, w.t()) for w, b in zip(weights[:-1], biases[:-1])]
+        self.last = (biases[-1][:, None], weights[-1])
+
+    def forward(self, X):
+        if torch.onnx.is_in_onnx_export():
+            return self._export_forward(X)
+        return self.logits_t(X).t()
+
+    def logits_t(self, X):
+        """The logits of the rows ``X``, transposed: (classes, rows)."""
+        indicators = None
+        if self.fills and (self.n_indicators or torch.isnan(X.sum())):
+            nan = torch.isnan(X)
+            X = torch.where(nan, self.fill, X)
+            if self.n_indicators:
+                indicators = nan.index_select(1, self.indicator_index).to(X.dtype)
+        h = X
+        if self.standardise:
+            h = (h - self.mean) / self.scale
+        if self.relu_encoding:
+            h = torch.relu_(torch.addmm(self.encoding_bias, h, self.encoding_matrix))
+            if self.clamp_above:
+                h = torch.clamp_(h, max=self.encoding_upper)
+        elif self.encode:
+            h = torch.addmm(self.encoding_bias, h, self.encoding_matrix)
+            h = torch.clamp_(h, self.encoding_lower, self.encoding_upper)
+        if indicators is not None:
+            h = torch.cat([h, indicators], dim=1)
+        activation = self.activation
+        for bias, weight_t in self.hidden:
+            h = activation(torch.addmm(bias, h, weight_t))
+        bias, weight = self.last
+        return torch.addmm(bias, weight, h.t())
+
+    def _export_forward(self, X):
+        # the operations ONNX has single nodes for: Gemm, Max, Min, Relu and the
+        # activations (in-place variants and addmm export less directly);
+        # an exported graph always fills missing values
+        indicators = None
+        if self.fills:
+            nan = torch.isnan(X)
+            X = torch.where(nan, self.fill, X)
+            if self.n_indicators:
+                indicators = nan.index_select(1, self.indicator_index).to(X.dtype)
+        h = X
+        if self.standardise:
+            h = (h - self.mean) / self.scale
+        if self.encode:
+            h = F.linear(h, self.encoding_matrix.t(), self.encoding_bias)
+            if self.relu_encoding:
+                h = torch.relu(h)
+            else:
+                h = torch.maximum(h, self.encoding_lower)
+            if self.clamp_above:
+                h = torch.minimum(h, self.encoding_upper)
+        if indicators is not None:
+            h = torch.cat([h, indicators], dim=1)
+        last = self.n_layers - 1
+        for i in range(self.n_layers):
+            h = F.linear(h, getattr(self, f"weight{i}"), getattr(self, f"bias{i}"))
+            if i < last:
+                h = _EXPORT_ACTIVATIONS[self.activation](h)
+        return h
+
+
+    def relu_form(self):
+        """The same function with the encoding's lower bounds made ReLUs.
+
+        Every bin of the piecewise-linear encoding is bounded below by 0 or
+        not at all, and above by 1 or not at all. A bin bounded below by 0
+        is ``min(relu(h), upper)``; the first bin of a feature,
+        ``min(h, 1)``, is ``1 - relu(1 - h)``; a feature's only bin, ``h``
+        itself, is ``relu(h) - relu(-h)``. The signs and the constant go into
+        the encoding's matrix and bias and into the first dense layer, so
+        that the encoding is a ``Gemm``, a ``Relu`` (which onnxruntime fuses
+        into the ``Gemm``) and one ``Min`` instead of a ``Gemm``, a ``Max``
+        and a ``Min``. Equal to this student up to float32 rounding.
+
+        Returns
+        -------
+        prepared : PreparedStudent
+            A new prepared student (this one when there is no encoding, or
+            its bounds are not of that form).
+        """
+        if not self.encode or self.relu_encoding:
+            return self
+        lower, upper = self.encoding_lower, self.encoding_upper
+        below = lower == 0
+        first = torch.isneginf(lower) & (upper == 1)
+        alone = torch.isneginf(lower) & torch.isposinf(upper)
+        if not bool((below | first | alone).all()):
+            return self
+        matrix, bias = self.encoding_matrix, self.encoding_bias
+        n_bins = bias.numel()
+        # the first layer's columns: the encoded bins, then the indicators
+        weight, first_bias = self.weight0[:, :n_bins], self.bias0
+        indicator_weight = self.weight0[:, n_bins:]
+        sign = torch.where(first, -1.0, 1.0)
+        columns = [matrix * sign]
+        biases = [torch.where(first, 1.0 - bias, bias)]
+        uppers = [torch.where(first, torch.inf, upper)]
+        weights = [weight * sign]
+        # min(h, 1) = 1 - relu(1 - h): the constant goes to the layer's bias
+        first_bias = first_bias + weight[:, first].sum(dim=1)
+        if bool(alone.any()):  # h = relu(h) - relu(-h): one more column
+            columns.append(-matrix[:, alone])
+            biases.append(-bias[alone])
+            uppers.append(torch.full_like(bias[alone], torch.inf))
+            weights.append(-weight[:, alone])
+        layers = [
+            (torch.cat([*weights, indicator_weight], dim=1), first_bias),
+            *[
+                (getattr(self, f"weight{i}"), getattr(self, f"bias{i}"))
+                for i in range(1, self.n_layers)
+            ],
+        ]
+        encoding = dict(
+            matrix=torch.cat(columns, dim=1),
+            bias=torch.cat(biases),
+            lower=None,
+            upper=torch.cat(uppers),
+        )
+        return PreparedStudent(
+            layers,
+            self.activation,
+            encoding=encoding,
+            **self._missing_arguments(),
+        )
+
+    def _missing_arguments(self):
+        if not self.fills:
+            return {}
+        return dict(fill=self.fill, indicators=self.indicator_index)
+
+
+_EXPORT_ACTIVATIONS = {
+    torch.relu_: torch.relu,
+    torch.tanh_: torch.tanh,
+    torch.sigmoid_: torch.sigmoid,
+    F.gelu: F.gelu,
+}
+
+
+def _frozen(tensor):
+    """The tensor as contiguous float32 without autograd, on its device.
+
+    Shares the tensor's storage when it already is one (the prepared
+    student then takes no second copy of those weights; a change to them
+    is seen by :meth:`InferencePlan.matches`, which prepares it again).
+    """
+    return tensor.detach().to(torch.float32).contiguous()
+
+
+def _dense_layers(sequential):
+    """The (weight, bias) pairs and the activation of a Linear/activation
+    chain, or None when it holds anything else."""
+    layers, activations = [], set()
+    for i, layer in enumerate(sequential):
+        expect_linear = i % 2 == 0
+        if expect_linear and type(layer) is nn.Linear and layer.bias is not None:
+            layers.append((layer.weight, layer.bias))
+        elif not expect_linear and type(layer) in _ACTIVATIONS:
+            if type(layer) is nn.GELU and layer.approximate != "none":
+                return None
+            activations.add(_ACTIVATIONS[type(layer)])
+        else:
+            return None
+    if len(activations) > 1 or not layers or len(sequential) % 2 == 0:
+        return None
+    return layers, activations.pop() if activations else torch.relu_
+
+
+def _expected_keys(module, extra):
+    layer_keys = {
+        f"layers.{i}.{name}"
+        for i, layer in enumerate(module.layers)
+        if type(layer) is nn.Linear
+        for name in ("weight", "bias")
+    }
+    return {"mean", "scale", *extra, *layer_keys}
+
+
+def prepare(module):
+    """The prepared form of a built-in student, or None for any other.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A student, fitted.
+
+    Returns
+    -------
+    prepared : PreparedStudent or None
+        Computes ``module``'s logits up to float32 rounding; None when
+        ``module`` is not an :class:`~sklearn_kd.MLPStudent` or a plain
+        (not residual, not periodic) :class:`~sklearn_kd.TabularStudent`
+        with exactly the built-in tensors.
+    """
+    kind = type(module)
+    if kind not in (MLPStudent, TabularStudent):
+        return None
+    state = module.state_dict(keep_vars=True)
+    # a student that handles missing values fills NaN with its training
+    # means (its ``mean`` buffer) and may append missing indicators
+    missing = {}
+    extra = ()
+    if getattr(module, "handles_missing", False):
+        if not isinstance(getattr(module, "missing_index", None), torch.Tensor):
+            return None
+        missing = dict(fill=module.mean, indicators=module.missing_index)
+        extra = ("missing_index",)
+    with torch.no_grad():
+        if kind is MLPStudent:
+            if set(state) != _expected_keys(module, extra):
+                return None
+            chain = _dense_layers(module.layers)
+            if chain is None:
+                return None
+            layers, activation = chain
+            if not module.foldable():
+                return PreparedStudent(
+                    layers, activation, module.mean, module.scale, **missing
+                )
+            weight, bias = module.first_layer()
+            return PreparedStudent([(weight, bias), *layers[1:]], activation, **missing)
+        if module.residual or module.encoder is not None:
+            return None
+        if module.encoding == "piecewise":
+            if set(state) != _expected_keys(module, (*_ENCODING_KEYS, *extra)):
+                return None
+            chain = _dense_layers(module.layers)
+            if chain is None:
+                return None
+            n_features = module.mean.numel()
+            index = module.encoding_index
+            matrix = torch.zeros(
+                n_features, index.numel(), dtype=torch.float32, device=index.device
+            )
+            matrix[index, torch.arange(index.numel(), device=index.device)] = (
+                module.encoding_weight.to(torch.float32)
+            )
+            encoding = dict(
+                matrix=matrix,
+                bias=module.encoding_bias,
+                lower=module.encoding_min,
+                upper=module.encoding_max,
+            )
+            return PreparedStudent(*chain, encoding=encoding, **missing)
+        if module.encoding is None:
+            if set(state) != _expected_keys(module, extra):
+                return None
+            chain = _dense_layers(module.layers)
+            if chain is None:
+                return None
+            return PreparedStudent(
+                *chain, mean=module.mean, scale=module.scale, **missing
+            )
+    return None
+
+
+class InferencePlan:
+    """How an estimator scores rows with one fitted student module.
+
+    Holds the prepared student (or, for a module :func:`prepare` does not
+    know, a weak reference to the module itself), the multiply-adds of one
+    row, and a fingerprint of the module's tensors: their identity, storage
+    and in-place version counters. :meth:`matches` compares the
+    fingerprint, so a student whose weights were changed in place (further
+    training, ``load_state_dict``) or moved is prepared again.
+    """
+
+    def __init__(self, module):
+        self.module = weakref.ref(module)  # the plan never keeps it alive
+        # where each tensor lives (its owner's dict and name), the tensor,
+        # its storage and its version counter
+        self.fingerprint = [
+            (slots, name, tensor, tensor.data_ptr(), tensor._version)
+            for sub in module.modules()
+            for slots in (sub._parameters, sub._buffers)
+            for name, tensor in slots.items()
+            if tensor is not None
+        ]
+        tensors = [entry[2] for entry in self.fingerprint]
+        self.prepared = prepare(module)
+        self.device = tensors[0].device if tensors else torch.device("cpu")
+        self.on_cpu = self.device.type == "cpu"
+        if self.prepared is not None:
+            self.row_work = self.prepared.n_weights
+        else:
+            self.row_work = sum(p.numel() for p in module.parameters())
+
+    def matches(self):
+        """Whether the module's tensors are those this plan was made from,
+        unchanged: none replaced, moved or modified in place."""
+        for slots, name, tensor, pointer, version in self.fingerprint:
+            if (
+                slots.get(name) is not tensor
+                or tensor._version != version
+                or tensor.data_ptr() != pointer
+            ):
+                return False
+        return True
+
+    def logits_t(self, rows):
+        """Float32 logits of the float32 tensor ``rows``, transposed
+        (classes, rows), on the CPU.
+
+        Call within the thread scope of the prediction.
+        """
+        batch_size = INFERENCE_BATCH_SIZE
+        prepared = self.prepared
+        n_rows = rows.shape[0]
+        if prepared is not None and self.on_cpu and n_rows <= batch_size:
+            return prepared.logits_t(rows)  # no Module.__call__, no chunks
+        forward = prepared
+        if forward is None:
+            forward = self.module()
+            forward.train(False)
+        chunks = []
+        with torch.inference_mode():
+            for start in range(0, n_rows, batch_size):
+                batch = rows[start : start + batch_size].to(self.device)
+                chunks.append(forward(batch).t().to("cpu", torch.float32))
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)
+
+
+#: The plan of every student module predicted with, for as long as the
+#: module lives; the estimator's own attributes are left as they are.
+_PLANS = weakref.WeakKeyDictionary()
+
+
+def plan_for(module):
+    """The current :class:`InferencePlan` of ``module``, made if needed."""
+    plan = _PLANS.get(module)
+    if plan is None or not plan.matches():
+        plan = _PLANS[module] = InferencePlan(module)
+    return plan
