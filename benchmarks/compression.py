@@ -15,7 +15,9 @@ RandomForest; fitted with ``OMP_NUM_THREADS=1``), the arms are
   encoding on the teacher's split thresholds (``architecture="ple-teacher"``),
   trained on the hard labels (``alpha=0``; the teacher only places the bins);
 - ``strong``: the same student, distilled;
-- ``strong + transfer``: the same with the transfer set.
+- ``strong + transfer``: the same with the transfer set;
+- ``auto``: the package's default student (``architecture="auto"``, chosen
+  from its ladder on held-out training rows), distilled.
 
 Each arm's *gap closed* is ``(acc_arm - acc_labels) / (acc_teacher -
 acc_labels)`` with means over the paired seeds, and a 95 % percentile
@@ -28,6 +30,10 @@ without its teacher).
 Run with ``python -m benchmarks --only compression`` or
 ``python -m benchmarks.compression --output DIR``. Results are cached per
 task under ``DIR/cache``: an interrupted run resumes.
+
+``--profile ladder`` runs only the perceptron, the encoded student (with
+and without labels) and ``auto``, on two seeds of 1,000 rows: what the
+default student chooses against the fixed ones.
 
 ``--profile target`` measures the target's own definition instead, into
 ``DIR/compression-target``: the package defaults plus ``augment="munge"``
@@ -64,6 +70,13 @@ PROFILES = {
                            "males-occupation"],
                    seeds=3, n_train=5000, n_test=2000, n_estimators=300,
                    latency_rows=1000, repeats=9, target=True),
+    # the default student against the two it chooses between, briefly
+    "ladder": dict(tables=["diamonds-cut", "doctorcontacts-health",
+                           "cracker-choice", "males-occupation"],
+                   seeds=2, n_train=1000, n_test=1000, epochs=25, aug_epochs=8,
+                   augment_size=4, n_estimators=300, latency_rows=1000,
+                   repeats=5, arms=("KD", "strong, labels only", "strong",
+                                    "auto")),
 }
 
 TEACHERS = ("HistGradientBoosting", "RandomForest")
@@ -83,10 +96,13 @@ def _arms(P, teacher_name, table):
         "strong, labels only": {**base, **STRONG, "alpha": 0.0},
         "strong": {**base, **STRONG},
         "strong + transfer": {**aug, **STRONG},
+        "auto": dict(base),
     }
     if teacher_name == "HistGradientBoosting" and table in P["tables"][:2]:
         arms["KD + transfer, regenerated"] = {**aug, **MLP,
                                               "augment_regenerate": True}
+    if P.get("arms"):
+        arms = {name: arm for name, arm in arms.items() if name in P["arms"]}
     return arms
 
 
@@ -173,6 +189,7 @@ def run_task(task, P):
             record(arm, clf, time.perf_counter() - t0)
             out[arm]["fidelity"] = float(np.mean(clf.predict(X_te) == teacher_pred))
             out[arm]["epochs"] = int(clf.n_iter_)
+            out[arm]["architecture"] = str(clf.architecture_)
     latency = _latencies(models, X_te[: P["latency_rows"]], P["repeats"])
     for name, seconds in latency.items():
         out[name]["latency_s"] = seconds
@@ -181,8 +198,9 @@ def run_task(task, P):
 
 def _key(task, P):
     table, seed, teacher = task
+    arms = "_".join(P.get("arms", ())).replace(" ", "").replace(",", "")
     return (f"{table}__{seed}__{teacher or 'labels'}__{P['n_train']}_"
-            f"{P['epochs']}_v2")
+            f"{P['epochs']}_v3{arms}")
 
 
 def _cached(task, P, cache):
@@ -256,6 +274,8 @@ def analyse(results, P):
                     speedup=t_lat / lat,
                     fit_s=np.median([c[arm]["fit_s"] for c in cells]),
                 )
+                if "architecture" in cells[0][arm]:
+                    row["chosen"] = [c[arm]["architecture"] for c in cells]
                 if arm in STRONG_ARMS:  # also against the labels-only MLP
                     row["gap_closed_mlp"] = (acc - labels).mean() / gap.mean()
                     row["ci_mlp"] = _bootstrap_ratio(acc - labels, gap, rng)
@@ -320,7 +340,7 @@ def _report(rows, P, wall):
         )
     present = {r["arm"] for r in rows}
     arms = [a for a in ("KD", "KD + transfer", "KD + transfer, regenerated",
-                        "strong", "strong + transfer") if a in present]
+                        "strong", "strong + transfer", "auto") if a in present]
     strong = [a for a in STRONG_ARMS if a in present]
     lines += ["", "Median over tables of the gap closed (against the labels-only "
               "student of the same architecture):", ""]
@@ -329,6 +349,11 @@ def _report(rows, P, wall):
         lines += ["", "Median over tables of the gap closed by the strong arms "
                   "against the labels-only perceptron:", ""]
         lines += _median_table(rows, strong, "gap_closed_mlp")
+    chosen = [r for r in rows if r["arm"] == "auto" and "chosen" in r]
+    if chosen:
+        lines += ["", "The student `architecture=\"auto\"` chose, by seed:", ""]
+        lines += [f"- {r['table']}, {r['teacher']}: {', '.join(r['chosen'])}"
+                  for r in chosen]
     lines += ["", "Median over tables of the speed-up over the teacher "
               "(teacher latency / student latency, 1 thread):", ""]
     lines += _median_table(rows, arms, "speedup", "{:.0f}x")
@@ -348,7 +373,8 @@ def _figure(rows, P, path):
                              squeeze=False)
     markers = {"labels only": "o", "KD": "s", "KD + transfer": "^",
                "KD + transfer, regenerated": "v", "strong, labels only": "X",
-               "strong": "D", "strong + transfer": "P", "teacher": "*"}
+               "strong": "D", "strong + transfer": "P", "auto": "h",
+               "teacher": "*"}
     colours = {"-": "black", "HistGradientBoosting": "tab:blue",
                "RandomForest": "tab:orange"}
     legend = {}

@@ -63,6 +63,7 @@ from torch import nn
 from ._doc_links import DocLinkMixin
 from ._encoding import TableEncoder, categorical_columns
 from ._inference import plan_for
+from ._ladder import SELECTIONS, HeldOutRows, run_ladder, subset
 from ._net import (
     FEATURES,
     INFERENCE_BATCH_SIZE,
@@ -86,6 +87,7 @@ from ._teacher_targets import (
     OverconfidentTeacherWarning,
     check_teacher_proba,
     is_frozen,
+    resolve_teacher_cv,
     soften_teacher,
     target_inputs,
     teacher_probabilities,
@@ -126,6 +128,7 @@ FITTED_ATTRIBUTES = (
     "teacher_stats_",
     "knowledge_params_",
     "architecture_",
+    "architecture_scores_",
     "encoder_",
 )
 
@@ -237,12 +240,25 @@ class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         Multiply the soft term by ``T**2``. Switch off to tune ``alpha`` and
         ``temperature`` jointly on an unscaled loss.
 
-    teacher_cv : int, cross-validation generator or None, default=None
-        None: the teacher predicts the rows it was fitted on. Otherwise the
-        student learns from out-of-fold probabilities (as in
+    teacher_cv : "auto", int, cross-validation generator or None, \
+default="auto"
+        Where the teacher's probabilities on the training rows come from.
+        None: the teacher predicts the rows it was fitted on. An integer or
+        splitter: the student learns from out-of-fold probabilities (as in
         :class:`~sklearn.ensemble.StackingClassifier`), which keeps random
-        forests and boosting from handing over near one-hot targets.
-        Requires an unfitted teacher.
+        forests and boosting from handing over near one-hot targets; it
+        requires an unfitted teacher and costs one teacher fit per fold.
+        ``"auto"``: out-of-bag probabilities when the teacher is an
+        unfitted bagging ensemble with ``bootstrap=True``
+        (:class:`~sklearn.ensemble.RandomForestClassifier` by default,
+        :class:`~sklearn.ensemble.ExtraTreesClassifier` or
+        :class:`~sklearn.ensemble.BaggingClassifier` with
+        ``bootstrap=True``): it is fitted once with ``oob_score=True`` and
+        each row takes the mean probabilities of the trees that did not see
+        it, at no extra fit. A forest predicts its own training rows nearly
+        one-hot, because each tree saw most of them; see
+        :ref:`forest_teachers`. Otherwise (a frozen teacher, another model)
+        ``"auto"`` is None.
 
     module : torch.nn.Module instance or class, default=None
         The student, returning logits. A class is instantiated as
@@ -355,8 +371,8 @@ default=None
         once per fit; it costs one teacher prediction on the transfer set per
         epoch.
 
-    architecture : {"auto", "mlp", "resnet", "ple", "ple-tree", \
-"ple-teacher", "periodic"}, default="auto"
+    architecture : {"auto", "most-accurate", "mlp", "resnet", "ple", \
+"ple-tree", "ple-teacher", "periodic"}, default="auto"
         The built-in student (``module=None`` only): ``"mlp"`` is
         :class:`~sklearn_kd.MLPStudent`; the others are
         :class:`~sklearn_kd.TabularStudent` with residual blocks
@@ -367,17 +383,22 @@ default=None
         bins otherwise), or periodic embeddings (``"periodic"``), after
         Gorishniy et al. (2022). ``hidden_layer_sizes`` sets the widths.
 
-        ``"auto"`` builds ``"ple-teacher"`` when the teacher is a
-        scikit-learn tree ensemble whose split thresholds can be read
-        (decision trees, forests, gradient boosting, histogram gradient
-        boosting, fitted here or frozen; also with ``alpha=0``, where it
-        only places the bins) and ``"mlp"`` otherwise (no teacher,
-        precomputed ``teacher_proba``, a pipeline or any other model). On
-        the real tables of the compression benchmark the encoding on the
-        teacher's thresholds is the more accurate student by several points
-        on three tables of four, at about twice the perceptron's
-        ``predict_proba`` time, still tens of times faster than the teacher;
-        see :ref:`compression`.
+        ``"auto"`` chooses from a ladder of three students, cheapest first
+        in multiply-adds per row: the piecewise-linear encoding (on the
+        teacher's thresholds for a tree ensemble, else on quantile bins)
+        with no hidden layer, the perceptron, and the encoding followed by
+        ``hidden_layer_sizes``. Each trains on 80 % of the rows (no
+        ``callbacks``), stopped on its loss on the other 20 % and returned
+        to its best epoch, and is scored there by its log-loss on the hard
+        labels. ``"auto"`` takes the cheapest student whose log-loss
+        exceeds the best one's by less than 1.96 standard errors of their
+        paired per-row difference, ``"most-accurate"`` the one of lowest
+        log-loss; that student is then trained again on all rows for the
+        epochs that were best for it. A fit thus costs about three and a
+        half fits of one student. With fewer than about 150 rows the
+        perceptron is taken without a comparison. ``architecture_`` and
+        ``architecture_scores_`` say what was chosen and why; see
+        :ref:`student_ladder`.
 
     n_bins : int, default=16
         Bins per feature of the piecewise-linear encodings.
@@ -436,9 +457,22 @@ default=None
         a level unseen in fit is all zeros), fitted on the training rows;
         None when ``X`` has no such column. See :ref:`missing_values`.
     architecture_ : str or None
-        The built-in student that was trained: ``architecture`` with
-        ``"auto"`` resolved (``"ple-teacher"`` or ``"mlp"``); None with a
+        The built-in student that was trained: ``architecture``, or for
+        ``"auto"`` and ``"most-accurate"`` the architecture of the chosen
+        student (``"mlp"``, ``"ple-teacher"`` or ``"ple"``); None with a
         custom ``module``.
+    architecture_scores_ : dict or None
+        For ``"auto"`` and ``"most-accurate"``: by student of the ladder
+        (``"linear on bins"``, ``"perceptron"``, ``"bins + hidden
+        layers"``), its ``architecture``, ``hidden_layer_sizes``,
+        ``log_loss`` and ``accuracy`` on the held-out rows' labels, its
+        ``fidelity`` there (agreement with the teacher's top class; None
+        without a teacher), its ``excess_loss`` over the best
+        student and the ``allowance`` within which it counted as as good,
+        ``cost`` (multiply-adds per row), best ``epochs``, ``fit_seconds``
+        and whether it was ``chosen``; and under ``"rule"`` the
+        ``selection`` and the number of held-out rows ``n_held_out``. None
+        otherwise, and when there were too few rows to compare.
     knowledge_params_ : Bunch or None
         Constants of the knowledge level estimated on the training rows.
     teacher_stats_ : Bunch or None
@@ -510,7 +544,12 @@ default=None
         "tckd_weight": [Interval(Real, 0, None, closed="left")],
         "nckd_weight": [Interval(Real, 0, None, closed="left")],
         "scale_t2": ["boolean"],
-        "teacher_cv": [None, Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "teacher_cv": [
+            None,
+            StrOptions({"auto"}),
+            Interval(Integral, 2, None, closed="left"),
+            "cv_object",
+        ],
         "module": [None, nn.Module, type],
         "hidden_layer_sizes": [
             "array-like",
@@ -538,7 +577,7 @@ default=None
         ],
         "augment_size": [Interval(Real, 0, None, closed="neither")],
         "augment_regenerate": ["boolean"],
-        "architecture": [StrOptions(set(ARCHITECTURE_OPTIONS))],
+        "architecture": [StrOptions({*ARCHITECTURE_OPTIONS, *SELECTIONS})],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
         "unlabelled": [None, Integral, str],
         "random_state": ["random_state"],
@@ -557,7 +596,7 @@ default=None
         tckd_weight=1.0,
         nckd_weight=1.0,
         scale_t2=True,
-        teacher_cv=None,
+        teacher_cv="auto",
         module=None,
         hidden_layer_sizes=(100,),
         activation="relu",
@@ -739,7 +778,7 @@ default=None
                     if some_unlabelled and data.teacher_proba is not None
                     else data.teacher_proba  # all labelled: no copy of the matrix
                 ),
-                cv=self.teacher_cv,
+                cv=resolve_teacher_cv(self.teacher_cv, self.teacher),
                 fit_params=fit_params,
                 memory=self.memory,
             )
@@ -761,38 +800,50 @@ default=None
         # rows), the knowledge level and the student's targets
         inputs = {FEATURES: data.X}
         soft = Bunch(stats=None, targets=None, knowledge_params=None)
+        # torch's work before training (softening, bins, the module's
+        # initialisation) is small: one thread under n_threads=None
+        setup_threads = functools.partial(thread_scope, self.n_threads, 0)
         if teacher is not None:
-            soft = soften_teacher(
-                teacher.proba,
-                # rows without a label take the teacher's top class (which
-                # the statistics leave out)
-                np.where(lab, data.y_idx, teacher.proba.argmax(axis=1)),
-                temperature=self.temperature,
-                alpha=self.alpha,
-                knowledge=self.knowledge,
-                top_k=self.teacher_top_k,
-                labelled=lab if some_unlabelled else None,
-                build_targets=self._needs_teacher(),
-                random_state=seed,
-            )
+            with setup_threads():
+                soft = soften_teacher(
+                    teacher.proba,
+                    # rows without a label take the teacher's top class (which
+                    # the statistics leave out)
+                    np.where(lab, data.y_idx, teacher.proba.argmax(axis=1)),
+                    temperature=self.temperature,
+                    alpha=self.alpha,
+                    knowledge=self.knowledge,
+                    top_k=self.teacher_top_k,
+                    labelled=lab if some_unlabelled else None,
+                    build_targets=self._needs_teacher(),
+                    random_state=seed,
+                )
         if soft.targets is not None:
             self._warn_if_overconfident(soft.stats)
             inputs.update(target_inputs(soft.targets))
         if data.student_weight is not None:
             inputs[SAMPLE_WEIGHT] = data.student_weight
 
-        # 4. the student, 5. its training
+        # 4. the student (chosen from the ladder for "auto"), 5. its training
         rng_devices = _rng_devices(settings.device)
-        with torch.random.fork_rng(devices=rng_devices):
-            torch.manual_seed(seed)
-            built = self._built_in_student(
-                data, None if teacher is None else teacher.teacher
+        fitted_teacher = None if teacher is None else teacher.teacher
+        hidden_layer_sizes, choice = settings.hidden_layer_sizes, None
+        architecture = self.architecture
+        if self.module is None and architecture in SELECTIONS:
+            choice = self._choose_student(
+                data, inputs, teacher, soft, settings, seed, rng_devices
             )
+            architecture = "mlp" if choice is None else choice.architecture
+            if choice is not None:
+                hidden_layer_sizes = choice.hidden_layer_sizes
+        with setup_threads(), torch.random.fork_rng(devices=rng_devices):
+            torch.manual_seed(seed)
+            built = self._built_in_student(data, fitted_teacher, architecture)
             module = make_student_module(
                 self.module,
                 data.X.shape[1],
                 len(data.classes),
-                hidden_layer_sizes=settings.hidden_layer_sizes,
+                hidden_layer_sizes=hidden_layer_sizes,
                 activation=self.activation,
                 X=data.X,
                 missing=settings.missing,
@@ -814,9 +865,13 @@ default=None
                         "regenerate_transfer_set",
                         RegenerateTransferSet(make, start=len(data.X)),
                     ))
+        params = self.get_params(deep=False)
+        if choice is not None and not self.early_stopping:
+            # as many epochs as were best for the chosen student held out
+            params["max_epochs"] = choice.epochs
         student = build_student_net(
             module,
-            self.get_params(deep=False),
+            params,
             device=settings.device,
             n_rows=len(y_idx),
             seed=seed,
@@ -842,6 +897,7 @@ default=None
                 teacher_stats_=soft.stats,
                 knowledge_params_=soft.knowledge_params,
                 architecture_=built["architecture"],
+                architecture_scores_=None if choice is None else choice.scores,
                 encoder_=data.encoder,
             )
         return self
@@ -950,7 +1006,8 @@ default=None
         else:
             _check_no_validation_callbacks(callbacks)
         self._check_label_free_rows(data)
-        if self.teacher_cv is not None and self.teacher is not None:
+        cv = resolve_teacher_cv(self.teacher_cv, self.teacher)
+        if cv is not None and cv != "oob" and self.teacher is not None:
             self._check_teacher_cv(y_lab_idx(data))
         return Bunch(
             device=device,
@@ -1056,25 +1113,14 @@ default=None
                 f"knowledge={self.knowledge!r}, alpha={self.alpha!r}."
             )
 
-    def _built_in_student(self, data, fitted_teacher):
-        """The ``architecture`` to build (``"auto"`` resolved; None with a
-        custom ``module``) and its bin edges (None but for the
-        piecewise-linear encodings)."""
-        architecture = self.architecture
+    def _built_in_student(self, data, fitted_teacher, architecture):
+        """The ``architecture`` to build (None with a custom ``module``) and
+        its bin edges (None but for the piecewise-linear encodings)."""
         if self.module is not None:
             return dict(architecture=None, bins=None)
         thresholds = None
-        if architecture in ("auto", "ple-teacher") and fitted_teacher is not None:
-            thresholds = teacher_thresholds(fitted_teacher, self.n_features_in_)
-            if thresholds is not None and data.encoder is not None:
-                # the student's columns: the numeric ones, then one-hot
-                # columns, which no threshold splits
-                thresholds = [
-                    thresholds[j] if j in data.encoder.numeric_ else []
-                    for j in data.encoder.source_
-                ]
-        if architecture == "auto":
-            architecture = "mlp" if thresholds is None else "ple-teacher"
+        if architecture == "ple-teacher" and fitted_teacher is not None:
+            thresholds = self._student_thresholds(data, fitted_teacher)
         if not architecture.startswith("ple"):
             return dict(architecture=architecture, bins=None)
         X, y = data.X, None
@@ -1084,6 +1130,95 @@ default=None
             architecture=architecture,
             bins=compute_bins(X, self.n_bins, y=y, thresholds=thresholds),
         )
+
+    def _choose_student(self, data, inputs, teacher, soft, settings, seed,
+                        rng_devices):
+        """The ladder of :mod:`sklearn_kd._ladder` on these rows: each rung
+        trained on most of them and scored on the others by its
+        agreement with the teacher's top class (the hard label without
+        teacher targets). None when too few rows can be held out."""
+        fitted_teacher = None if teacher is None else teacher.teacher
+        encoding = "ple"
+        if fitted_teacher is not None and self._student_thresholds(
+            data, fitted_teacher
+        ) is not None:
+            encoding = "ple-teacher"
+        # scored on the hard labels of held-out labelled rows; the agreement
+        # with the teacher's top class is reported beside
+        rows = np.flatnonzero(data.labelled)
+        teacher_top = None if teacher is None else teacher.proba.argmax(axis=1)
+        # a user's checkpoints and logs see the final fit only
+        params = {**self.get_params(deep=False), "callbacks": None, "verbose": 0}
+
+        def train_rung(architecture, hidden, train, held_out):
+            with thread_scope(self.n_threads, 0), torch.random.fork_rng(
+                devices=rng_devices
+            ):
+                torch.manual_seed(seed)
+                built = self._built_in_student(data, fitted_teacher, architecture)
+                module = make_student_module(
+                    None,
+                    data.X.shape[1],
+                    len(data.classes),
+                    hidden_layer_sizes=hidden,
+                    activation=self.activation,
+                    X=data.X,
+                    missing=settings.missing,
+                    **built,
+                )
+            # stopped on the held-out rows' loss, with the best epoch's weights
+            stop = self.n_iter_no_change is not None
+            net = build_student_net(
+                module,
+                {**params, "early_stopping": stop},
+                device=settings.device,
+                n_rows=len(train),
+                seed=seed,
+                n_classes=len(data.classes),
+            )
+            rows = np.concatenate([train, held_out])
+            if stop:
+                net.set_params(train_split=HeldOutRows(len(train)))
+            else:
+                rows = train
+            work = _student_work(module, net.batch_size)
+            with thread_scope(self.n_threads, work):
+                with torch.random.fork_rng(devices=rng_devices):
+                    torch.manual_seed(seed)
+                    net.fit(subset(inputs, rows), data.y_idx[rows])
+            epochs = len(net.history)
+            if stop:
+                best = np.flatnonzero(net.history[:, "valid_loss_best"])
+                epochs = int(best[-1]) + 1 if len(best) else epochs
+            rows = torch.from_numpy(np.asarray(data.X[held_out], dtype=np.float32))
+            net.module_.train(False)
+            with thread_scope(self.n_threads, 0), torch.inference_mode():
+                logits = net.module_(rows).numpy()
+            return logits, _student_work(module, 1), epochs
+
+        return run_ladder(
+            train_rung,
+            data.y_idx,
+            rows,
+            settings.hidden_layer_sizes,
+            encoding,
+            seed,
+            self.architecture,
+            teacher_top=teacher_top,
+        )
+
+    def _student_thresholds(self, data, fitted_teacher):
+        """The teacher's split thresholds in the student's columns, or None
+        when the teacher is no tree ensemble that can be read."""
+        thresholds = teacher_thresholds(fitted_teacher, self.n_features_in_)
+        if thresholds is not None and data.encoder is not None:
+            # the student's columns: the numeric ones, then one-hot
+            # columns, which no threshold splits
+            thresholds = [
+                thresholds[j] if j in data.encoder.numeric_ else []
+                for j in data.encoder.source_
+            ]
+        return thresholds
 
     def _transfer_set_maker(self, data, fitted_teacher, rng, allow_nan=False):
         """A function drawing ``n`` teacher-labelled synthetic rows as the
@@ -1326,14 +1461,15 @@ default=None
         n_threads = getattr(self, "n_threads", None)
         work = min(X.shape[0], INFERENCE_BATCH_SIZE) * plan.row_work
         threads = resolve_threads(n_threads, work)
-        previous = torch.get_num_threads()  # restored after, as thread_scope does
-        if threads != previous:
-            torch.set_num_threads(threads)
+        # set even when torch already reports it, and restored after, as
+        # thread_scope does: torch's MKL, which threadpoolctl cannot reach,
+        # then agrees with its OpenMP pool
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
         try:
             logits = plan.logits_t(torch.from_numpy(X))
         finally:
-            if threads != previous:
-                torch.set_num_threads(previous)
+            torch.set_num_threads(previous)
         # a float32 sum of finite logits may overflow; look closer only then
         if not math.isfinite(float(logits.sum())):
             bad = ~torch.isfinite(logits).all(dim=0)

@@ -13,12 +13,14 @@ Everything here is a pure function of its arguments and runs once per
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv, cross_val_predict
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, _safe_indexing
 from sklearn.utils.validation import check_memory
 
 from ._net import NEG_ENTROPY, REST, TEACHER, TOPK, TOPK_INDEX
@@ -115,6 +117,46 @@ def fit_teacher(teacher, X, y, classes, fit_params):
             raise exc from None
 
 
+def bags_out_of_sample(teacher):
+    """Whether ``teacher``, fitted here, can give out-of-bag probabilities.
+
+    True for an unfitted bagging ensemble (random forests, extra trees and
+    :class:`~sklearn.ensemble.BaggingClassifier`) with ``bootstrap=True``:
+    fitted with ``oob_score=True``, its ``oob_decision_function_`` gives each
+    training row the mean probabilities of the members that did not see it.
+    """
+    if is_frozen(teacher) or not hasattr(teacher, "get_params"):
+        return False
+    params = teacher.get_params(deep=False)
+    return "oob_score" in params and params.get("bootstrap") is True
+
+
+def resolve_teacher_cv(teacher_cv, teacher):
+    """``teacher_cv`` with ``"auto"`` resolved: ``"oob"`` for a bagging
+    ensemble fitted here (see :func:`bags_out_of_sample`), None otherwise."""
+    if isinstance(teacher_cv, str) and teacher_cv == "auto":
+        return "oob" if bags_out_of_sample(teacher) else None
+    return teacher_cv
+
+
+def out_of_bag_proba(fitted, X, classes):
+    """The out-of-bag probabilities of a bagging ensemble fitted with
+    ``oob_score=True``, in ``classes`` order.
+
+    A row that every member saw (possible with very few members) has no
+    out-of-bag estimate: it takes the ensemble's own ``predict_proba``.
+    """
+    proba = np.array(fitted.oob_decision_function_, dtype=np.float64)
+    missing = ~(proba.sum(axis=1) > 0) | ~np.isfinite(proba).all(axis=1)
+    if missing.any():
+        rows = _safe_indexing(X, np.flatnonzero(missing))
+        proba[missing] = fitted.predict_proba(rows)
+    proba = check_teacher_proba(
+        proba, "teacher.oob_decision_function_", len(proba), len(fitted.classes_)
+    )
+    return align_columns(proba, fitted.classes_, classes)
+
+
 def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     """Fit (or reuse a frozen) teacher and return its training probabilities.
 
@@ -126,10 +168,13 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     X, y : training data as given to ``fit``.
     classes : ndarray
         The estimator's ``classes_``; columns are returned in this order.
-    cv : None, int or CV splitter
-        None: the fitted teacher predicts its own training rows. Otherwise
-        the probabilities are out-of-fold (``cross_val_predict``) and the
-        teacher is also fitted on all rows.
+    cv : None, "oob", int or CV splitter
+        None: the fitted teacher predicts its own training rows. ``"oob"``:
+        the teacher, a bagging ensemble (see :func:`bags_out_of_sample`), is
+        fitted once with ``oob_score=True`` and each row takes its
+        out-of-bag probabilities. Otherwise the probabilities are
+        out-of-fold (``cross_val_predict``) and the teacher is also fitted
+        on all rows.
     fit_params : dict, default=None
         Passed to the teacher's ``fit``.
 
@@ -139,7 +184,18 @@ def fit_teacher_proba(teacher, X, y, classes, cv=None, fit_params=None):
     proba : ndarray of shape (n_samples, n_classes), floating point
     """
     fit_params = fit_params or {}
-    teacher, fitted = fit_teacher(teacher, X, y, classes, fit_params)
+    if isinstance(cv, str) and cv == "oob":
+        with warnings.catch_warnings():
+            # rows without out-of-bag members are filled in below
+            warnings.filterwarnings("ignore", message="Some inputs do not have OOB")
+            teacher, fitted = fit_teacher(
+                clone(teacher).set_params(oob_score=True), X, y, classes, fit_params
+            )
+        if hasattr(fitted, "oob_decision_function_"):
+            return fitted, out_of_bag_proba(fitted, X, classes)
+        cv = None  # refitted on label indices: its own predictions
+    else:
+        teacher, fitted = fit_teacher(teacher, X, y, classes, fit_params)
     if cv is None:
         teacher_classes = getattr(fitted, "classes_", None)
         if teacher_classes is None:

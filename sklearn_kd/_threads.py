@@ -4,18 +4,25 @@ torch starts with one intra-op thread per core and keeps that setting for the
 whole process. For the small matrices of a tabular student, each operation
 then pays for waking and joining threads that have little to do, and on a
 busy machine a thread that waits for a core stalls every operation behind
-it: a 1,000-row ``predict_proba`` can take a hundred times longer on all
-cores than on one. The policy here follows scikit-learn's habit for
-OpenMP-parallel estimators (a default chosen for the work, capped by the
-process's own limits, overridable per estimator):
+it for a scheduler time slice (milliseconds): a 1,000-row ``predict_proba``
+can take a hundred times longer on all cores than on one, and a fit of the
+threshold-encoded student on digits forty times longer. The policy here
+follows scikit-learn's habit for OpenMP-parallel estimators (a default
+chosen for the work, capped by the process's own limits, overridable per
+estimator):
 
-- ``n_threads=None`` picks one thread when each matrix product is small
-  (fewer than :data:`SMALL_WORK` multiply-adds) and otherwise the threads
+- ``n_threads=None`` picks one thread unless each matrix product is large
+  (at least :data:`SMALL_WORK` multiply-adds), and otherwise the threads
   torch may use in this process, which already reflects ``OMP_NUM_THREADS``,
   ``threadpoolctl.threadpool_limits`` and the per-worker limits that joblib
   sets for ``GridSearchCV(n_jobs=...)``;
 - an integer asks for exactly that many, and during ``fit`` also caps the
   teacher's OpenMP and BLAS thread pools through threadpoolctl;
+- the count is always handed to :func:`torch.set_num_threads`, even when
+  torch already reports it: ``threadpoolctl`` caps the OpenMP pool that
+  :func:`torch.get_num_threads` reads, but not the MKL that torch links
+  statically, which would otherwise keep asking for every core on each
+  matrix product while the other operations run on one;
 - the process's setting is restored when the call returns.
 """
 
@@ -28,9 +35,14 @@ from numbers import Integral
 import torch
 
 #: Multiply-adds per matrix product (rows per batch times the network's
-#: weights) under which one thread beats several: waking a thread pool
-#: costs more than it saves on smaller products.
-SMALL_WORK = 2**23
+#: weights) under which ``n_threads=None`` uses one thread. On an idle
+#: machine a second thread starts to pay from about 2**23 multiply-adds;
+#: on a busy one each operation may wait a scheduler time slice for its
+#: second thread, which only a product of several milliseconds on one
+#: core (about 2**28 multiply-adds) earns back. Between the two, one thread
+#: loses at most about half on an idle machine, where several lost
+#: 16-40x on a loaded one (``python -m benchmarks.threads``).
+SMALL_WORK = 2**28
 
 
 def student_work(batch_rows, layer_sizes):
@@ -66,15 +78,19 @@ def check_n_threads(n_threads):
 
 @contextlib.contextmanager
 def torch_threads(n):
-    """Run the block with ``n`` torch threads; restore the setting after."""
+    """Run the block with ``n`` torch threads; restore the setting after.
+
+    :func:`torch.set_num_threads` is called even when torch already reports
+    ``n``: it also sets the thread count of torch's own MKL, which
+    ``threadpoolctl`` cannot reach, so that matrix products and the other
+    operations use the same pool (a fraction of a microsecond).
+    """
     previous = torch.get_num_threads()
-    if n != previous:
-        torch.set_num_threads(n)
+    torch.set_num_threads(n)
     try:
         yield n
     finally:
-        if torch.get_num_threads() != previous:
-            torch.set_num_threads(previous)
+        torch.set_num_threads(previous)
 
 
 _CONTROLLER = {}

@@ -91,7 +91,7 @@ _NOT_JSON = ("student_", "teacher_", "encoder_")
 HISTORY_OPTIONS = ("epochs", "full", "none")
 #: Fitted attributes a file may lack: ``feature_names_in_`` (no names in
 #: fit) and ``architecture_`` (written before the attribute existed).
-_OPTIONAL = ("feature_names_in_", "architecture_")
+_OPTIONAL = ("feature_names_in_", "architecture_", "architecture_scores_")
 
 
 def save(estimator, path, *, history="epochs"):

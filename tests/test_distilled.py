@@ -640,7 +640,8 @@ def test_overconfident_warning_points_at_the_callers_line(data):
 # knowledge levels, the loss family and teacher diagnostics
 # ------------------------------------------------------------------------
 #: Settings for the four-class knowledge problem.
-FAST_4 = dict(max_epochs=8, hidden_layer_sizes=(16,), lr=1e-2, random_state=0)
+FAST_4 = dict(max_epochs=8, hidden_layer_sizes=(16,), lr=1e-2, random_state=0,
+              architecture="mlp")
 
 
 @pytest.fixture(scope="module")

@@ -108,9 +108,11 @@ def test_piecewise_with_uneven_bins_exports(data):
     np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
 
 
-def test_default_student_of_a_forest_exports(data):
-    # architecture="auto" with a tree-ensemble teacher: the piecewise-linear
-    # student on the forest's thresholds, inside a pipeline
+@pytest.mark.parametrize("hidden", [(8,), ()])
+def test_threshold_students_of_a_forest_export(data, hidden):
+    # the piecewise-linear students on the forest's thresholds that
+    # architecture="auto" chooses from (with and without a hidden layer),
+    # inside a pipeline
     pytest.importorskip("rtdl_num_embeddings")
     from sklearn.ensemble import RandomForestClassifier
 
@@ -119,7 +121,8 @@ def test_default_student_of_a_forest_exports(data):
     X, y = data
     X = X.astype(np.float32)
     clf = DistilledClassifier(RandomForestClassifier(5, random_state=0),
-                              max_epochs=2, hidden_layer_sizes=(8,), n_bins=4,
+                              architecture="ple-teacher", max_epochs=2,
+                              hidden_layer_sizes=hidden, n_bins=4,
                               random_state=0)
     pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
     assert isinstance(clf.student_.module_, TabularStudent)

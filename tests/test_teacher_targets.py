@@ -659,3 +659,52 @@ def test_a_frozen_teacher_of_label_indices_is_pointed_to_the_wrapper():
     with pytest.raises(ValueError, match=r"y holds \['a', 'b', 'c'\]\.$"):
         align_columns(np.full((1, 3), 1 / 3), ["a", "b", "d"],
                       np.array(["a", "b", "c"]))
+
+
+def test_out_of_bag_probabilities_are_the_forests_own(labelled):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y, classes = labelled
+    forest = RandomForestClassifier(30, random_state=0)
+    fitted, proba = fit_teacher_proba(forest, X, y, classes[::-1], cv="oob")
+    assert fitted.oob_score and not forest.oob_score  # a clone was set
+    np.testing.assert_allclose(proba, fitted.oob_decision_function_[:, ::-1])
+    # further from one-hot than the in-sample probabilities
+    in_sample = fitted.predict_proba(X)[:, ::-1]
+    assert proba.max(axis=1).mean() < in_sample.max(axis=1).mean()
+
+
+def test_rows_without_out_of_bag_trees_take_the_forests_prediction(binary_data):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = binary_data
+    fitted, proba = fit_teacher_proba(
+        RandomForestClassifier(2, random_state=0), X, y, np.array([0, 1]),
+        cv="oob",
+    )
+    missing = ~(fitted.oob_decision_function_.sum(axis=1) > 0)
+    assert missing.any()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(proba[missing], fitted.predict_proba(X[missing]))
+
+
+def test_auto_teacher_cv_is_out_of_bag_for_bagging_fitted_here_only():
+    from sklearn.ensemble import (
+        BaggingClassifier,
+        ExtraTreesClassifier,
+        RandomForestClassifier,
+    )
+
+    from sklearn_kd._teacher_targets import resolve_teacher_cv
+
+    forest = RandomForestClassifier()
+    assert resolve_teacher_cv("auto", forest) == "oob"
+    assert resolve_teacher_cv("auto", BaggingClassifier()) == "oob"
+    assert resolve_teacher_cv("auto", ExtraTreesClassifier(bootstrap=True)) == "oob"
+    assert resolve_teacher_cv("auto", ExtraTreesClassifier()) is None
+    assert resolve_teacher_cv("auto", RandomForestClassifier(bootstrap=False)) is None
+    assert resolve_teacher_cv("auto", FrozenEstimator(forest)) is None
+    assert resolve_teacher_cv("auto", LogisticRegression()) is None
+    assert resolve_teacher_cv("auto", None) is None
+    assert resolve_teacher_cv(5, forest) == 5
+    assert resolve_teacher_cv(None, forest) is None

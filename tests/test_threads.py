@@ -65,3 +65,21 @@ def test_the_native_controller_is_found_again_only_after_imports(monkeypatch):
     # a new module may bring a new OpenMP or BLAS library
     monkeypatch.setitem(sys.modules, "_a_new_extension", types.ModuleType("x"))
     assert native_controller() is not first
+
+
+def test_the_count_reaches_torch_even_when_it_already_reports_it(monkeypatch):
+    # threadpoolctl caps the OpenMP pool torch reports, not torch's own MKL:
+    # the scope must still hand the count to torch.set_num_threads
+    calls = []
+    real = torch.set_num_threads
+
+    def spy(n):
+        calls.append(n)
+        real(n)
+
+    monkeypatch.setattr(torch, "set_num_threads", spy)
+    with threadpool_limits(limits=1):
+        assert torch.get_num_threads() == 1
+        with thread_scope(None, SMALL_WORK * 10) as n:
+            assert n == 1
+    assert calls[0] == 1
