@@ -436,6 +436,7 @@ def figure(tables, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     styles = {"teacher": ("*", "tab:blue"),
               "teacher (onnxruntime)": ("*", "tab:cyan"),
@@ -456,9 +457,11 @@ def figure(tables, path):
                 handles[name] = ax.scatter(
                     m[f"latency_{b}_ms"], m["accuracy"], marker=marker,
                     color=colour, s=110 if name in front else 45,
-                    edgecolors="black" if name in front else "none",
+                    edgecolors=("black" if name in front else
+                                "face" if marker != "x" else None),
                     linewidths=0.8)
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded labels
             ax.set_title(f"{row['table']}: {b:,} row{'s' if b > 1 else ''}",
                          fontsize=9)
             ax.set_xlabel("predict_proba latency, ms (1 thread, log)", fontsize=8)
