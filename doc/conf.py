@@ -130,9 +130,9 @@ numpydoc_xref_ignore = {
 # location that answers where that fails: ``_inventories/<name>.inv`` when
 # one is shipped, else an empty inventory. Unresolved names then render as
 # code; with the network they link. Whether the sites can be reached is
-# checked once, here: without a network the build reads the local
-# inventories only and says so in one line, instead of logging one failed
-# download per project.
+# checked once, here: without a network the build reads only the
+# inventories shipped in ``_inventories/`` and says so in one line, instead
+# of logging one failed download (or one empty inventory) per project.
 INTERSPHINX_SITES = {
     "python": "https://docs.python.org/3",
     "numpy": "https://numpy.org/doc/stable",
@@ -167,9 +167,10 @@ def _online(url, timeout=5):
 
 def _intersphinx_mapping(online):
     """Each project's site then its local inventory, or only the latter."""
-    if not online:
+    if not online:  # shipped inventories only: an empty one resolves nothing
         return {name: (url, _offline_inventory(name))
-                for name, url in INTERSPHINX_SITES.items()}
+                for name, url in INTERSPHINX_SITES.items()
+                if (INVENTORIES / f"{name}.inv").is_file()}
     return {name: (url, (None, _offline_inventory(name)))
             for name, url in INTERSPHINX_SITES.items()}
 
@@ -178,8 +179,8 @@ _ONLINE = _online(INTERSPHINX_SITES["python"] + "/objects.inv")
 if not _ONLINE:
     print(
         f"intersphinx: {INTERSPHINX_SITES['python']} cannot be reached; "
-        "using the local inventories in doc/_inventories (names of other "
-        "projects render as code)",
+        "using the inventories shipped in doc/_inventories, if any (names of "
+        "other projects render as code)",
         file=sys.stderr,
     )
 intersphinx_mapping = _intersphinx_mapping(_ONLINE)
