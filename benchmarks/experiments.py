@@ -201,6 +201,12 @@ def errorbars(ax, xs, samples, label, scale=1.0, names=None, **kw):
                     fontsize=7)
 
 
+def no_effect_band(ax, label="±0.5 pp"):
+    """The zero line and the band of the smallest effect of interest."""
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axhspan(-0.5, 0.5, color="grey", alpha=0.15, lw=0, label=label)
+
+
 def legend_below(fig, axes, ncol=4):
     handles, labels = [], []
     for ax in np.ravel(axes):
@@ -430,9 +436,7 @@ class KnowledgeLevels(Experiment):
                 g = gains[(regime, family)]
                 errorbars(ax, x, [g[a] for a in MAIN_ARMS], "gain over the tuned "
                           "hard-label student", scale=100, ls="none")
-                ax.axhline(0, color="grey", lw=0.8)
-                ax.axhspan(-0.5, 0.5, color="grey", alpha=0.15, lw=0,
-                           label="±0.5 pp (smallest effect of interest)")
+                no_effect_band(ax, "±0.5 pp (smallest effect of interest)")
                 ax.set_xticks(x, MAIN_ARMS, rotation=35, ha="right", fontsize=8)
                 ax.set_title(f"{family} student, {regime} (Bayes teacher)",
                              fontsize=9)
@@ -569,9 +573,7 @@ class ClassRelations(Experiment):
                           scale=100, names=[f"h={h}" for h in hs])
                 errorbars(ax, xs, [p[2] for p in pts], "domain - universe",
                           scale=100, ls="--")
-                ax.axhline(0, color="grey", lw=0.8)
-                ax.axhspan(-0.5, 0.5, color="grey", alpha=0.15, lw=0,
-                           label="±0.5 pp")
+                no_effect_band(ax)
                 ax.set(xlabel="measured sibling KL(R_bar || U) at T=1 (nats)",
                        title=f"{family} student")
             axes[0, 0].set_ylabel("test accuracy difference (pp)")
@@ -673,9 +675,7 @@ class InstanceKnowledge(Experiment):
                 errorbars(ax, [p[2] for p in pts], [p[3] for p in pts],
                           "instance_sigma - universe (x: its arm's T)", scale=100,
                           ls="--", names=spreads)
-                ax.axhline(0, color="grey", lw=0.8)
-                ax.axhspan(-0.5, 0.5, color="grey", alpha=0.15, lw=0,
-                           label="±0.5 pp")
+                no_effect_band(ax)
                 ax.set(xlabel="measured sd of q_T,c at the chosen T",
                        title=f"{family} student")
             axes[0, 0].set_ylabel("test accuracy difference (pp)")

@@ -150,14 +150,21 @@ class PreparedStudent(nn.Module):
             return self._export_forward(X)
         return self.logits_t(X).t()
 
-    def logits_t(self, X):
-        """The logits of the rows ``X``, transposed: (classes, rows)."""
+    def _filled(self, X, always):
+        """``X`` with missing values filled, and the missing indicators (None
+        without any). Rows are filled when the student fills and ``always``,
+        it has indicators, or ``X`` holds a NaN (one sum finds out)."""
         indicators = None
-        if self.fills and (self.n_indicators or torch.isnan(X.sum())):
+        if self.fills and (always or self.n_indicators or torch.isnan(X.sum())):
             nan = torch.isnan(X)
             X = torch.where(nan, self.fill, X)
             if self.n_indicators:
                 indicators = nan.index_select(1, self.indicator_index).to(X.dtype)
+        return X, indicators
+
+    def logits_t(self, X):
+        """The logits of the rows ``X``, transposed: (classes, rows)."""
+        X, indicators = self._filled(X, always=False)
         h = X
         if self.standardise:
             h = (h - self.mean) / self.scale
@@ -180,12 +187,7 @@ class PreparedStudent(nn.Module):
         # the operations ONNX has single nodes for: Gemm, Max, Min, Relu and the
         # activations (in-place variants and addmm export less directly);
         # an exported graph always fills missing values
-        indicators = None
-        if self.fills:
-            nan = torch.isnan(X)
-            X = torch.where(nan, self.fill, X)
-            if self.n_indicators:
-                indicators = nan.index_select(1, self.indicator_index).to(X.dtype)
+        X, indicators = self._filled(X, always=True)
         h = X
         if self.standardise:
             h = (h - self.mean) / self.scale
