@@ -1008,12 +1008,22 @@ class RealLevels(Experiment):
                          "domain", "domain_shuffled", "instance_domain"]}
         return out
 
+    #: Contrasts of the non-target shape, which two classes do not have (the
+    #: rest of a binary row is its one other class: domain is universe and
+    #: the placebo equals the arm), so they are left out on binary tables.
+    shape_contrasts = (("domain", "domain_shuffled"), ("full", "instance_domain"))
+
     def analyse(self, R, P):
+        from .compression_data import BINARY_TABLES
+
         rows, pooled = [], {}
         for label in R:
             table, teacher, family = label.split("/")
             cells = []
             for a, b in self.contrasts:
+                if table in BINARY_TABLES and (a, b) in self.shape_contrasts:
+                    cells.append("n/a (2 classes)")
+                    continue
                 diff = 100 * (np.array([r[a]["accuracy"] for r in R[label]])
                               - np.array([r[b]["accuracy"] for r in R[label]]))
                 m, h = ci(diff)
@@ -1035,8 +1045,9 @@ class RealLevels(Experiment):
              ["table", "teacher", "student", "teacher acc.", "hard acc.", *header],
              rows),
             ("Mean over tables of each contrast, with a 95 % t-interval over "
-             "tables", ["teacher", "student", "contrast", "mean (pp)", "95 % CI",
-                        "tables"], summary),
+             "tables (the non-target-shape contrasts over the multiclass "
+             "tables only)", ["teacher", "student", "contrast", "mean (pp)",
+                              "95 % CI", "tables"], summary),
         ]
         return dict(tables=tables, primaries=[], comparisons=[], figures=[])
 
