@@ -207,6 +207,13 @@ def _is_missing(value):
     return value is None or (isinstance(value, float) and value != value)
 
 
+def _cast(scope, container, source, target, to):
+    """A Cast node from ``source`` to ``target`` (ONNX type ``to``)."""
+    container.add_node("Cast", source, target, to=to,
+                       name=scope.get_unique_operator_name("Cast"))
+    return target
+
+
 def _level_type(levels):
     """``"strings"`` or ``"int64s"``: how the ONNX one-hot encoder names the
     levels of a column; None when they are neither."""
@@ -226,28 +233,16 @@ def _encoded_input(scope, operator, container, encoder):
     parts = []
     for j in encoder.numeric_:
         column = operator.inputs[j].full_name
-        cast = scope.get_unique_variable_name("numeric")
-        container.add_node(
-            "Cast",
-            column,
-            cast,
-            to=TensorProto.FLOAT,
-            name=scope.get_unique_operator_name("Cast"),
-        )
-        parts.append(cast)
+        parts.append(_cast(scope, container, column,
+                           scope.get_unique_variable_name("numeric"),
+                           TensorProto.FLOAT))
     for j, levels in zip(encoder.categorical_, onehot.categories_):
         column = operator.inputs[j].full_name
         kind = _level_type(levels)
         if kind == "int64s":
-            cast = scope.get_unique_variable_name("levels")
-            container.add_node(
-                "Cast",
-                column,
-                cast,
-                to=TensorProto.INT64,
-                name=scope.get_unique_operator_name("Cast"),
-            )
-            column = cast
+            column = _cast(scope, container, column,
+                           scope.get_unique_variable_name("levels"),
+                           TensorProto.INT64)
             values = [int(v) for v in levels]
         else:
             values = [str(v) for v in levels]
@@ -270,15 +265,9 @@ def _encoded_input(scope, operator, container, encoder):
             flat,
             name=scope.get_unique_operator_name("Reshape"),
         )
-        cast = scope.get_unique_variable_name("onehot_f32")
-        container.add_node(
-            "Cast",
-            flat,
-            cast,
-            to=TensorProto.FLOAT,
-            name=scope.get_unique_operator_name("Cast"),
-        )
-        parts.append(cast)
+        parts.append(_cast(scope, container, flat,
+                           scope.get_unique_variable_name("onehot_f32"),
+                           TensorProto.FLOAT))
     encoded = scope.get_unique_variable_name("encoded")
     container.add_node(
         "Concat",
@@ -339,13 +328,8 @@ def _converter(scope, operator, container):
     elif guess_numpy_type(X.type) == np.float32:
         names[graph.input[0].name] = X.full_name
     else:
-        container.add_node(
-            "Cast",
-            X.full_name,
-            rename(graph.input[0].name),
-            to=TensorProto.FLOAT,
-            name=scope.get_unique_operator_name("Cast"),
-        )
+        _cast(scope, container, X.full_name, rename(graph.input[0].name),
+              TensorProto.FLOAT)
     for init in graph.initializer:
         tensor = numpy_helper.from_array(numpy_helper.to_array(init))
         container.add_initializer(rename(init.name), tensor.data_type, None, tensor)
@@ -396,13 +380,8 @@ def _converter(scope, operator, container):
         name=scope.get_unique_operator_name("Softmax"),
     )
     if proba_f32 != proba_out.full_name:
-        container.add_node(
-            "Cast",
-            proba_f32,
-            proba_out.full_name,
-            to=helper.np_dtype_to_tensor_dtype(np.dtype(proba_dtype)),
-            name=scope.get_unique_operator_name("Cast"),
-        )
+        _cast(scope, container, proba_f32, proba_out.full_name,
+              helper.np_dtype_to_tensor_dtype(np.dtype(proba_dtype)))
 
     classes = np.asarray(estimator.classes_)
     if container.get_options(estimator, dict(nocl=False))["nocl"]:
