@@ -44,8 +44,8 @@ def _parts_before(clf, X):
     from sklearn.utils.validation import check_is_fitted, validate_data
 
     from sklearn_kd._distilled import _check_float32_range
-    from sklearn_kd._net import INFERENCE_BATCH_SIZE
     from sklearn_kd._threads import thread_scope
+    from sklearn_kd._training import INFERENCE_BATCH_SIZE
 
     state = {}
     module = clf.student_.module_
@@ -90,8 +90,8 @@ def _parts_after(clf, X):
     """The estimator's own path, as a list of (part, callable)."""
     import torch
 
-    from sklearn_kd._net import INFERENCE_BATCH_SIZE
     from sklearn_kd._threads import resolve_threads
+    from sklearn_kd._training import INFERENCE_BATCH_SIZE
 
     state = {}
 

@@ -60,19 +60,11 @@ from skorch.dataset import ValidSplit
 from skorch.history import History
 from torch import nn
 
+from ._batch import FEATURES, NO_LABEL, SAMPLE_WEIGHT, append_rows, target_inputs
 from ._doc_links import DocLinkMixin
 from ._encoding import TableEncoder, categorical_columns
 from ._inference import plan_for
 from ._ladder import SELECTIONS, HeldOutRows, run_ladder, subset
-from ._net import (
-    FEATURES,
-    INFERENCE_BATCH_SIZE,
-    SAMPLE_WEIGHT,
-    DistillationNet,
-    FiniteLossGuard,
-    check_callbacks,
-    optimizer_class,
-)
 from ._student import (
     ACTIVATIONS,
     ARCHITECTURE_OPTIONS,
@@ -89,12 +81,17 @@ from ._teacher_targets import (
     is_frozen,
     resolve_teacher_cv,
     soften_teacher,
-    target_inputs,
     teacher_probabilities,
 )
 from ._threads import SMALL_WORK, resolve_threads, thread_scope
+from ._training import (
+    INFERENCE_BATCH_SIZE,
+    DistillationNet,
+    FiniteLossGuard,
+    check_callbacks,
+    optimizer_class,
+)
 from ._transfer import (
-    NO_LABEL,
     LabelledRowSplit,
     RegenerateTransferSet,
     draw,
@@ -857,7 +854,7 @@ default=None
             )
             n_new = int(round(self.augment_size * len(data.X)))
             if n_new:
-                inputs, y_idx = _append_rows(
+                inputs, y_idx = append_rows(
                     inputs, y_idx, make(n_new), data.student_weight
                 )
                 if self.augment_regenerate:
@@ -1986,23 +1983,6 @@ def prediction_net(module, params, history=None, device="cpu"):
 def y_lab_idx(data):
     """Class indices of the labelled rows."""
     return data.y_idx[data.labelled]
-
-
-def _append_rows(inputs, y_idx, new, sample_weight):
-    """Training inputs with the synthetic rows ``new`` after the real ones;
-    their hard label is ``NO_LABEL`` and their weight the mean weight."""
-    n_new = len(new[FEATURES])
-    out = {}
-    for key, value in inputs.items():
-        if key == SAMPLE_WEIGHT:
-            extra = np.full(n_new, np.mean(sample_weight))
-            out[key] = np.concatenate([value, extra])
-        elif torch.is_tensor(value):
-            out[key] = torch.cat([value, torch.as_tensor(new[key])])
-        else:
-            out[key] = np.concatenate([value, new[key]])
-    y_new = np.full(n_new, NO_LABEL, dtype=np.int64)
-    return out, np.concatenate([y_idx, y_new])
 
 
 def set_fitted(estimator, **attributes):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._net import (
+from ._batch import (
     FEATURES,
     NEG_ENTROPY,
     REST,

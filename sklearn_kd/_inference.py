@@ -41,8 +41,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._net import INFERENCE_BATCH_SIZE
 from ._student import MLPStudent, TabularStudent
+from ._training import INFERENCE_BATCH_SIZE
 
 __all__ = ["PreparedStudent", "plan_for", "prepare"]
 

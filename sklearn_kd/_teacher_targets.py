@@ -8,7 +8,8 @@ Everything here is a pure function of its arguments and runs once per
    precomputed probabilities, and returns them;
 2. :func:`soften_teacher` softens them once, for their statistics and for
    the float32 targets of the chosen level of knowledge that the student
-   trains on (:func:`target_inputs` names them as the student's inputs).
+   trains on (:func:`sklearn_kd._batch.target_inputs` names them as the
+   student's inputs).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from sklearn.model_selection import check_cv, cross_val_predict
 from sklearn.utils import Bunch, _safe_indexing
 from sklearn.utils.validation import check_memory
 
-from ._net import NEG_ENTROPY, REST, TEACHER, TOPK, TOPK_INDEX
 from ._validation import check_probabilities
 from .diagnostics import diagnostics_from_confidence
 from .knowledge import apply_knowledge, fit_knowledge
@@ -336,18 +336,6 @@ def soften_teacher(
     # already at temperature T: the targets are built from q_T as it is
     targets, _ = soften_targets(q_T, y_idx, None, alpha, top_k=top_k)
     return Bunch(stats=stats, targets=targets, knowledge_params=params)
-
-
-def target_inputs(targets):
-    """The student's target arrays by input name: ``q_T`` or its top-k."""
-    inputs = {NEG_ENTROPY: targets.neg_entropy}
-    if targets.top_index is None:
-        inputs[TEACHER] = targets.q_T
-    else:
-        inputs.update(
-            {TOPK: targets.q_T, TOPK_INDEX: targets.top_index, REST: targets.rest}
-        )
-    return inputs
 
 
 def _statistics(confidence, correct, n_classes, alpha, labelled):

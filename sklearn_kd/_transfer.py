@@ -13,10 +13,9 @@ import torch
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
-from ._net import FEATURES, NEG_ENTROPY, REST, TEACHER, TOPK, TOPK_INDEX
+from ._batch import NO_LABEL
 
 #: Class index of a row without a hard label (torch's ``ignore_index``).
-NO_LABEL = -100
 
 #: Rows the teacher labels per ``predict_proba`` call.
 LABEL_BATCH_ROWS = 8192
@@ -169,5 +168,3 @@ class LabelledRowSplit:
             torch.utils.data.Subset(dataset, np.sort(valid).tolist()),
         )
 
-
-TARGET_KEYS = (FEATURES, TEACHER, NEG_ENTROPY, TOPK, TOPK_INDEX, REST)

@@ -20,6 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 from torch import nn
 
+import sklearn_kd._batch as batch
 import sklearn_kd._distilled as distilled
 import sklearn_kd._teacher_targets as teacher_targets
 from sklearn_kd import DistilledClassifier, OverconfidentTeacherWarning
@@ -747,7 +748,7 @@ def test_fit_softens_each_teacher_row_once(monkeypatch, problem, knowledge):
 
     def capturing_target_inputs(targets):
         captured["targets"] = targets
-        return teacher_targets.target_inputs(targets)
+        return batch.target_inputs(targets)
 
     monkeypatch.setattr(distilled, "target_inputs", capturing_target_inputs)
     clf = DistilledClassifier(temperature=2.0, knowledge=knowledge, **FAST_4)

@@ -5,19 +5,19 @@ import pytest
 import torch
 
 from sklearn_kd import MLPStudent
-from sklearn_kd._fast_step import FastStep, fused_adam_step
-from sklearn_kd._net import (
+from sklearn_kd._batch import (
     FEATURES,
     NEG_ENTROPY,
+    NO_LABEL,
     REST,
     SAMPLE_WEIGHT,
     TEACHER,
     TOPK,
     TOPK_INDEX,
-    DistillationNet,
     densify_top_k,
 )
-from sklearn_kd._transfer import NO_LABEL
+from sklearn_kd._fast_step import FastStep, fused_adam_step
+from sklearn_kd._training import DistillationNet
 from sklearn_kd.losses import DistillationLoss
 
 N, D, K = 40, 6, 4

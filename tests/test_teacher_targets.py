@@ -12,12 +12,12 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from sklearn_kd._batch import target_inputs
 from sklearn_kd._teacher_targets import (
     align_columns,
     fit_teacher_proba,
     soften_targets,
     soften_teacher,
-    target_inputs,
     teacher_probabilities,
 )
 from sklearn_kd.diagnostics import teacher_diagnostics

@@ -14,7 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_kd import DistilledClassifier, OverconfidentTeacherWarning
-from sklearn_kd._transfer import NO_LABEL, labelled_mask
+from sklearn_kd._batch import NO_LABEL
+from sklearn_kd._transfer import labelled_mask
 from sklearn_kd.augment import MUNGE
 
 TINY = dict(hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
@@ -67,7 +68,7 @@ def test_transfer_rows_are_added_and_labelled_in_batches(data, monkeypatch):
         seen["n"], seen["y"] = len(inputs["X"]), np.asarray(y_idx)
         return original(self, inputs, y_idx, **kw)
 
-    from sklearn_kd._net import DistillationNet
+    from sklearn_kd._training import DistillationNet
 
     original = DistillationNet.fit
     monkeypatch.setattr(DistillationNet, "fit", spy)

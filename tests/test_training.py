@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from sklearn_kd import _net
-from sklearn_kd._net import IndexBatches, TensorDictDataset, storage_device
+from sklearn_kd import _training
+from sklearn_kd._training import IndexBatches, TensorDictDataset, storage_device
 
 
 def _dataset(n=10):
@@ -42,7 +42,7 @@ def test_batches_move_to_the_training_device_when_stored_elsewhere():
 def test_storage_device_keeps_large_or_prediction_data_on_the_host(monkeypatch):
     assert storage_device("cpu", 10**12, training=True) == torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1000, 2000))
-    limit = int(_net.DEVICE_MEMORY_FRACTION * 1000)
+    limit = int(_training.DEVICE_MEMORY_FRACTION * 1000)
     assert storage_device("cuda", limit, training=True).type == "cuda"
     assert storage_device("cuda", limit + 1, training=True).type == "cpu"
     assert storage_device("cuda", 1, training=False).type == "cpu"
@@ -65,13 +65,8 @@ from skorch.callbacks import (  # noqa: E402
 from skorch.dataset import ValidSplit  # noqa: E402
 
 from sklearn_kd import MLPStudent  # noqa: E402
-from sklearn_kd._net import (  # noqa: E402
-    FEATURES,
-    NEG_ENTROPY,
-    TEACHER,
-    DistillationNet,
-    PlainPrintLog,
-)
+from sklearn_kd._batch import FEATURES, NEG_ENTROPY, TEACHER  # noqa: E402
+from sklearn_kd._training import DistillationNet, PlainPrintLog  # noqa: E402
 from sklearn_kd.losses import DistillationLoss  # noqa: E402
 
 N_CLASSES = 3
@@ -155,7 +150,7 @@ def test_lean_epoch_loop_records_what_skorchs_loop_records(
     # small epochs are held whole (losses from the epoch's logits); larger
     # ones are gathered batch by batch (losses assembled from their parts)
     if not whole_epochs:
-        monkeypatch.setattr(_net, "EPOCH_GATHER_BYTES", 0)
+        monkeypatch.setattr(_training, "EPOCH_GATHER_BYTES", 0)
     items = []
     real_item = torch.Tensor.item
 

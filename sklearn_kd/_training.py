@@ -38,17 +38,16 @@ from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 from skorch.dataset import get_len
 from skorch.history import History
 
-FEATURES = "X"
-TEACHER = "teacher"
-SAMPLE_WEIGHT = "sample_weight"
-# A top-k compressed teacher: the k largest q_T per row, their class
-# indices, and the probability of each other class.
-# Each row's sum(q_T log q_T): turns the per-batch cross-entropy against q_T
-# into KL(q_T || p_T) without a logarithm per batch.
-NEG_ENTROPY = "teacher_neg_entropy"
-TOPK = "teacher_topk"
-TOPK_INDEX = "teacher_topk_index"
-REST = "teacher_rest"
+from ._batch import (
+    FEATURES,
+    NEG_ENTROPY,
+    REST,
+    SAMPLE_WEIGHT,
+    TEACHER,
+    TOPK,
+    TOPK_INDEX,
+    densify_top_k,
+)
 
 #: Rows per forward pass when not training (prediction and validation).
 INFERENCE_BATCH_SIZE = 8192
@@ -302,7 +301,7 @@ class BatchMeanLoss(PassthroughScoring):
         weight = sum(b[size_key] for b in rows)
         score = np.float64(sum(b[size_key] * b[name] for b in rows) / weight)
         # skorch's own rule for the ``_best`` flag (a private method of the
-        # parent class; test_net checks the flags, so a change in skorch fails)
+        # parent class; test_training checks the flags, so a change in skorch fails)
         is_best = self._is_best_score(score)
         if is_best:
             self.best_score_ = score
@@ -775,9 +774,3 @@ def _batch_len(Xi):
 
 def issubclass_safe(cls, bases):
     return isinstance(cls, type) and issubclass(cls, bases)
-
-
-def densify_top_k(top, top_index, rest, n_classes):
-    """Rebuild a batch's ``q_T`` from its top-k compression."""
-    dense = rest[:, None].expand(-1, n_classes).clone()
-    return dense.scatter_(1, top_index, top)
