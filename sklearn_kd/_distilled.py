@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import inspect
 import math
@@ -52,27 +51,23 @@ from sklearn.utils.validation import (
 )
 from skorch.callbacks import (
     BatchScoring,
-    EarlyStopping,
     EpochScoring,
     PassthroughScoring,
 )
-from skorch.dataset import ValidSplit
-from skorch.history import History
 from torch import nn
 
 from ._batch import FEATURES, NO_LABEL, SAMPLE_WEIGHT, append_rows, target_inputs
 from ._doc_links import DocLinkMixin
 from ._encoding import TableEncoder, categorical_columns
+from ._fitted import set_fitted
 from ._inference import plan_for
 from ._ladder import SELECTIONS, HeldOutRows, run_ladder, subset
 from ._student import (
     ACTIVATIONS,
     ARCHITECTURE_OPTIONS,
-    MLPStudent,
-    TabularStudent,
     compute_bins,
+    make_student_module,
     missing_features,
-    standardisation_statistics,
     teacher_thresholds,
 )
 from ._teacher_targets import (
@@ -86,13 +81,12 @@ from ._teacher_targets import (
 from ._threads import SMALL_WORK, resolve_threads, thread_scope
 from ._training import (
     INFERENCE_BATCH_SIZE,
-    DistillationNet,
-    FiniteLossGuard,
+    OPTIMIZERS,
+    build_student_net,
     check_callbacks,
     optimizer_class,
 )
 from ._transfer import (
-    LabelledRowSplit,
     RegenerateTransferSet,
     draw,
     fit_augmenter,
@@ -102,32 +96,6 @@ from ._transfer import (
 from ._validation import KNOWLEDGE_LEVELS, LOSSES
 from .augment import AUGMENTERS
 from .diagnostics import is_overconfident
-from .losses import DistillationLoss
-
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-}
-
-#: Every fitted attribute of a DistilledClassifier. ``fit`` sets them all
-#: in one place (:func:`set_fitted`; ``validate_data`` records the two
-#: feature attributes, as in every scikit-learn estimator) and
-#: :mod:`sklearn_kd.persistence` saves and restores this same list.
-FITTED_ATTRIBUTES = (
-    "classes_",
-    "n_features_in_",
-    "feature_names_in_",
-    "teacher_",
-    "student_",
-    "history_",
-    "n_iter_",
-    "teacher_stats_",
-    "knowledge_params_",
-    "architecture_",
-    "architecture_scores_",
-    "encoder_",
-)
 
 #: Packages whose frames stand between a user's call and ``fit``: warnings
 #: skip them to point at the user's own line.
@@ -1765,10 +1733,6 @@ def _check_no_validation_callbacks(callbacks):
         )
 
 
-def _silent(*args, **kwargs):
-    """Sink that drops skorch's early-stopping messages when not verbose."""
-
-
 def _accepts_sample_weight(estimator):
     try:
         return has_fit_parameter(estimator, "sample_weight")
@@ -1797,209 +1761,9 @@ def _rng_devices(device):
     return []
 
 
-def make_student_module(
-    module,
-    n_features,
-    n_classes,
-    *,
-    hidden_layer_sizes,
-    activation,
-    X=None,
-    architecture="mlp",
-    bins=None,
-    missing=None,
-):
-    """The student's torch module, as the estimator's ``module`` asks.
-
-    ``None`` builds the student that ``architecture`` names (see
-    :class:`DistilledClassifier`): :class:`~sklearn_kd.MLPStudent` for
-    ``"mlp"``, else a :class:`~sklearn_kd.TabularStudent`, whose
-    piecewise-linear encodings (``"ple*"``) take the edges ``bins``. It
-    standardises with the statistics of ``X`` (none without ``X``: they are
-    then loaded with the weights, as :func:`sklearn_kd.persistence.load`
-    does). ``missing`` is None for a student that refuses NaN, else the
-    features that get a missing indicator (see :class:`~sklearn_kd.MLPStudent`).
-    A class is instantiated as ``module(n_features, n_classes)``; an
-    instance is deep-copied.
-    """
-    if module is None:
-        mean, scale = (None, None) if X is None else standardisation_statistics(X)
-        if architecture == "mlp":
-            return MLPStudent(
-                n_features,
-                n_classes,
-                hidden_layer_sizes=hidden_layer_sizes,
-                activation=activation,
-                mean=mean,
-                scale=scale,
-                missing=missing,
-            )
-        encoding = None
-        if architecture.startswith("ple"):
-            encoding = "piecewise"
-        elif architecture == "periodic":
-            encoding = "periodic"
-        return TabularStudent(
-            n_features,
-            n_classes,
-            hidden_layer_sizes=hidden_layer_sizes,
-            encoding=encoding,
-            bins=bins,
-            residual=architecture == "resnet",
-            activation=activation,
-            mean=mean,
-            scale=scale,
-            missing=missing,
-        )
-    if inspect.isclass(module):
-        return module(n_features, n_classes)
-    return copy.deepcopy(module)
-
-
-def build_student_net(
-    module,
-    params,
-    *,
-    device="cpu",
-    n_rows=None,
-    seed=None,
-    y_idx=None,
-    extra_callbacks=(),
-    n_classes=None,
-):
-    """The skorch net that trains ``module`` with a DistilledClassifier's
-    parameters ``params`` (its ``get_params()``), unfitted.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        The student.
-    params : dict
-        The estimator's parameters, already validated.
-    device : str or torch.device, default="cpu"
-    n_rows : int, default=None
-        Training rows; the batch size is capped at it.
-    seed : int, default=None
-        Seeds the stratified validation split of ``early_stopping``.
-    y_idx : ndarray of shape (n_rows,), default=None
-        The training labels; when some rows have none (``NO_LABEL``), the
-        validation split is drawn from the labelled rows only.
-    extra_callbacks : sequence of (name, callback), default=()
-        Callbacks of the fit itself (e.g. regenerating the transfer set).
-    n_classes : int, default=None
-        Number of classes: the net's ``classes_`` are their indices.
-    """
-    verbose = params["verbose"]
-    optimizer = params["optimizer"]
-    criterion = DistillationLoss(
-        loss=params["loss"],
-        temperature=params["temperature"],
-        alpha=params["alpha"],
-        tckd_weight=params["tckd_weight"],
-        nckd_weight=params["nckd_weight"],
-        scale_t2=params["scale_t2"],
-        teacher_format="softened",
-    )
-    callbacks = [("finite_loss", FiniteLossGuard()), *extra_callbacks]
-    train_split = None
-    if params["early_stopping"]:
-        if y_idx is not None and (np.asarray(y_idx) == NO_LABEL).any():
-            train_split = LabelledRowSplit(
-                params["validation_fraction"], y_idx, random_state=seed
-            )
-        else:
-            train_split = ValidSplit(
-                params["validation_fraction"], stratified=True, random_state=seed
-            )
-    if params["n_iter_no_change"] is not None:
-        monitor = "valid_loss" if params["early_stopping"] else "train_loss"
-        callbacks.append(
-            (
-                "early_stopping",
-                EarlyStopping(
-                    monitor=monitor,
-                    patience=params["n_iter_no_change"],
-                    threshold=params["tol"],
-                    threshold_mode="rel",
-                    load_best=params["early_stopping"],
-                    sink=print if verbose else _silent,
-                ),
-            )
-        )
-    for i, callback in enumerate(copy.deepcopy(params["callbacks"] or [])):
-        if not isinstance(callback, tuple):
-            callback = (f"user_callback_{i}", callback)
-        callbacks.append(callback)
-    batch_size = params["batch_size"]
-    net = DistillationNet(
-        module=module,
-        criterion=criterion,
-        optimizer=OPTIMIZERS.get(optimizer, optimizer),
-        lr=params["lr"],
-        optimizer__weight_decay=params["weight_decay"],
-        max_epochs=params["max_epochs"],
-        batch_size=batch_size if n_rows is None else min(batch_size, n_rows),
-        train_split=train_split,
-        callbacks=callbacks,
-        device=str(device),
-        verbose=verbose,
-        classes=None if n_classes is None else np.arange(n_classes),
-    )
-    if not verbose:
-        net.set_params(callbacks__print_log=None)
-    return net
-
-
-def prediction_net(module, params, history=None, device="cpu"):
-    """A skorch net holding a trained ``module`` for prediction only.
-
-    The net of :func:`build_student_net` with ``module_`` set and nothing
-    of training: no optimizer (nor its state), criterion or initialised
-    callbacks, and ``history`` (an empty history by default). It is what
-    :func:`sklearn_kd.persistence.load` and
-    :func:`sklearn_kd.persistence.without_teacher` give ``student_``;
-    refitting the estimator builds a new net as every ``fit`` does.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        The trained student.
-    params : dict
-        The estimator's parameters (its ``get_params()``).
-    history : skorch.history.History, default=None
-        The net's ``history_``.
-    device : str or torch.device, default="cpu"
-        The net's ``device``, where ``module`` is.
-    """
-    net = build_student_net(module, params, device=device)
-    net._initialize_module()  # module_ is the module itself, on its device
-    # set_params(callbacks__...) in build_student_net initialised callbacks
-    net.__dict__.pop("callbacks_", None)
-    net.history_ = History() if history is None else history
-    net.initialized_ = True
-    return net
-
-
 def y_lab_idx(data):
     """Class indices of the labelled rows."""
     return data.y_idx[data.labelled]
-
-
-def set_fitted(estimator, **attributes):
-    """Set the fitted attributes of a DistilledClassifier, all in one call.
-
-    ``history_`` and ``n_iter_`` are read from ``student_``; every name must
-    be in :data:`FITTED_ATTRIBUTES`.
-    """
-    if "history_" not in attributes:  # None until the net is initialised
-        attributes["history_"] = attributes["student_"].history or History()
-    attributes.setdefault("n_iter_", len(attributes["history_"]))
-    unknown = set(attributes) - set(FITTED_ATTRIBUTES)
-    if unknown:
-        raise ValueError(f"Not fitted attributes: {sorted(unknown)!r}.")
-    for name, value in attributes.items():
-        setattr(estimator, name, value)
-    return estimator
 
 
 __all__ = ["DistilledClassifier"]

@@ -3,6 +3,8 @@ its own inputs."""
 
 from __future__ import annotations
 
+import copy
+import inspect
 import warnings
 
 import numpy as np
@@ -630,3 +632,62 @@ def teacher_thresholds(teacher, n_features):
     if not any(found):
         return None
     return [np.asarray(f, dtype=np.float64) for f in found]
+
+
+def make_student_module(
+    module,
+    n_features,
+    n_classes,
+    *,
+    hidden_layer_sizes,
+    activation,
+    X=None,
+    architecture="mlp",
+    bins=None,
+    missing=None,
+):
+    """The student's torch module, as the estimator's ``module`` asks.
+
+    ``None`` builds the student that ``architecture`` names (see
+    :class:`DistilledClassifier`): :class:`~sklearn_kd.MLPStudent` for
+    ``"mlp"``, else a :class:`~sklearn_kd.TabularStudent`, whose
+    piecewise-linear encodings (``"ple*"``) take the edges ``bins``. It
+    standardises with the statistics of ``X`` (none without ``X``: they are
+    then loaded with the weights, as :func:`sklearn_kd.persistence.load`
+    does). ``missing`` is None for a student that refuses NaN, else the
+    features that get a missing indicator (see :class:`~sklearn_kd.MLPStudent`).
+    A class is instantiated as ``module(n_features, n_classes)``; an
+    instance is deep-copied.
+    """
+    if module is None:
+        mean, scale = (None, None) if X is None else standardisation_statistics(X)
+        if architecture == "mlp":
+            return MLPStudent(
+                n_features,
+                n_classes,
+                hidden_layer_sizes=hidden_layer_sizes,
+                activation=activation,
+                mean=mean,
+                scale=scale,
+                missing=missing,
+            )
+        encoding = None
+        if architecture.startswith("ple"):
+            encoding = "piecewise"
+        elif architecture == "periodic":
+            encoding = "periodic"
+        return TabularStudent(
+            n_features,
+            n_classes,
+            hidden_layer_sizes=hidden_layer_sizes,
+            encoding=encoding,
+            bins=bins,
+            residual=architecture == "resnet",
+            activation=activation,
+            mean=mean,
+            scale=scale,
+            missing=missing,
+        )
+    if inspect.isclass(module):
+        return module(n_features, n_classes)
+    return copy.deepcopy(module)

@@ -25,6 +25,7 @@ split); only its public methods are overridden:
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -34,13 +35,14 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from skorch import NeuralNet
-from skorch.callbacks import Callback, PassthroughScoring, PrintLog
-from skorch.dataset import get_len
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, PrintLog
+from skorch.dataset import ValidSplit, get_len
 from skorch.history import History
 
 from ._batch import (
     FEATURES,
     NEG_ENTROPY,
+    NO_LABEL,
     REST,
     SAMPLE_WEIGHT,
     TEACHER,
@@ -48,6 +50,8 @@ from ._batch import (
     TOPK_INDEX,
     densify_top_k,
 )
+from ._transfer import LabelledRowSplit
+from .losses import DistillationLoss
 
 #: Rows per forward pass when not training (prediction and validation).
 INFERENCE_BATCH_SIZE = 8192
@@ -774,3 +778,138 @@ def _batch_len(Xi):
 
 def issubclass_safe(cls, bases):
     return isinstance(cls, type) and issubclass(cls, bases)
+
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+
+def _silent(*args, **kwargs):
+    """Sink that drops skorch's early-stopping messages when not verbose."""
+
+
+def build_student_net(
+    module,
+    params,
+    *,
+    device="cpu",
+    n_rows=None,
+    seed=None,
+    y_idx=None,
+    extra_callbacks=(),
+    n_classes=None,
+):
+    """The skorch net that trains ``module`` with a DistilledClassifier's
+    parameters ``params`` (its ``get_params()``), unfitted.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The student.
+    params : dict
+        The estimator's parameters, already validated.
+    device : str or torch.device, default="cpu"
+    n_rows : int, default=None
+        Training rows; the batch size is capped at it.
+    seed : int, default=None
+        Seeds the stratified validation split of ``early_stopping``.
+    y_idx : ndarray of shape (n_rows,), default=None
+        The training labels; when some rows have none (``NO_LABEL``), the
+        validation split is drawn from the labelled rows only.
+    extra_callbacks : sequence of (name, callback), default=()
+        Callbacks of the fit itself (e.g. regenerating the transfer set).
+    n_classes : int, default=None
+        Number of classes: the net's ``classes_`` are their indices.
+    """
+    verbose = params["verbose"]
+    optimizer = params["optimizer"]
+    criterion = DistillationLoss(
+        loss=params["loss"],
+        temperature=params["temperature"],
+        alpha=params["alpha"],
+        tckd_weight=params["tckd_weight"],
+        nckd_weight=params["nckd_weight"],
+        scale_t2=params["scale_t2"],
+        teacher_format="softened",
+    )
+    callbacks = [("finite_loss", FiniteLossGuard()), *extra_callbacks]
+    train_split = None
+    if params["early_stopping"]:
+        if y_idx is not None and (np.asarray(y_idx) == NO_LABEL).any():
+            train_split = LabelledRowSplit(
+                params["validation_fraction"], y_idx, random_state=seed
+            )
+        else:
+            train_split = ValidSplit(
+                params["validation_fraction"], stratified=True, random_state=seed
+            )
+    if params["n_iter_no_change"] is not None:
+        monitor = "valid_loss" if params["early_stopping"] else "train_loss"
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor=monitor,
+                    patience=params["n_iter_no_change"],
+                    threshold=params["tol"],
+                    threshold_mode="rel",
+                    load_best=params["early_stopping"],
+                    sink=print if verbose else _silent,
+                ),
+            )
+        )
+    for i, callback in enumerate(copy.deepcopy(params["callbacks"] or [])):
+        if not isinstance(callback, tuple):
+            callback = (f"user_callback_{i}", callback)
+        callbacks.append(callback)
+    batch_size = params["batch_size"]
+    net = DistillationNet(
+        module=module,
+        criterion=criterion,
+        optimizer=OPTIMIZERS.get(optimizer, optimizer),
+        lr=params["lr"],
+        optimizer__weight_decay=params["weight_decay"],
+        max_epochs=params["max_epochs"],
+        batch_size=batch_size if n_rows is None else min(batch_size, n_rows),
+        train_split=train_split,
+        callbacks=callbacks,
+        device=str(device),
+        verbose=verbose,
+        classes=None if n_classes is None else np.arange(n_classes),
+    )
+    if not verbose:
+        net.set_params(callbacks__print_log=None)
+    return net
+
+
+def prediction_net(module, params, history=None, device="cpu"):
+    """A skorch net holding a trained ``module`` for prediction only.
+
+    The net of :func:`build_student_net` with ``module_`` set and nothing
+    of training: no optimizer (nor its state), criterion or initialised
+    callbacks, and ``history`` (an empty history by default). It is what
+    :func:`sklearn_kd.persistence.load` and
+    :func:`sklearn_kd.persistence.without_teacher` give ``student_``;
+    refitting the estimator builds a new net as every ``fit`` does.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The trained student.
+    params : dict
+        The estimator's parameters (its ``get_params()``).
+    history : skorch.history.History, default=None
+        The net's ``history_``.
+    device : str or torch.device, default="cpu"
+        The net's ``device``, where ``module`` is.
+    """
+    net = build_student_net(module, params, device=device)
+    net._initialize_module()  # module_ is the module itself, on its device
+    # set_params(callbacks__...) in build_student_net initialised callbacks
+    net.__dict__.pop("callbacks_", None)
+    net.history_ = History() if history is None else history
+    net.initialized_ = True
+    return net

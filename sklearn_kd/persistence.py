@@ -59,15 +59,17 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 from torch import nn
 
-from ._distilled import (
-    FITTED_ATTRIBUTES,
-    DistilledClassifier,
-    make_student_module,
-    prediction_net,
-    set_fitted,
-)
+from ._distilled import DistilledClassifier
 from ._encoding import from_spec
-from ._student import ACTIVATIONS, ARCHITECTURES, MLPStudent, TabularStudent
+from ._fitted import FITTED_ATTRIBUTES, set_fitted
+from ._student import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    MLPStudent,
+    TabularStudent,
+    make_student_module,
+)
+from ._training import prediction_net
 from ._version import __version__
 
 __all__ = ["load", "save", "without_teacher"]

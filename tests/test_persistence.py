@@ -266,7 +266,7 @@ def test_dict_params_are_saved_only_when_json_keeps_their_keys(
 
 def test_load_restores_every_fitted_attribute(fitted, tmp_path):
     """The list the estimator owns is the list the file restores."""
-    from sklearn_kd._distilled import FITTED_ATTRIBUTES
+    from sklearn_kd._fitted import FITTED_ATTRIBUTES
 
     restored = load(save(fitted, tmp_path / "clf.skd"))
     present = {name for name in FITTED_ATTRIBUTES if hasattr(fitted, name)}
