@@ -115,7 +115,8 @@ def test_frozen_teacher_is_not_refitted(data):
     reg = DistilledRegressor(FrozenEstimator(teacher), **FAST).fit(X, y)
     assert len(log) == 1  # predicted only
     assert reg.teacher_.estimator is teacher
-    np.testing.assert_array_equal(teacher.model_.coef_, Ridge().fit(X[:50], y[:50]).coef_)
+    refitted = Ridge().fit(X[:50], y[:50])
+    np.testing.assert_array_equal(teacher.model_.coef_, refitted.coef_)
 
 
 def test_unfitted_teacher_is_cloned_and_fitted(data):
@@ -161,11 +162,12 @@ def test_teacher_cv_changes_what_the_student_learns(data):
     params = dict(FAST, alpha=1.0)
     memorising = KNeighborsRegressor(n_neighbors=1)
     in_sample = DistilledRegressor(memorising, teacher_cv=None, **params).fit(X, y)
-    labels = DistilledRegressor(alpha=0.0, **{k: v for k, v in FAST.items()}).fit(X, y)
+    labels = DistilledRegressor(alpha=0.0, **FAST).fit(X, y)
     out_of_fold = DistilledRegressor(memorising, teacher_cv=3, **params).fit(X, y)
     # in sample, the 1-NN teacher returns y itself: alpha=1 on it is alpha=0
-    np.testing.assert_allclose(in_sample.predict(X), labels.predict(X), rtol=1e-4, atol=1e-3)
-    assert not np.allclose(out_of_fold.predict(X), labels.predict(X), rtol=1e-4, atol=1e-3)
+    close = dict(rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(in_sample.predict(X), labels.predict(X), **close)
+    assert not np.allclose(out_of_fold.predict(X), labels.predict(X), **close)
 
 
 def test_teacher_in_a_pipeline(data):
@@ -206,7 +208,9 @@ def test_predictions_in_the_users_units(data):
     np.testing.assert_allclose(big.target_scale_, 1000 * y.std())
     # the same seed trains the same network on the same standardised
     # targets: the predictions differ by the change of units only
-    np.testing.assert_allclose(big.predict(X), 1000 * reg.predict(X) + 5, rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(
+        big.predict(X), 1000 * reg.predict(X) + 5, rtol=1e-4, atol=1e-2
+    )
 
 
 def test_sample_weight_is_accepted(data):
@@ -302,7 +306,9 @@ def test_inputs_are_not_modified(data):
     teacher_pred = (y * 0.9).astype(np.float32)
     weight = np.ones(len(X))
     copies = [a.copy() for a in (X, y, teacher_pred, weight)]
-    DistilledRegressor(**FAST).fit(X, y, teacher_pred=teacher_pred, sample_weight=weight)
+    DistilledRegressor(**FAST).fit(
+        X, y, teacher_pred=teacher_pred, sample_weight=weight
+    )
     for before, after in zip(copies, (X, y, teacher_pred, weight)):
         np.testing.assert_array_equal(before, after)
 
@@ -311,7 +317,10 @@ def test_inputs_are_not_modified_with_a_teacher_and_transfer_set(data):
     X, y = data
     X_before, y_before = X.copy(), y.copy()
     DistilledRegressor(
-        HistGradientBoostingRegressor(max_iter=5), augment="munge", augment_size=1, **FAST
+        HistGradientBoostingRegressor(max_iter=5),
+        augment="munge",
+        augment_size=1,
+        **FAST,
     ).fit(X, y)
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(y, y_before)
