@@ -20,12 +20,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from ._base import SHARED_CONSTRAINTS, BaseDistilled
 from ._batch import TEACHER
 from ._checks import native_threads
-from ._fitted import REGRESSOR_ATTRIBUTES
+from ._fitted import REGRESSOR_ATTRIBUTES, register
 from ._teacher_step import TeacherStep, check_regressor_teacher, check_teacher_pred
 
 #: The losses a DistilledRegressor trains with.
 REGRESSION_LOSSES = ("squared_error", "huber")
 
+@register
 class DistilledRegressor(RegressorMixin, BaseDistilled):
     """Distil a teacher's ``predict`` into a PyTorch student network.
 
