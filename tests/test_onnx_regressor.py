@@ -92,3 +92,24 @@ def test_student_that_refuses_nan_still_exports():
                              random_state=0).fit(X, y)
     (got,) = _session(skl2onnx.to_onnx(reg, X[:1])).run(None, {"X": X})
     _check(got, reg, reg.predict(X))
+
+
+def test_categorical_columns_encoded_in_the_graph():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    n = 120
+    frame = pd.DataFrame({
+        "x": rng.normal(size=n),
+        "city": rng.choice(["lyon", "paris", "nice"], n),
+    })
+    y = np.where(frame["city"] == "lyon", 3.0, -1.0) + frame["x"] + 20.0
+    reg = DistilledRegressor(**TINY).fit(frame, y)
+    assert reg.encoder_ is not None
+    X = frame.head(20).copy()
+    X.loc[0, "city"] = "marseille"  # unseen in fit: all zeros
+    as_text = X.astype({"city": object})
+    sess = _session(skl2onnx.to_onnx(reg, as_text[:1]))
+    feeds = {"x": X[["x"]].to_numpy(), "city": as_text[["city"]].to_numpy()}
+    (got,) = sess.run(None, feeds)
+    assert got.dtype == np.float32  # several inputs: float32, as skl2onnx does
+    _check(got, reg, reg.predict(X))
