@@ -440,6 +440,8 @@ def _check_finite_targets(y):
         values = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError):
         return  # not numeric: check_X_y says so
+    if values.ndim == 0:
+        return  # not an array: check_X_y says so
     bad = ~np.isfinite(values)
     if bad.any():
         rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
