@@ -6,7 +6,7 @@ once, here:
 - the training rows: the teacher is fitted (or a frozen one reused) and
   predicts them, or gives out-of-fold (``teacher_cv``) or out-of-bag
   answers; precomputed answers are checked instead
-  (:func:`teacher_probabilities`, :func:`teacher_predictions`);
+  (:func:`teacher_probabilities`, :func:`fit_teacher_pred`);
 - unlabelled training rows and synthetic rows of a transfer set: the fitted
   teacher labels them in batches (:meth:`TeacherStep.label`).
 
