@@ -311,13 +311,14 @@ def check_teacher_pred(pred, name, n_samples, n_outputs):
     modified (a new array is returned whenever a cast or reshape is
     needed)."""
     pred = np.asarray(pred)
+    given_shape = pred.shape
     if pred.ndim == 1:
         pred = pred.reshape(-1, 1)
     expected = f"({n_samples},)" if n_outputs == 1 else f"({n_samples}, {n_outputs})"
     if pred.ndim != 2 or pred.shape != (n_samples, n_outputs):
         raise ValueError(
             f"{name} must hold one prediction per row and output, of shape "
-            f"{expected}; got shape {np.shape(pred)}."
+            f"{expected}; got shape {given_shape}."
         )
     if pred.dtype.kind not in "iuf":
         raise ValueError(
