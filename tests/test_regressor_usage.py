@@ -278,11 +278,6 @@ def test_teacher_pred_of_the_wrong_shape_is_refused(data, shape, expected):
         DistilledRegressor(**FAST).fit(X, y, teacher_pred=np.zeros(shape))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the message reports the 1-D teacher_pred reshaped to a column, "
-    "(199, 1), rather than the shape the user passed, (199,)",
-)
 def test_teacher_pred_of_the_wrong_shape_reports_the_given_shape(data):
     X, y = data
     with pytest.raises(ValueError, match=r"got shape \(199,\)\."):
