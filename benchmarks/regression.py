@@ -66,7 +66,7 @@ PROFILES = {
                                                             augment_size=2),
                   repeats=2, one_row_calls=5),
     "quick": dict(tables=["star-math", "cigar-sales", "sumhes-gdp",
-                          "vietnam-lnhhexp", "computers-price", "wages-lwage"],
+                          "vietnam-lnhhexp", "wages-lwage", "crime-crmrte"],
                   seeds=5, max_rows=5000, student=dict(max_epochs=50),
                   transfer=dict(max_epochs=15, augment_size=4), repeats=9,
                   one_row_calls=100),
