@@ -43,7 +43,7 @@ def _parts_before(clf, X):
     from scipy.special import softmax
     from sklearn.utils.validation import check_is_fitted, validate_data
 
-    from sklearn_kd._distilled import _check_float32_range
+    from sklearn_kd._checks import check_float32_range as _check_float32_range
     from sklearn_kd._threads import thread_scope
     from sklearn_kd._training import INFERENCE_BATCH_SIZE
 

@@ -11,6 +11,7 @@ from . import (
     teachers,
 )
 from ._distilled import DistilledClassifier
+from ._regressor import DistilledRegressor
 from ._student import MLPStudent, TabularStudent
 from ._teacher_targets import OverconfidentTeacherWarning
 from ._version import __version__
@@ -25,6 +26,7 @@ from .teachers import (
 
 __all__ = [
     "DistilledClassifier",
+    "DistilledRegressor",
     "EncodedLabelsTeacher",
     "LabelSmoothedTeacher",
     "MLPStudent",

@@ -1,142 +1,38 @@
-"""DistilledClassifier: distil any scikit-learn teacher into a PyTorch student.
+"""DistilledClassifier: distil any scikit-learn classifier into a PyTorch
+student.
 
-``fit`` runs one way, each step reading only what the steps before returned:
-
-1. check the data and every parameter (nothing is fitted yet);
-2. the teacher's probabilities, once
-   (:func:`~sklearn_kd._teacher_targets.teacher_probabilities`);
-3. the teacher softened once: its statistics, the knowledge level and the
-   training targets (:func:`~sklearn_kd._teacher_targets.soften_teacher`);
-4. the student (:func:`make_student_module`, :func:`build_student_net`,
-   which :mod:`sklearn_kd.persistence` uses too);
-5. training;
-6. every fitted attribute, in one place (:func:`set_fitted`).
+The fit path is shared with :class:`~sklearn_kd.DistilledRegressor` (see
+:mod:`sklearn_kd._base`); this module holds what is a classifier's own: the
+labels and their classes, the teacher's probabilities softened into the
+student's targets (:mod:`sklearn_kd._teacher_targets`), the knowledge
+levels, and prediction of classes and probabilities.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import inspect
-import math
-import numbers
-import os
-import sys
 import warnings
 from numbers import Integral, Real
 
-import joblib
 import numpy as np
-import sklearn
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.model_selection import check_cv
-from sklearn.utils import Bunch, _safe_indexing, check_random_state, get_tags
+from sklearn.base import ClassifierMixin, _fit_context, clone
+from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _routing_enabled,
-    process_routing,
-)
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    check_X_y,
-    has_fit_parameter,
-    validate_data,
-)
-from skorch.callbacks import (
-    BatchScoring,
-    EpochScoring,
-    PassthroughScoring,
-)
-from torch import nn
 
-from ._batch import FEATURES, NO_LABEL, SAMPLE_WEIGHT, append_rows, target_inputs
-from ._doc_links import DocLinkMixin
-from ._encoding import TableEncoder, categorical_columns
-from ._fitted import set_fitted
-from ._inference import plan_for
-from ._ladder import SELECTIONS, HeldOutRows, run_ladder, subset
-from ._student import (
-    ACTIVATIONS,
-    ARCHITECTURE_OPTIONS,
-    compute_bins,
-    make_student_module,
-    missing_features,
-    teacher_thresholds,
-)
-from ._teacher_targets import (
-    OverconfidentTeacherWarning,
-    check_teacher_proba,
-    is_frozen,
-    resolve_teacher_cv,
-    soften_teacher,
-    teacher_probabilities,
-)
-from ._threads import SMALL_WORK, resolve_threads, thread_scope
-from ._training import (
-    INFERENCE_BATCH_SIZE,
-    OPTIMIZERS,
-    build_student_net,
-    check_callbacks,
-    optimizer_class,
-)
-from ._transfer import (
-    RegenerateTransferSet,
-    draw,
-    fit_augmenter,
-    labelled_mask,
-    teacher_label,
-)
+from ._base import SHARED_CONSTRAINTS, BaseDistilled
+from ._batch import NO_LABEL, target_inputs
+from ._checks import caller_stacklevel, native_threads
+from ._fitted import CLASSIFIER_ATTRIBUTES
+from ._teacher_step import TeacherStep, check_teacher_proba
+from ._teacher_targets import OverconfidentTeacherWarning, soften_teacher
+from ._transfer import labelled_mask
 from ._validation import KNOWLEDGE_LEVELS, LOSSES
-from .augment import AUGMENTERS
 from .diagnostics import is_overconfident
 
-#: Packages whose frames stand between a user's call and ``fit``: warnings
-#: skip them to point at the user's own line.
-#: The dtypes X may have to skip ``validate_data`` at prediction.
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-_INTERNAL_PACKAGES = tuple(
-    os.path.dirname(module.__file__) + os.sep for module in (sklearn, joblib)
-) + (os.path.dirname(__file__) + os.sep,)
-
-
-def _native_threads(fit):
-    """Run ``fit`` under an explicit ``n_threads`` for every thread pool.
-
-    With an integer ``n_threads`` the teacher's OpenMP and BLAS pools are
-    capped too (see :mod:`sklearn_kd._threads`); with None nothing changes
-    here, and the student's torch threads are chosen around its training.
-    """
-
-    @functools.wraps(fit)
-    def wrapper(self, *args, **kwargs):
-        with thread_scope(self.n_threads, SMALL_WORK, native=True):
-            return fit(self, *args, **kwargs)
-
-    return wrapper
-
-
-def _student_work(module, rows):
-    """Multiply-adds of one pass of ``rows`` rows: rows times the weights."""
-    return int(rows) * sum(p.numel() for p in module.parameters())
-
-
-def _check_class(value, base, name):
-    if inspect.isclass(value) and not issubclass(value, base):
-        raise TypeError(
-            f"{name} must be a subclass of {base.__module__}.{base.__qualname__} "
-            f"when given as a class; got {value!r}."
-        )
-
-
-class DistilledClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
+class DistilledClassifier(ClassifierMixin, BaseDistilled):
     """Distil a teacher's ``predict_proba`` into a PyTorch student network.
 
     The student, a small neural network trained by skorch, minimises
@@ -500,54 +396,23 @@ default=None
     True
     """
 
+    _task = "classification"
+    _fitted_attributes = CLASSIFIER_ATTRIBUTES
+    _given_name = "teacher_proba"
+    _teacherless_hint = "set alpha=0 (hard labels only) or loss='label_smoothing'"
+
     _parameter_constraints: dict = {
+        **SHARED_CONSTRAINTS,
         "teacher": [None, StrOptions({"self"}), HasMethods(["fit", "predict_proba"])],
         "temperature": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, 1, closed="both")],
         "loss": [StrOptions(set(LOSSES))],
         "knowledge": [StrOptions(set(KNOWLEDGE_LEVELS))],
         "tckd_weight": [Interval(Real, 0, None, closed="left")],
         "nckd_weight": [Interval(Real, 0, None, closed="left")],
         "scale_t2": ["boolean"],
-        "teacher_cv": [
-            None,
-            StrOptions({"auto"}),
-            Interval(Integral, 2, None, closed="left"),
-            "cv_object",
-        ],
-        "module": [None, nn.Module, type],
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), type, functools.partial],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
         "class_weight": [None, StrOptions({"balanced"}), dict],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "callbacks": [None, list],
-        "device": [str, torch.device],
-        "memory": [None, str, HasMethods(["cache"])],
         "teacher_top_k": [None, Interval(Integral, 1, None, closed="left")],
-        "augment": [
-            None,
-            StrOptions({"munge", "gaussian"}),
-            HasMethods(["fit", "sample"]),
-        ],
-        "augment_size": [Interval(Real, 0, None, closed="neither")],
-        "augment_regenerate": ["boolean"],
-        "architecture": [StrOptions({*ARCHITECTURE_OPTIONS, *SELECTIONS})],
-        "n_bins": [Interval(Integral, 2, None, closed="left")],
         "unlabelled": [None, Integral, str],
-        "random_state": ["random_state"],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -625,53 +490,8 @@ default=None
         self.n_threads = n_threads
         self.verbose = verbose
 
-    def set_params(self, **params):
-        """Set the parameters of this estimator.
-
-        ``optimizer__<arg>`` and ``module__<arg>`` are not parameters: give
-        optimizer arguments with ``optimizer=functools.partial(...)`` and
-        module arguments through a module class or instance.
-        ``teacher__<arg>`` and ``augment__<arg>`` set a parameter of the
-        teacher or of the augmenter, so they need an estimator there:
-        ``augment=MUNGE()`` rather than ``augment="munge"``.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self : DistilledClassifier
-            This estimator.
-        """
-        for key in params:
-            name, sep, arg = key.partition("__")
-            if sep and name in ("optimizer", "module"):
-                hint = (
-                    "functools.partial(torch.optim.SGD, momentum=0.9)"
-                    if name == "optimizer"
-                    else "functools.partial(MyModule, width=64) or an instance"
-                )
-                raise ValueError(
-                    f"{key} is not a parameter of {type(self).__name__}: "
-                    f"{name} arguments are given with {name}={hint}, which "
-                    f"clone and GridSearchCV keep; got {key}={params[key]!r}."
-                )
-            if sep and name in _NESTED:
-                # the value in place once this call has set the plain names
-                value = params.get(name, getattr(self, name))
-                if not hasattr(value, "set_params"):
-                    raise ValueError(
-                        f"{key} sets a parameter of the {_NESTED[name]}, which needs "
-                        f"{name} to be an estimator; got {name}={value!r}. "
-                        + _nested_hint(name, value, arg)
-                    )
-        return super().set_params(**params)
-
-    # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=False)
-    @_native_threads
+    @native_threads
     def fit(self, X, y, teacher_proba=None, sample_weight=None, **fit_params):
         """Fit the teacher (unless frozen or precomputed), then the student.
 
@@ -717,175 +537,13 @@ default=None
         self : DistilledClassifier
             The fitted estimator.
         """
-        # 1. the data and every parameter; nothing is fitted yet
-        data = self._check_data(X, y, teacher_proba, sample_weight)
-        settings = self._check_settings(data, fit_params)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        return self._fit(X, y, teacher_proba, sample_weight, fit_params)
 
-        # 2. the teacher's probabilities, once (fitted on the labelled rows)
-        lab = data.labelled
-        some_unlabelled = not lab.all()
-        fit_params = settings.teacher_fit_params
-        if some_unlabelled and "sample_weight" in fit_params:
-            fit_params = {**fit_params,
-                          "sample_weight": fit_params["sample_weight"][lab]}
-        with self._teacher_meets_the_data(data):
-            teacher = teacher_probabilities(
-                self._teacher_estimator(rng),
-                _safe_indexing(data.X_teacher, lab)
-                if some_unlabelled
-                else data.X_teacher,
-                data.y[lab],
-                data.classes,
-                proba=(
-                    data.teacher_proba[lab]
-                    if some_unlabelled and data.teacher_proba is not None
-                    else data.teacher_proba  # all labelled: no copy of the matrix
-                ),
-                cv=resolve_teacher_cv(self.teacher_cv, self.teacher),
-                fit_params=fit_params,
-                memory=self.memory,
-            )
-            if teacher is not None and some_unlabelled:
-                proba = np.empty((len(data.y), len(data.classes)))
-                proba[lab] = teacher.proba
-                if data.teacher_proba is not None:
-                    proba[~lab] = data.teacher_proba[~lab]
-                else:
-                    proba[~lab] = teacher_label(
-                        teacher.teacher,
-                        _safe_indexing(data.X_teacher, ~lab),
-                        len(data.classes),
-                        data.classes,
-                    )
-                teacher.proba = proba
-
-        # 3. the teacher softened once: its statistics (on the labelled
-        # rows), the knowledge level and the student's targets
-        inputs = {FEATURES: data.X}
-        soft = Bunch(stats=None, targets=None, knowledge_params=None)
-        # torch's work before training (softening, bins, the module's
-        # initialisation) is small: one thread under n_threads=None
-        setup_threads = functools.partial(thread_scope, self.n_threads, 0)
-        if teacher is not None:
-            with setup_threads():
-                soft = soften_teacher(
-                    teacher.proba,
-                    # rows without a label take the teacher's top class (which
-                    # the statistics leave out)
-                    np.where(lab, data.y_idx, teacher.proba.argmax(axis=1)),
-                    temperature=self.temperature,
-                    alpha=self.alpha,
-                    knowledge=self.knowledge,
-                    top_k=self.teacher_top_k,
-                    labelled=lab if some_unlabelled else None,
-                    build_targets=self._needs_teacher(),
-                    random_state=seed,
-                )
-        if soft.targets is not None:
-            self._warn_if_overconfident(soft.stats)
-            inputs.update(target_inputs(soft.targets))
-        if data.student_weight is not None:
-            inputs[SAMPLE_WEIGHT] = data.student_weight
-
-        # 4. the student (chosen from the ladder for "auto"), 5. its training
-        rng_devices = _rng_devices(settings.device)
-        fitted_teacher = None if teacher is None else teacher.teacher
-        hidden_layer_sizes, choice = settings.hidden_layer_sizes, None
-        architecture = self.architecture
-        if self.module is None and architecture in SELECTIONS:
-            choice = self._choose_student(
-                data, inputs, teacher, soft, settings, seed, rng_devices
-            )
-            architecture = "mlp" if choice is None else choice.architecture
-            if choice is not None:
-                hidden_layer_sizes = choice.hidden_layer_sizes
-        with setup_threads(), torch.random.fork_rng(devices=rng_devices):
-            torch.manual_seed(seed)
-            built = self._built_in_student(data, fitted_teacher, architecture)
-            module = make_student_module(
-                self.module,
-                data.X.shape[1],
-                len(data.classes),
-                hidden_layer_sizes=hidden_layer_sizes,
-                activation=self.activation,
-                X=data.X,
-                missing=settings.missing,
-                **built,
-            )
-        # 4b. the transfer set: synthetic rows after the real ones
-        y_idx, extra_callbacks = data.y_idx, []
-        if self.augment is not None:
-            make = self._transfer_set_maker(
-                data, teacher.teacher, rng, allow_nan=settings.missing is not None
-            )
-            n_new = int(round(self.augment_size * len(data.X)))
-            if n_new:
-                inputs, y_idx = append_rows(
-                    inputs, y_idx, make(n_new), data.student_weight
-                )
-                if self.augment_regenerate:
-                    extra_callbacks.append((
-                        "regenerate_transfer_set",
-                        RegenerateTransferSet(make, start=len(data.X)),
-                    ))
-        params = self.get_params(deep=False)
-        if choice is not None and not self.early_stopping:
-            # as many epochs as were best for the chosen student held out
-            params["max_epochs"] = choice.epochs
-        student = build_student_net(
-            module,
-            params,
-            device=settings.device,
-            n_rows=len(y_idx),
-            seed=seed,
-            y_idx=y_idx,
-            extra_callbacks=extra_callbacks,
-            n_classes=len(data.classes),
-        )
-        work = _student_work(module, student.batch_size)
-        try:
-            with thread_scope(self.n_threads, work):
-                with torch.random.fork_rng(devices=rng_devices):
-                    torch.manual_seed(seed)
-                    student.fit(inputs, y_idx)
-        finally:
-            # 6. every fitted attribute, in one place; also when training
-            # stops with an error, so that the half-trained student can be
-            # inspected (its predictions refuse non-finite logits)
-            set_fitted(
-                self,
-                classes_=data.classes,
-                teacher_=None if teacher is None else teacher.teacher,
-                student_=student,
-                teacher_stats_=soft.stats,
-                knowledge_params_=soft.knowledge_params,
-                architecture_=built["architecture"],
-                architecture_scores_=None if choice is None else choice.scores,
-                encoder_=data.encoder,
-            )
-        return self
-
-    def _check_data(self, X, y, teacher_proba, sample_weight):
-        """The validated training data, as a Bunch. ``validate_data``
-        records ``n_features_in_`` (and ``feature_names_in_``), as in every
-        scikit-learn estimator; no other attribute is set."""
-        data = Bunch(X_teacher=X, encoder=None)  # the teacher sees X as given
-        check = dict(
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2,
-            ensure_all_finite="allow-nan",  # NaN: see _check_missing
-        )
-        if categorical_columns(X):
-            # the features of the user's X; the student sees their encoding
-            validate_data(self, X, skip_check_array=True)
-            data.encoder = TableEncoder().fit(X)
-            data.X, data.y = check_X_y(data.encoder.transform(X), y, **check)
-        else:
-            data.X, data.y = validate_data(self, X, y, **check)
-        _check_float32_range(data.X)
-        data.missing = missing_features(data.X)
+    # ------------------------------------------------ what is a classifier's
+    def _check_targets(self, data):
+        """The labels: the labelled rows, the classes, each row's class index
+        and the student's row weights (``sample_weight`` times
+        ``class_weight``)."""
         data.labelled = labelled_mask(data.y, self.unlabelled)
         if not data.labelled.any():
             raise ValueError(
@@ -895,8 +553,9 @@ default=None
             )
         check_classification_targets(data.y[data.labelled])
         data.classes, y_lab = np.unique(data.y[data.labelled], return_inverse=True)
-        data.y_idx = np.full(len(data.y), NO_LABEL, dtype=np.int64)
-        data.y_idx[data.labelled] = y_lab
+        data.target = np.full(len(data.y), NO_LABEL, dtype=np.int64)
+        data.target[data.labelled] = y_lab
+        data.n_outputs = len(data.classes)
         if len(data.classes) < 2:
             hint = ""
             if not data.labelled.all():
@@ -909,167 +568,25 @@ default=None
                 "y must hold at least 2 classes to train a classifier; got 1 "
                 f"class: {data.classes.tolist()!r}.{hint}"
             )
-        data.sample_weight = sample_weight
-        if sample_weight is not None:
-            data.sample_weight = _check_sample_weight(
-                sample_weight, data.X, dtype=np.float64, ensure_non_negative=True
-            )
-        # the student's row weights: sample_weight times class_weight
         data.student_weight = data.sample_weight
         if self.class_weight is not None:
             factor = np.ones(len(data.y))
             factor[data.labelled] = _class_weight_factors(
-                self.class_weight, data.classes, data.y_idx[data.labelled]
+                self.class_weight, data.classes, y_lab
             )
             data.student_weight = (
                 factor if data.sample_weight is None else factor * data.sample_weight
             )
-        data.teacher_proba = teacher_proba
-        if teacher_proba is not None:
-            if self.teacher is not None:
-                raise ValueError(
-                    "Pass either a teacher or teacher_proba, not both: got "
-                    f"teacher={self.teacher!r} and a teacher_proba array."
-                )
-            data.teacher_proba = check_teacher_proba(
-                teacher_proba, "teacher_proba", len(data.y), len(data.classes)
-            )
-        elif self.teacher is None and self._needs_teacher():
-            raise ValueError(
-                "DistilledClassifier needs a teacher: pass teacher=<estimator> "
-                "or fit(X, y, teacher_proba=...), or set alpha=0 (hard labels "
-                f"only) or loss='label_smoothing'; got teacher=None, "
-                f"alpha={self.alpha!r}, loss={self.loss!r}."
-            )
-        return data
 
-    def _check_settings(self, data, fit_params):
-        """Checks of the parameters that depend on the data or on each other,
-        beyond ``_parameter_constraints``: the student's, the device, the
-        teacher's cross-validation and the metadata the teacher receives."""
-        if inspect.isclass(self.teacher):
-            raise TypeError(
-                "teacher must be an estimator instance, e.g. "
-                f"teacher={self.teacher.__name__}(); got the class "
-                f"{self.teacher.__name__}."
-            )
-        device = self._check_device()
-        hidden_layer_sizes = None
-        if self.module is None:
-            hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        _check_class(self.module, nn.Module, "module")
-        optimizer = optimizer_class(self.optimizer)
-        if optimizer is not self.optimizer and not inspect.isclass(optimizer):
-            raise TypeError(
-                "optimizer given as a functools.partial must wrap a "
-                f"torch.optim.Optimizer subclass; got {self.optimizer!r}."
-            )
-        _check_class(optimizer, torch.optim.Optimizer, "optimizer")
-        callbacks = check_callbacks(self.callbacks)
-        if self.early_stopping:
-            self._check_validation_split(np.bincount(y_lab_idx(data)))
-        else:
-            _check_no_validation_callbacks(callbacks)
-        self._check_label_free_rows(data)
-        cv = resolve_teacher_cv(self.teacher_cv, self.teacher)
-        if cv is not None and cv != "oob" and self.teacher is not None:
-            self._check_teacher_cv(y_lab_idx(data))
-        return Bunch(
-            device=device,
-            hidden_layer_sizes=hidden_layer_sizes,
-            missing=self._check_missing(data),
-            teacher_fit_params=self._teacher_fit_params(
-                data.sample_weight, fit_params
-            ),
+    def _check_given(self, data, teacher_proba):
+        return check_teacher_proba(
+            teacher_proba, "teacher_proba", len(data.y), len(data.classes)
         )
 
-    def _accepts_missing(self):
-        """Whether this estimator accepts NaN in ``X``: True, False, or None
-        when only its teacher's fit can tell (see :func:`teacher_accepts_nan`)."""
-        if self.module is not None:
-            return False  # a custom module receives the raw features
-        if isinstance(self.teacher, str):
-            return True  # born-again: the first student handles NaN too
-        if self.teacher is None:
-            # no teacher needed: the student alone learns from the rows;
-            # teacher_proba: no teacher answers for the rows with NaN
-            return not self._needs_teacher()
-        return teacher_accepts_nan(self.teacher)
+    def _needs_teacher(self):
+        return self.alpha > 0 and self.loss != "label_smoothing"
 
-    def _check_missing(self, data):
-        """How the built-in student treats missing values: None (it refuses
-        NaN) or the features that get a missing indicator. Raises when X
-        holds NaN that the teacher (or a custom module) does not accept."""
-        accepts = self._accepts_missing()
-        if not len(data.missing):
-            return [] if accepts else None
-        if accepts is False:
-            missing = _source(data.encoder, data.missing)
-            raise ValueError(_missing_message(self, "X", missing, fit=True))
-        return data.missing.tolist()
-
-    @contextlib.contextmanager
-    def _teacher_meets_the_data(self, data):
-        """Where the teacher's fit is the test of whether it accepts NaN or
-        categorical columns (a pipeline, a teacher from another library),
-        its refusal is reported in the terms of this estimator."""
-        try:
-            yield
-        except (ValueError, TypeError) as exc:
-            said = str(exc).lower()
-            if (
-                data.encoder is not None
-                and self.teacher is not None
-                and not isinstance(self.teacher, str)
-                and any(hint in said for hint in _CATEGORICAL_HINTS)
-            ):
-                teacher = _teacher_name(self.teacher)
-                names = [str(c) for c in data.encoder.dtypes_.index]
-                columns = [names[j] for j in data.encoder.categorical_]
-                raise ValueError(
-                    f"The teacher {teacher} failed on X, "
-                    f"whose columns {columns!r} are categorical (it said: "
-                    f"{type(exc).__name__}: {exc}). The student encodes "
-                    "such columns itself, but the teacher receives X as "
-                    "given: encode them for the teacher too, e.g.\n\n"
-                    "    from sklearn.compose import make_column_transformer\n"
-                    "    from sklearn.preprocessing import OneHotEncoder\n"
-                    "    from sklearn.pipeline import make_pipeline\n"
-                    "    teacher = make_pipeline(\n"
-                    "        make_column_transformer(\n"
-                    "            (OneHotEncoder(handle_unknown='ignore'), "
-                    f"{columns!r}),\n"
-                    "            remainder='passthrough'),\n"
-                    f"        {teacher}(...))\n"
-                ) from exc
-            if not isinstance(exc, ValueError):
-                raise
-            if not len(data.missing) or "NaN" not in str(exc):
-                raise
-            missing = _source(data.encoder, data.missing)
-            raise ValueError(
-                _missing_message(self, "X", missing, fit=True, refused=exc)
-            ) from None
-
-    def _check_label_free_rows(self, data):
-        """Rows without a hard label need a teacher and the plain KD loss."""
-        what = []
-        if not data.labelled.all():
-            what.append(
-                f"{int((~data.labelled).sum())} unlabelled rows "
-                f"(y == {self.unlabelled!r})"
-            )
-        if self.augment is not None:
-            what.append(f"augment={self.augment!r}")
-        if not what:
-            return
-        what = " and ".join(what)
-        if self.augment is not None and self.teacher is None:
-            raise ValueError(
-                f"augment={self.augment!r} draws new rows that a teacher must "
-                "label, but teacher=None (teacher_proba only covers the "
-                "training rows). Pass teacher=<estimator> or set augment=None."
-            )
+    def _check_teacher_only_rows(self, what):
         if self.loss != "kd" or self.knowledge != "full" or self.alpha == 0:
             raise ValueError(
                 f"Training with {what} learns the teacher's targets on rows "
@@ -1078,200 +595,8 @@ default=None
                 f"knowledge={self.knowledge!r}, alpha={self.alpha!r}."
             )
 
-    def _built_in_student(self, data, fitted_teacher, architecture):
-        """The ``architecture`` to build (None with a custom ``module``) and
-        its bin edges (None but for the piecewise-linear encodings)."""
-        if self.module is not None:
-            return dict(architecture=None, bins=None)
-        thresholds = None
-        if architecture == "ple-teacher" and fitted_teacher is not None:
-            thresholds = self._student_thresholds(data, fitted_teacher)
-        if not architecture.startswith("ple"):
-            return dict(architecture=architecture, bins=None)
-        X, y = data.X, None
-        if architecture == "ple-tree":
-            X, y = X[data.labelled], data.y_idx[data.labelled]
-        return dict(
-            architecture=architecture,
-            bins=compute_bins(X, self.n_bins, y=y, thresholds=thresholds),
-        )
-
-    def _choose_student(self, data, inputs, teacher, soft, settings, seed,
-                        rng_devices):
-        """The ladder of :mod:`sklearn_kd._ladder` on these rows: each rung
-        trained on most of them and scored on the others by its
-        agreement with the teacher's top class (the hard label without
-        teacher targets). None when too few rows can be held out."""
-        fitted_teacher = None if teacher is None else teacher.teacher
-        encoding = "ple"
-        if fitted_teacher is not None and self._student_thresholds(
-            data, fitted_teacher
-        ) is not None:
-            encoding = "ple-teacher"
-        # scored on the hard labels of held-out labelled rows; the agreement
-        # with the teacher's top class is reported beside
-        rows = np.flatnonzero(data.labelled)
-        teacher_top = None if teacher is None else teacher.proba.argmax(axis=1)
-        # a user's checkpoints and logs see the final fit only
-        params = {**self.get_params(deep=False), "callbacks": None, "verbose": 0}
-
-        def train_rung(architecture, hidden, train, held_out):
-            with thread_scope(self.n_threads, 0), torch.random.fork_rng(
-                devices=rng_devices
-            ):
-                torch.manual_seed(seed)
-                built = self._built_in_student(data, fitted_teacher, architecture)
-                module = make_student_module(
-                    None,
-                    data.X.shape[1],
-                    len(data.classes),
-                    hidden_layer_sizes=hidden,
-                    activation=self.activation,
-                    X=data.X,
-                    missing=settings.missing,
-                    **built,
-                )
-            # stopped on the held-out rows' loss, with the best epoch's weights
-            stop = self.n_iter_no_change is not None
-            net = build_student_net(
-                module,
-                {**params, "early_stopping": stop},
-                device=settings.device,
-                n_rows=len(train),
-                seed=seed,
-                n_classes=len(data.classes),
-            )
-            rows = np.concatenate([train, held_out])
-            if stop:
-                net.set_params(train_split=HeldOutRows(len(train)))
-            else:
-                rows = train
-            work = _student_work(module, net.batch_size)
-            with thread_scope(self.n_threads, work):
-                with torch.random.fork_rng(devices=rng_devices):
-                    torch.manual_seed(seed)
-                    net.fit(subset(inputs, rows), data.y_idx[rows])
-            epochs = len(net.history)
-            if stop:
-                best = np.flatnonzero(net.history[:, "valid_loss_best"])
-                epochs = int(best[-1]) + 1 if len(best) else epochs
-            rows = torch.from_numpy(np.asarray(data.X[held_out], dtype=np.float32))
-            net.module_.train(False)
-            with thread_scope(self.n_threads, 0), torch.inference_mode():
-                logits = net.module_(rows).numpy()
-            return logits, _student_work(module, 1), epochs
-
-        return run_ladder(
-            train_rung,
-            data.y_idx,
-            rows,
-            settings.hidden_layer_sizes,
-            encoding,
-            seed,
-            self.architecture,
-            teacher_top=teacher_top,
-        )
-
-    def _student_thresholds(self, data, fitted_teacher):
-        """The teacher's split thresholds in the student's columns, or None
-        when the teacher is no tree ensemble that can be read."""
-        thresholds = teacher_thresholds(fitted_teacher, self.n_features_in_)
-        if thresholds is not None and data.encoder is not None:
-            # the student's columns: the numeric ones, then one-hot
-            # columns, which no threshold splits
-            thresholds = [
-                thresholds[j] if j in data.encoder.numeric_ else []
-                for j in data.encoder.source_
-            ]
-        return thresholds
-
-    def _transfer_set_maker(self, data, fitted_teacher, rng, allow_nan=False):
-        """A function drawing ``n`` teacher-labelled synthetic rows as the
-        student's inputs (features and targets by input name); the rows may
-        hold NaN when ``allow_nan`` (the student handles missing values)."""
-        X = data.X
-        augmenter = fit_augmenter(
-            self.augment, X, int(rng.randint(np.iinfo(np.int32).max))
-        )
-        draw_rng = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
-        feature_names = (
-            getattr(self, "feature_names_in_", None)
-            if hasattr(data.X_teacher, "columns")
-            else None
-        )
-        classes, temperature, top_k = data.classes, self.temperature, self.teacher_top_k
-        encoder = data.encoder
-
-        def make(n_rows):
-            X_new = draw(augmenter, n_rows, draw_rng, X.shape[1], allow_nan)
-            X_teacher, names = X_new, feature_names
-            if encoder is not None:
-                # the teacher labels the table whose encoding is nearest the
-                # drawn rows (each categorical column takes the level of its
-                # largest one-hot entry); the student learns its encoding
-                X_teacher, names = encoder.inverse_transform(X_new), None
-                X_new = encoder.transform(X_teacher)
-            proba = teacher_label(
-                fitted_teacher, X_teacher, len(classes), classes, names
-            )
-            targets = soften_teacher(
-                proba, proba.argmax(axis=1), temperature=temperature, top_k=top_k
-            ).targets
-            return {FEATURES: X_new.astype(X.dtype), **target_inputs(targets)}
-
-        return make
-
-    def _check_device(self):
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(
-                f"device must name a torch device such as 'cpu' or 'cuda'; got "
-                f"{self.device!r} ({exc})."
-            ) from None
-        problem = _device_problem(device)
-        if problem is not None:
-            available = ", ".join(repr(d) for d in _available_devices())
-            raise ValueError(
-                f"device={self.device!r} was requested but {problem}; "
-                f"devices torch can use here: {available}."
-            )
-        return device
-
-    def _check_teacher_cv(self, y):
-        if is_frozen(self.teacher):
-            raise ValueError(
-                "teacher_cv needs a teacher that can be refitted per fold; "
-                "a FrozenEstimator is never refitted. Use teacher_cv=None "
-                "(its predictions on these rows are out-of-sample if it was "
-                "fitted elsewhere) or pass the unfitted estimator; got "
-                f"teacher_cv={self.teacher_cv!r}."
-            )
-        splitter = check_cv(self.teacher_cv, y, classifier=True)
-        n_splits = splitter.get_n_splits()
-        if not hasattr(self.teacher_cv, "split") and not isinstance(
-            self.teacher_cv, numbers.Integral
-        ):
-            # An explicit list of (train, test) folds: the out-of-fold
-            # probabilities need every labelled row in exactly one test fold.
-            tests = [np.asarray(test) for _, test in splitter.split(y, y)]
-            test = np.concatenate(tests) if tests else np.empty(0, dtype=int)
-            if not np.array_equal(np.sort(test), np.arange(len(y))):
-                raise ValueError(
-                    "teacher_cv given as (train, test) index pairs must put "
-                    f"each of the {len(y)} labelled rows in exactly one test "
-                    f"fold; got {len(tests)} folds whose test parts hold "
-                    f"{len(test)} indices ({len(np.unique(test))} distinct)."
-                )
-        counts = np.unique(y, return_counts=True)[1]
-        if len(y) < n_splits or counts.min() < n_splits:
-            raise ValueError(
-                f"teacher_cv={self.teacher_cv!r} makes {n_splits} folds, which "
-                f"needs at least {n_splits} rows of every class; got "
-                f"{len(y)} rows and a smallest class of {counts.min()} rows."
-            )
-
-    def _check_validation_split(self, y_counts):
+    def _check_validation_split(self, data):
+        y_counts = np.bincount(data.target[data.labelled])
         n_classes = len(y_counts)
         n = int(y_counts.sum())
         n_valid = int(np.ceil(self.validation_fraction * n))
@@ -1284,50 +609,8 @@ default=None
                 f"class of {y_counts.min()} rows."
             )
 
-    def _teacher_fit_params(self, sample_weight, fit_params):
-        """The metadata the teacher's ``fit`` receives."""
-        has_teacher = self.teacher is not None and not isinstance(self.teacher, str)
-        if _routing_enabled():
-            routed = process_routing(
-                self, "fit", sample_weight=sample_weight, **fit_params
-            )
-            return dict(routed.teacher.fit) if "teacher" in routed else {}
-        if fit_params and not has_teacher:
-            raise TypeError(
-                "Extra fit parameters are passed to the teacher's fit, but "
-                f"teacher={self.teacher!r} has none to receive them; got "
-                f"{sorted(fit_params)!r}."
-            )
-        fit_params = dict(fit_params)
-        if (
-            sample_weight is not None
-            and has_teacher
-            and _accepts_sample_weight(self.teacher)
-        ):
-            fit_params["sample_weight"] = sample_weight
-        return fit_params
-
-    def get_metadata_routing(self):
-        """Metadata routing of this estimator.
-
-        ``sample_weight`` and ``teacher_proba`` are consumed by the student;
-        the teacher's ``fit`` receives what it requested.
-
-        Returns
-        -------
-        routing : MetadataRouter
-            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`.
-        """
-        router = MetadataRouter(owner=self).add_self_request(self)
-        if self.teacher is not None and not isinstance(self.teacher, str):
-            router.add(
-                teacher=self.teacher,
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-        return router
-
-    def _needs_teacher(self):
-        return self.alpha > 0 and self.loss != "label_smoothing"
+    def _teacher_step(self, data):
+        return TeacherStep("classification", classes=data.classes)
 
     def _teacher_estimator(self, rng):
         """The estimator that teaches: ``teacher``, or for ``"self"`` a first
@@ -1344,6 +627,59 @@ default=None
             random_state=int(rng.randint(np.iinfo(np.int32).max)),
         )
 
+    def _student_targets(self, data, proba, seed):
+        """The teacher softened once: its statistics (on the labelled rows),
+        the knowledge level and the student's targets."""
+        soft = Bunch(stats=None, targets=None, knowledge_params=None)
+        lab = data.labelled
+        if proba is not None:
+            soft = soften_teacher(
+                proba,
+                # rows without a label take the teacher's top class (which
+                # the statistics leave out)
+                np.where(lab, data.target, proba.argmax(axis=1)),
+                temperature=self.temperature,
+                alpha=self.alpha,
+                knowledge=self.knowledge,
+                top_k=self.teacher_top_k,
+                labelled=None if lab.all() else lab,
+                build_targets=self._needs_teacher(),
+                random_state=seed,
+            )
+        inputs = {}
+        if soft.targets is not None:
+            self._warn_if_overconfident(soft.stats)
+            inputs = target_inputs(soft.targets)
+        return Bunch(
+            inputs=inputs,
+            reference=None if proba is None else proba.argmax(axis=1),
+            stats=soft.stats,
+            knowledge_params=soft.knowledge_params,
+        )
+
+    def _transfer_targets(self, data):
+        """The student's targets for the teacher's probabilities on
+        synthetic rows."""
+        temperature, top_k = self.temperature, self.teacher_top_k
+
+        def targets(proba):
+            soft = soften_teacher(
+                proba, proba.argmax(axis=1), temperature=temperature, top_k=top_k
+            )
+            return target_inputs(soft.targets)
+
+        return targets
+
+    def _net_kwargs(self, data):
+        return dict(n_classes=data.n_outputs)
+
+    def _fitted_values(self, data, targets):
+        return dict(
+            classes_=data.classes,
+            teacher_stats_=targets.stats,
+            knowledge_params_=targets.knowledge_params,
+        )
+
     def _warn_if_overconfident(self, stats):
         if is_overconfident(stats):
             warnings.warn(
@@ -1353,101 +689,10 @@ default=None
                 "out-of-fold probabilities, a higher temperature, or an "
                 "early-stopped teacher.",
                 OverconfidentTeacherWarning,
-                stacklevel=_caller_stacklevel(),
+                stacklevel=caller_stacklevel(),
             )
 
     # ------------------------------------------------------------- predict
-    def _inference_plan(self):
-        """The prepared student of this fitted estimator (checked fitted).
-
-        Made on the first prediction and kept with the module until its
-        weights change (see :func:`~sklearn_kd._inference.plan_for`). A
-        ``student_`` proves the estimator fitted (``check_is_fitted`` would
-        find it), so ``check_is_fitted`` runs only without one, to raise.
-        """
-        student = self.__dict__.get("student_")
-        if student is None:
-            check_is_fitted(self)
-        return plan_for(student.module_)
-
-    def _rows(self, X):
-        """``X`` as a float32 array, checked as ``validate_data(self, X,
-        reset=False)`` checks it.
-
-        A float32 or float64 ndarray with the fitted number of columns, on
-        an estimator fitted without feature names or categorical columns,
-        is exactly what ``validate_data`` returns unchanged once it is
-        finite: only its finiteness (and, for float64, the float32 range)
-        is checked here, with one sum. Anything else, or a sum that is not
-        finite (NaN, which a student that handles missing values accepts),
-        goes through ``validate_data``, the encoding of categorical columns
-        and the missing-value checks, with their errors and warnings.
-        """
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in _FLOAT_DTYPES
-            and X.shape[0] >= 1
-            and X.shape[1] == self.n_features_in_
-            and "feature_names_in_" not in self.__dict__
-            and self.__dict__.get("encoder_") is None
-        ):
-            # values out of float32 range become inf; a float64 sum of float32
-            # values cannot overflow, so it is finite exactly when every
-            # value is finite and within float32 range
-            with np.errstate(over="ignore", invalid="ignore"):
-                # C-ordered float32 as it is, anything else copied once
-                rows = np.ascontiguousarray(X, dtype=np.float32)
-                finite = np.isfinite(rows.sum(dtype=np.float64))
-            if finite:
-                return rows
-        check = dict(dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
-        encoder = getattr(self, "encoder_", None)
-        if encoder is None:
-            X = validate_data(self, X, reset=False, **check)
-        else:
-            validate_data(self, X, reset=False, skip_check_array=True)
-            X = check_array(encoder.transform(X), **check)
-        _check_float32_range(X)
-        if not getattr(self.student_.module_, "handles_missing", False):
-            missing = missing_features(X)
-            if len(missing):
-                missing = _source(encoder, missing)
-                raise ValueError(_missing_message(self, "X", missing, fit=False))
-        return np.ascontiguousarray(X, dtype=np.float32)
-
-    def _logits_t(self, X):
-        """The student's float32 logits on ``X``, transposed (classes, rows),
-        as a CPU tensor: softmax and argmax over a short first axis of a
-        contiguous tensor are several times faster than over a short last
-        axis."""
-        plan = self._inference_plan()
-        X = self._rows(X)
-        n_threads = getattr(self, "n_threads", None)
-        work = min(X.shape[0], INFERENCE_BATCH_SIZE) * plan.row_work
-        threads = resolve_threads(n_threads, work)
-        # set even when torch already reports it, and restored after, as
-        # thread_scope does: torch's MKL, which threadpoolctl cannot reach,
-        # then agrees with its OpenMP pool
-        previous = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            logits = plan.logits_t(torch.from_numpy(X))
-        finally:
-            torch.set_num_threads(previous)
-        # a float32 sum of finite logits may overflow; look closer only then
-        if not math.isfinite(float(logits.sum())):
-            bad = ~torch.isfinite(logits).all(dim=0)
-            if bad.any():
-                raise ValueError(
-                    "The student's logits must be finite to give probabilities; "
-                    f"got non-finite logits for {int(bad.sum())} of {X.shape[0]} "
-                    "rows of X. X lies far outside the range seen in fit (it "
-                    "overflows float32 inside the network), or fit diverged "
-                    "(lower lr)."
-                )
-        return logits
-
     def predict_proba(self, X):
         """Class probabilities of the student (softmax at T = 1).
 
@@ -1462,11 +707,11 @@ default=None
             Columns in ``classes_`` order; rows sum to 1.
         """
         # over the classes of the transposed logits (a Fortran-ordered result)
-        return torch.softmax(self._logits_t(X).double(), dim=0).t().numpy()
+        return torch.softmax(self._outputs_t(X).double(), dim=0).t().numpy()
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits."""
-        return torch.log_softmax(self._logits_t(X).double(), dim=0).t().numpy()
+        return torch.log_softmax(self._outputs_t(X).double(), dim=0).t().numpy()
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``.
@@ -1480,181 +725,8 @@ default=None
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        index = self._logits_t(X).argmax(dim=0).numpy()
+        index = self._outputs_t(X).argmax(dim=0).numpy()
         return self.classes_[index]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = str(self.device).startswith("cuda")
-        tags.input_tags.allow_nan = bool(self._accepts_missing())
-        return tags
-
-
-def teacher_accepts_nan(teacher):
-    """Whether a teacher accepts missing values (NaN) in ``X``.
-
-    Read from scikit-learn's estimator tags (``input_tags.allow_nan``,
-    through a :class:`~sklearn.frozen.FrozenEstimator`): True for the
-    estimators that handle NaN natively, such as histogram gradient
-    boosting and the forests. A scikit-learn estimator whose tags say no
-    refuses NaN (False). A :class:`~sklearn.pipeline.Pipeline` (whose tags
-    do not tell whether a step imputes) and any estimator from another
-    library give None: their own fit on the rows with NaN decides.
-
-    Parameters
-    ----------
-    teacher : estimator
-
-    Returns
-    -------
-    accepts : bool or None
-    """
-    from sklearn.frozen import FrozenEstimator
-    from sklearn.pipeline import Pipeline
-
-    while isinstance(teacher, FrozenEstimator):
-        teacher = teacher.estimator
-    try:
-        allow_nan = get_tags(teacher).input_tags.allow_nan
-    except Exception:  # tags that cannot be read: let the fit decide
-        return None
-    if allow_nan:
-        return True
-    if isinstance(teacher, Pipeline) or not type(teacher).__module__.startswith(
-        "sklearn."
-    ):
-        return None
-    return False
-
-
-#: Words of a teacher's error that point at the categorical columns of X.
-_CATEGORICAL_HINTS = ("convert", "string", "str ", "categor", "dtype", "object")
-
-
-def _teacher_name(teacher):
-    """The class name of a teacher, through a FrozenEstimator."""
-    from sklearn.frozen import FrozenEstimator
-
-    while isinstance(teacher, FrozenEstimator):
-        teacher = teacher.estimator
-    return type(teacher).__name__
-
-
-def _source(encoder, columns):
-    """The columns of the user's X behind the student's ``columns``."""
-    if encoder is None:
-        return columns
-    return np.unique(encoder.source_[columns])
-
-
-def _missing_message(estimator, name, missing, *, fit, refused=None):
-    """Why ``X`` with NaN in the columns ``missing`` is refused, and what to
-    do instead."""
-    columns = [int(j) for j in missing[:5]]
-    names = getattr(estimator, "feature_names_in_", None)
-    where = (
-        f"columns {[str(names[j]) for j in columns]!r}"
-        if names is not None
-        else f"feature indices {columns!r}"
-    ) + (" and more" if len(missing) > 5 else "")
-    impute = (
-        "impute in front of this estimator, e.g. make_pipeline("
-        "SimpleImputer(add_indicator=True), DistilledClassifier(...))"
-    )
-    if not fit:
-        return (
-            f"Input {name} contains NaN ({where}), which this student refuses: "
-            "it was trained to, because its teacher does not accept missing "
-            f"values (or its module is a custom one). {impute[0].upper()}"
-            f"{impute[1:]}, or distil a teacher that accepts missing values."
-        )
-    if estimator.module is not None:
-        why = (
-            f"module={estimator.module!r} is a custom module, which receives "
-            "the raw features and must not see NaN. Use module=None (the "
-            f"built-in students handle missing values) or {impute}"
-        )
-    elif estimator.teacher is None:
-        why = (
-            "only teacher_proba was given, so no teacher vouches for rows "
-            "with missing values. Pass the teacher itself "
-            "(teacher=FrozenEstimator(model)) if it accepts NaN, or "
-            f"{impute}"
-        )
-    else:
-        teacher = _teacher_name(estimator.teacher)
-        detail = "" if refused is None else " (its fit refused them)"
-        why = (
-            f"the teacher {teacher} does not accept missing values{detail}. "
-            f"Either {impute}, or distil a teacher that accepts missing "
-            "values: the student then handles them itself"
-        )
-    return f"Input {name} contains NaN ({where}): {why}."
-
-
-def _available_devices():
-    """The devices torch can train on in this process, as strings."""
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if torch.backends.mps.is_available():
-        devices.append("mps")
-    return devices
-
-
-def _device_problem(device):
-    """Why torch cannot use ``device`` here, or None when it can."""
-    if device.type == "cpu":
-        return None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            return "no CUDA GPU is available to torch on this machine"
-        count = torch.cuda.device_count()
-        if device.index is not None and device.index >= count:
-            return f"torch sees {count} CUDA GPU(s), numbered from 0"
-        return None
-    if device.type == "meta":
-        return "the meta device holds no data to train on"
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        return (
-            "torch.backends.mps.is_available() is False (MPS needs an Apple "
-            "GPU and a torch build with MPS)"
-        )
-    try:  # any other backend: can it hold a tensor?
-        torch.empty(0, device=device)
-    except Exception as exc:  # each backend raises its own type
-        return f"torch cannot place a tensor there ({type(exc).__name__})"
-    return None
-
-
-def _check_float32_range(X):
-    """The student computes in float32: refuse X that would overflow it."""
-    if X.dtype == np.float32 or not X.size:  # finite float32 is in range
-        return
-    limit = float(np.finfo(np.float32).max)
-    biggest = max(float(np.nanmax(X, initial=0.0)), -float(np.nanmin(X, initial=0.0)))
-    if biggest > limit:
-        raise ValueError(
-            "X must hold values within float32 range (|x| <= "
-            f"{limit:.4g}) because the student computes in float32; got a "
-            f"largest absolute value of {biggest:.4g}."
-        )
-
-
-def _check_hidden_layer_sizes(hidden_layer_sizes):
-    sizes = np.asarray(hidden_layer_sizes, dtype=object).ravel().tolist()
-    if not all(
-        isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes
-    ):
-        raise ValueError(
-            "hidden_layer_sizes must be a sequence of positive integers (one "
-            f"width per hidden layer, () for none); got {hidden_layer_sizes!r}."
-        )
-    return tuple(int(h) for h in sizes)
-
-
-#: What ``<name>__<arg>`` parameters set.
-_NESTED = {"teacher": "teacher", "augment": "augmenter"}
 
 
 def _class_weight_factors(class_weight, classes, y_idx):
@@ -1682,88 +754,6 @@ def _class_weight_factors(class_weight, classes, y_idx):
                 f"number; got {bad!r}."
             )
     return compute_sample_weight(class_weight, classes[y_idx])
-
-
-def _nested_hint(name, value, arg):
-    """How to give ``<name>__<arg>`` a value to set: an estimator there."""
-    if name == "augment" and isinstance(value, str) and value in AUGMENTERS:
-        cls = AUGMENTERS[value].__name__
-        return (
-            f"Pass augment={cls}() (from sklearn_kd.augment) instead of "
-            f"augment={value!r}, e.g. GridSearchCV(DistilledClassifier(..., "
-            f"augment={cls}()), {{'augment__{arg}': [...]}}), or search over "
-            f"instances: {{'augment': [{cls}({arg}=...), ...]}}."
-        )
-    if name == "teacher":
-        return "Pass the teacher estimator, e.g. teacher=LogisticRegression()."
-    return "Pass an augmenter instance, e.g. augment=MUNGE()."
-
-
-#: Values of ``monitor`` (skorch's EarlyStopping, Checkpoint, ...) that
-#: only a validation split records.
-_VALIDATION_MONITORS = ("valid_loss", "valid_loss_best")
-
-
-def _check_no_validation_callbacks(callbacks):
-    """Refuse callbacks that read a validation split when there is none.
-
-    skorch's scoring callbacks skip an epoch without validation data
-    silently, and monitors of ``valid_loss`` fail after the teacher's fit.
-    """
-    for i, callback in enumerate(callbacks):
-        if isinstance(callback, type):
-            continue  # a class: skorch instantiates it with its defaults
-        name = type(callback).__name__
-        if isinstance(callback, (EpochScoring, BatchScoring, PassthroughScoring)):
-            if callback.on_train:
-                continue
-            what = f"{name} scores the validation rows (on_train=False)"
-            fix = f"score the training rows with {name}(..., on_train=True)"
-        elif getattr(callback, "monitor", None) in _VALIDATION_MONITORS:
-            what = f"{name} monitors {callback.monitor!r}"
-            fix = f"monitor {callback.monitor.replace('valid', 'train')!r}"
-        else:
-            continue
-        raise ValueError(
-            f"callbacks[{i}]: {what}, but early_stopping=False holds out no "
-            "validation rows, so it would record nothing. Set "
-            "early_stopping=True, which holds out validation_fraction of the "
-            "rows (with n_iter_no_change=None it does not stop early), or "
-            f"{fix}."
-        )
-
-
-def _accepts_sample_weight(estimator):
-    try:
-        return has_fit_parameter(estimator, "sample_weight")
-    except (TypeError, ValueError):
-        return False
-
-
-def _caller_stacklevel():
-    """``stacklevel`` of a warning raised by this function's caller that
-    names the first frame outside sklearn_kd, scikit-learn and joblib: the
-    user's own call to ``fit`` (or to the pipeline or search around it)."""
-    frame = sys._getframe(2)
-    level = 2
-    while frame is not None and frame.f_code.co_filename.startswith(
-        _INTERNAL_PACKAGES
-    ):
-        frame = frame.f_back
-        level += 1
-    return level
-
-
-def _rng_devices(device):
-    """The CUDA devices whose random state a fit forks."""
-    if device.type == "cuda":
-        return [device.index if device.index is not None else 0]
-    return []
-
-
-def y_lab_idx(data):
-    """Class indices of the labelled rows."""
-    return data.y_idx[data.labelled]
 
 
 __all__ = ["DistilledClassifier"]

@@ -15,8 +15,10 @@ Each rung trains on the training rows less a stratified
 :data:`HOLDOUT_FRACTION`, for up to ``max_epochs``, stopped when its
 loss on the held-out rows has not improved for ``n_iter_no_change`` epochs
 and returned to its best epoch. It is then scored on the held-out rows by
-its *log-loss on their hard labels*; its accuracy there and its *fidelity*
-(how often its top class is the teacher's) are reported beside. ``"auto"``
+its *log-loss on their hard labels* (a regressor's rung by the squared
+error of its standardised predictions); its accuracy (R²) there and its
+*fidelity* (how often its top class is the teacher's; R² against the
+teacher's predictions) are reported beside. ``"auto"``
 takes the cheapest rung whose log-loss exceeds the best rung's by less than
 :data:`Z` standard errors of their paired per-row difference;
 ``"most-accurate"`` the rung of lowest log-loss. The chosen student is then
@@ -77,13 +79,15 @@ def rungs(hidden_layer_sizes, encoding):
     ]
 
 
-def holdout_split(target, seed):
-    """Indices ``(train, held_out)`` of the rows of ``target`` (class indices),
-    stratified when every class has at least two rows."""
+def holdout_split(target, seed, task="classification"):
+    """Indices ``(train, held_out)`` of the rows of ``target``: for class
+    indices, stratified when every class has at least two rows."""
     n_test = max(1, int(round(HOLDOUT_FRACTION * len(target))))
-    counts = np.bincount(target)
-    counts = counts[counts > 0]
-    stratify = counts.min() >= 2 and n_test >= len(counts)
+    stratify = False
+    if task == "classification":
+        counts = np.bincount(target)
+        counts = counts[counts > 0]
+        stratify = counts.min() >= 2 and n_test >= len(counts)
     splitter = (StratifiedShuffleSplit if stratify else ShuffleSplit)(
         n_splits=1, test_size=n_test, random_state=seed
     )
@@ -97,6 +101,42 @@ def log_losses(logits, target_proba):
     log_p = logits - logits.max(axis=1, keepdims=True)
     log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
     return -(np.asarray(target_proba, dtype=np.float64) * log_p).sum(axis=1)
+
+
+def squared_errors(outputs, target):
+    """Each row's squared error, averaged over the outputs."""
+    diff = np.asarray(outputs, dtype=np.float64) - np.asarray(target).reshape(
+        len(target), -1
+    )
+    return (diff * diff).mean(axis=1)
+
+
+def r2(outputs, target):
+    """The coefficient of determination of ``outputs`` against ``target``,
+    averaged over the outputs (None when ``target`` is constant)."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64).reshape(outputs.shape)
+    total = ((target - target.mean(axis=0)) ** 2).sum(axis=0)
+    if not (total > 0).all():
+        return None
+    return float(np.mean(1.0 - ((target - outputs) ** 2).sum(axis=0) / total))
+
+
+def _scores(outputs, target, reference, task):
+    """A rung's per-row losses on the held-out rows and its reported
+    scores."""
+    if task == "classification":
+        labels = np.eye(outputs.shape[1])[target]
+        top = outputs.argmax(axis=1)
+        return log_losses(outputs, labels), dict(
+            accuracy=float(np.mean(top == target)),
+            fidelity=None if reference is None
+            else float(np.mean(top == reference)),
+        )
+    return squared_errors(outputs, target), dict(
+        r2=r2(outputs, target),
+        fidelity=None if reference is None else r2(outputs, reference),
+    )
 
 
 def choose(losses, costs, selection):
@@ -161,8 +201,8 @@ def subset(inputs, index):
     return out
 
 
-def run_ladder(train_rung, y_idx, rows, hidden_layer_sizes, encoding, seed,
-               selection, teacher_top=None):
+def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
+               selection, reference=None, task="classification"):
     """Train every rung and choose one.
 
     Parameters
@@ -170,53 +210,59 @@ def run_ladder(train_rung, y_idx, rows, hidden_layer_sizes, encoding, seed,
     train_rung : callable
         ``train_rung(architecture, hidden_layer_sizes, train, held_out)``
         trains that student on the rows ``train`` (its stopping rule may
-        watch the rows ``held_out``) and returns its logits on the rows
-        ``held_out``, its number of weights and the number of epochs it was
-        best at.
-    y_idx : ndarray of shape (n_samples,)
-        Each row's class index.
+        watch the rows ``held_out``) and returns its outputs on the rows
+        ``held_out`` (logits, or standardised predictions), its number of
+        weights and the number of epochs it was best at.
+    target : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Each row's class index, or its standardised regression targets.
     rows : ndarray
         The rows that may be held out: the labelled ones.
     hidden_layer_sizes : tuple of int
     encoding : {"ple-teacher", "ple"}
     seed : int
     selection : {"auto", "most-accurate"}
-    teacher_top : ndarray of shape (n_samples,), default=None
-        The teacher's top class of each row, for the reported fidelity.
+    reference : ndarray, default=None
+        The teacher's answer on each row, for the reported fidelity: its top
+        class, or its standardised predictions.
+    task : {"classification", "regression"}, default="classification"
 
     Returns
     -------
     choice : Bunch or None
         ``architecture``, ``hidden_layer_sizes``, ``epochs`` and ``scores``
-        (by rung: its ``architecture``, ``hidden_layer_sizes``,
-        ``log_loss`` and ``accuracy`` on the held-out rows' labels, its
-        ``fidelity`` to the teacher's top class there (None without a
-        teacher), ``excess_loss`` over the best rung and the ``allowance``
-        it had, ``cost`` in multiply-adds per row, ``epochs``,
-        ``fit_seconds`` and whether it was ``chosen``; plus ``"rule"``: the
-        ``selection`` and ``n_held_out``). None when too few rows can be
-        held out.
+        (by rung: its ``architecture``, ``hidden_layer_sizes``, its loss
+        on the held-out rows' hard targets (``log_loss`` for a classifier,
+        ``squared_error`` of the standardised targets for a regressor),
+        its ``accuracy`` (``r2``) there and its ``fidelity`` to the
+        teacher (agreement with its top class, or R² against its
+        predictions; None without a teacher), ``excess_loss`` over the best
+        rung and the ``allowance`` it had, ``cost`` in multiply-adds per
+        row, ``epochs``, ``fit_seconds`` and whether it was ``chosen``;
+        plus ``"rule"``: the ``selection`` and ``n_held_out``). None when
+        too few rows can be held out.
     """
-    train, held_out = holdout_split(y_idx[rows], seed)
+    train, held_out = holdout_split(target[rows], seed, task)
     if len(held_out) < MIN_HOLDOUT:
         return None
     train, held_out = rows[train], rows[held_out]
+    loss_name = "log_loss" if task == "classification" else "squared_error"
     scores, losses, costs = {}, {}, {}
     for name, architecture, hidden in rungs(hidden_layer_sizes, encoding):
         start = time.perf_counter()
-        logits, cost, epochs = train_rung(architecture, hidden, train, held_out)
-        logits = np.asarray(logits)
-        labels = np.eye(logits.shape[1])[y_idx[held_out]]
-        losses[name] = log_losses(logits, labels)
+        outputs, cost, epochs = train_rung(architecture, hidden, train, held_out)
+        outputs = np.asarray(outputs)
+        losses[name], reported = _scores(
+            outputs,
+            target[held_out],
+            None if reference is None else reference[held_out],
+            task,
+        )
         costs[name] = int(cost)
-        top = logits.argmax(axis=1)
         scores[name] = dict(
             architecture=architecture,
             hidden_layer_sizes=hidden,
-            log_loss=float(losses[name].mean()),
-            accuracy=float(np.mean(top == y_idx[held_out])),
-            fidelity=None if teacher_top is None
-            else float(np.mean(top == teacher_top[held_out])),
+            **{loss_name: float(losses[name].mean())},
+            **reported,
             cost=int(cost),
             epochs=int(epochs),
             fit_seconds=time.perf_counter() - start,
@@ -232,4 +278,3 @@ def run_ladder(train_rung, y_idx, rows, hidden_layer_sizes, encoding, seed,
         epochs=scores[name]["epochs"],
         scores=scores,
     )
-

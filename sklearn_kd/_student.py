@@ -472,7 +472,7 @@ def piecewise_linear_encoding(bins):
     }
 
 
-def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
+def compute_bins(X, n_bins=16, *, y=None, thresholds=None, task="classification"):
     """Bin edges per feature for the piecewise-linear encoding.
 
     Parameters
@@ -481,15 +481,19 @@ def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
         Training rows.
     n_bins : int, default=16
         Largest number of bins per feature.
-    y : ndarray of shape (n_samples,), default=None
-        Class indices: the edges are then the split thresholds of a
-        decision tree per feature grown on ``y``
-        (``rtdl_num_embeddings.compute_bins``'s tree bins).
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs), default=None
+        Class indices, or regression targets (the first output is used):
+        the edges are then the split thresholds of a decision tree per
+        feature grown on ``y`` (``rtdl_num_embeddings.compute_bins``'s tree
+        bins).
     thresholds : list of ndarray, default=None
         Candidate split points per feature, for example a tree ensemble's
         split thresholds (see :func:`teacher_thresholds`). The edges are
         ``n_bins - 1`` quantiles of each feature's thresholds plus the
         feature's range; a feature without thresholds gets quantile bins.
+
+    task : {"classification", "regression"}, default="classification"
+        What ``y`` holds.
 
     Without ``y`` and ``thresholds`` the edges are quantiles of ``X``.
     Missing values (NaN) are left out: a column's edges cover its observed
@@ -530,10 +534,16 @@ def compute_bins(X, n_bins=16, *, y=None, thresholds=None):
         kwargs = {}
         if y is not None and thresholds is None:
             leaf = max(1, min(64, int(rows.sum()) // (4 * n_bins)))
+            regression = task == "regression"
+            target = np.asarray(y)[rows]
+            if regression:
+                target = target.reshape(len(target), -1)[:, 0]
             kwargs = dict(
                 tree_kwargs=dict(min_samples_leaf=leaf),
-                y=torch.as_tensor(np.asarray(y)[rows], dtype=torch.long),
-                regression=False,
+                y=torch.as_tensor(
+                    target, dtype=torch.float32 if regression else torch.long
+                ),
+                regression=regression,
             )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*just two bin edges")

@@ -15,11 +15,6 @@ from skorch.callbacks import Callback
 
 from ._batch import NO_LABEL
 
-#: Class index of a row without a hard label (torch's ``ignore_index``).
-
-#: Rows the teacher labels per ``predict_proba`` call.
-LABEL_BATCH_ROWS = 8192
-
 
 def labelled_mask(y, marker):
     """True for rows whose label is not ``marker`` (None: every row).
@@ -42,40 +37,6 @@ def labelled_mask(y, marker):
     if y.dtype.kind in "iuf":
         return y != marker
     return np.ones(len(y), dtype=bool)  # strings, booleans: all labelled
-
-
-def teacher_label(teacher, X, n_classes, classes, feature_names=None,
-                  batch_rows=None):
-    """The teacher's probabilities on rows ``X``, ``batch_rows`` at a time.
-
-    Columns follow ``classes``. When the teacher was fitted on a DataFrame,
-    each batch is wrapped in one with the same column names.
-    """
-    from ._teacher_targets import align_columns, check_teacher_proba
-
-    batch_rows = batch_rows or LABEL_BATCH_ROWS
-    out = np.empty((len(X), n_classes), dtype=np.float64)
-    teacher_classes = getattr(teacher, "classes_", classes)
-    for start in range(0, len(X), batch_rows):
-        block = (
-            X.iloc[start : start + batch_rows]
-            if hasattr(X, "iloc")
-            else X[start : start + batch_rows]
-        )
-        if feature_names is not None:
-            import pandas as pd
-
-            block = pd.DataFrame(block, columns=feature_names)
-        proba = check_teacher_proba(
-            teacher.predict_proba(block),
-            "teacher.predict_proba(X_transfer)",
-            len(block),
-            len(teacher_classes),
-        )
-        out[start : start + len(proba)] = align_columns(
-            proba, teacher_classes, classes
-        )
-    return out
 
 
 def fit_augmenter(augment, X, random_state):

@@ -25,7 +25,7 @@ from scipy.special import rel_entr
 from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_doc
-from ._teacher_targets import align_columns
+from ._teacher_step import align_columns
 from ._validation import check_probabilities
 
 __all__ = [

@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklearn_kd import DistilledClassifier
-from sklearn_kd._distilled import teacher_accepts_nan
+from sklearn_kd._checks import teacher_accepts_nan
 from sklearn_kd._student import compute_bins, standardisation_statistics
 from sklearn_kd.augment import MUNGE, GaussianAugmenter
 from sklearn_kd.persistence import load, save, without_teacher

@@ -13,13 +13,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from sklearn_kd._batch import target_inputs
-from sklearn_kd._teacher_targets import (
+from sklearn_kd._teacher_step import (
     align_columns,
     fit_teacher_proba,
-    soften_targets,
-    soften_teacher,
     teacher_probabilities,
 )
+from sklearn_kd._teacher_targets import soften_targets, soften_teacher
 from sklearn_kd.diagnostics import teacher_diagnostics
 from sklearn_kd.knowledge import apply_knowledge, fit_knowledge
 from sklearn_kd.losses import DistillationLoss, soften
@@ -695,7 +694,7 @@ def test_auto_teacher_cv_is_out_of_bag_for_bagging_fitted_here_only():
         RandomForestClassifier,
     )
 
-    from sklearn_kd._teacher_targets import resolve_teacher_cv
+    from sklearn_kd._teacher_step import resolve_teacher_cv
 
     forest = RandomForestClassifier()
     assert resolve_teacher_cv("auto", forest) == "oob"

@@ -53,9 +53,9 @@ class CountingTeacher(RandomForestClassifier):
 
 
 def test_transfer_rows_are_added_and_labelled_in_batches(data, monkeypatch):
-    import sklearn_kd._transfer as transfer
+    import sklearn_kd._teacher_step as teacher_step
 
-    monkeypatch.setattr(transfer, "LABEL_BATCH_ROWS", 50)
+    monkeypatch.setattr(teacher_step, "LABEL_BATCH_ROWS", 50)
     X, y = data
     teacher = CountingTeacher(5, random_state=0).fit(X, y)
     teacher.calls = []
