@@ -69,6 +69,17 @@ def append_rows(inputs, y, new, sample_weight, no_label=NO_LABEL):
     return out, np.concatenate([y, y_new])
 
 
+def has_label(y):
+    """Whether each row has a label: a class index other than
+    :data:`NO_LABEL` (one-dimensional ``y``), or at least one target that is
+    not NaN (regression, one column per output)."""
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        finite = ~np.isnan(y)
+        return finite if y.ndim == 1 else finite.reshape(len(y), -1).any(axis=1)
+    return y != NO_LABEL
+
+
 def densify_top_k(top, top_index, rest, n_classes):
     """Rebuild a batch's ``q_T`` from its top-k compression."""
     dense = rest[:, None].expand(-1, n_classes).clone()

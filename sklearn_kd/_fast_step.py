@@ -11,7 +11,10 @@ with ``p = softmax(z)``, ``p_T = softmax(z / T)``, ``s = T**2`` (or 1
 without ``scale_t2``), ``B`` the batch size and ``w_i`` the sample weights
 (1 without them). The step runs the forward pass as matrix products,
 back-propagates this gradient through the layers by hand, writes the
-parameters' ``.grad`` in place and lets the optimiser step. On small data
+parameters' ``.grad`` in place and lets the optimiser step. Only the gradient
+is written out here: the loss values come from the criterion's own per-sample
+kernel (:meth:`~sklearn_kd.losses.DistillationLoss.per_sample`) applied to
+the logits, so there is one definition of the loss. On small data
 the autograd graph and its bookkeeping cost more than the arithmetic; here
 nothing but the arithmetic runs. The result equals autograd's up to float32
 rounding (the test suite checks it), and anything else (another module, a
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.optim import optimizer as optim_module
 
 from ._batch import (
     FEATURES,
@@ -39,6 +43,7 @@ from ._batch import (
     densify_top_k,
 )
 from ._student import MLPStudent
+from .losses import DistillationLoss
 
 #: The key of :meth:`FastStep.prepare`'s constant gradient part in a batch.
 GRAD_TARGET = "_grad_target"
@@ -93,19 +98,9 @@ class FastStep:
     def __init__(self, module, criterion, unlabelled=False):
         self.module = module
         self.criterion = criterion
-        # rows without a hard label (a negative index, which cross-entropy
-        # ignores) may occur: mask their label term
-        self.unlabelled = unlabelled
         self.linears = [m for m in module.layers if isinstance(m, nn.Linear)]
         self.forward_act = _FORWARD[module.activation]
         self.backward_act = _BACKWARD[module.activation]
-        # the statistics are constant during a fit: standardise each batch in
-        # one fused multiply-add when the means are near zero (as the fold
-        # in MLPStudent.forward), else subtract then scale, for precision
-        self.mean = module.mean
-        self.inv_scale = 1.0 / module.scale
-        self.shift = -module.mean * self.inv_scale
-        self.fused_standardise = module.foldable()
         alpha = float(criterion.alpha)
         T = float(criterion.temperature)
         self.alpha = alpha
@@ -115,13 +110,32 @@ class FastStep:
         # the gradient buffers, in the order weight, bias of each layer
         self.params = [p for layer in self.linears for p in (layer.weight, layer.bias)]
         self._grads = None
+        self.refresh(unlabelled)
+
+    def refresh(self, unlabelled=False):
+        """Read the module's statistics and say whether rows without a hard
+        label may occur; called at the start of each fit.
+
+        The statistics are constant during a fit, but loading other weights
+        (or moving the module) between fits replaces them. ``unlabelled``:
+        some labels may be negative (cross-entropy ignores those rows); their
+        label term is then masked.
+        """
+        module = self.module
+        self.unlabelled = bool(unlabelled)
+        # standardise each batch in one fused multiply-add when the means are
+        # near zero (as the fold in MLPStudent.forward), else subtract then
+        # scale, for precision
+        self.mean = module.mean
+        self.inv_scale = 1.0 / module.scale
+        self.shift = -module.mean * self.inv_scale
+        self.fused_standardise = module.foldable()
+        return self
 
     @classmethod
     def build(cls, module, criterion, unlabelled=False):
         """A :class:`FastStep` for this module and criterion, or None;
         ``unlabelled``: some labels may be negative (no hard label)."""
-        from .losses import DistillationLoss
-
         if type(module) is not MLPStudent or type(criterion) is not DistillationLoss:
             return None
         if len(getattr(module, "missing_index", ())):
@@ -145,12 +159,27 @@ class FastStep:
             return None
         return cls(module, criterion, unlabelled)
 
-    def losses(self, components, sizes):
-        """The batch losses from the rows written by :meth:`step`."""
-        sizes = torch.as_tensor(sizes, dtype=components.dtype, device=components.device)
-        parts = components[:, 2] - components[:, 1]
-        parts.mul_(self.soft).sub_(components[:, 0], alpha=1.0 - self.alpha)
-        return parts.div_(sizes).add_(components[:, 3])
+    def _weighted_rows(self, logits, Xi, y, q=None):
+        """Each row's weighted loss, from the criterion's per-sample kernel.
+
+        ``q`` is the dense softened teacher when the caller has it. Rows
+        without a hard label lose their cross-entropy term there (torch's
+        ``ignore_index``), as the masked label term of the step does.
+        """
+        neg_entropy = None
+        if self.alpha > 0:
+            if q is None:
+                q = self._teacher(Xi, logits.shape[1])
+            neg_entropy = Xi.get(NEG_ENTROPY)
+        per_row = self.criterion.per_sample(
+            logits, q, y, teacher_neg_entropy=neg_entropy
+        )
+        weights = Xi.get(SAMPLE_WEIGHT)
+        return per_row if weights is None else per_row.mul_(weights)
+
+    def batch_loss(self, logits, Xi, y, q=None):
+        """The loss of one batch from its logits: the criterion's value."""
+        return self._weighted_rows(logits, Xi, y, q).mean()
 
     def epoch_losses(self, logits, Xi, y, batch_size):
         """The batch losses of an epoch from its logits, in one pass.
@@ -159,21 +188,10 @@ class FastStep:
         before that batch's update), concatenated in batch order; ``Xi`` and
         ``y`` the epoch's tensors in the same order, cut into batches of
         ``batch_size`` rows (the last one may be shorter). Each batch loss
-        is the one :meth:`step` returns for that batch.
+        is :meth:`batch_loss` of that batch.
         """
-        n, n_classes = logits.shape
-        q = neg_entropy = None
-        if self.alpha > 0:
-            q, neg_entropy = self._teacher(Xi, n_classes), Xi.get(NEG_ENTROPY)
-        # the criterion's own per-row kernel (cross-entropy ignores the rows
-        # without a hard label, as the masked label term of the step does)
-        per_row = self.criterion.per_sample(
-            logits, q, y, teacher_neg_entropy=neg_entropy
-        )
-        weights = Xi.get(SAMPLE_WEIGHT)
-        if weights is not None:
-            per_row = per_row.mul_(weights)
-        batch, inv_sizes = self._batches(n, batch_size, logits.device)
+        per_row = self._weighted_rows(logits, Xi, y)
+        batch, inv_sizes = self._batches(logits.shape[0], batch_size, logits.device)
         sums = torch.zeros_like(inv_sizes).index_add_(0, batch, per_row)
         return sums.mul_(inv_sizes)
 
@@ -259,80 +277,50 @@ class FastStep:
         out[GRAD_TARGET] = target.scatter_add_(1, labels, src)
         return out
 
-    def step(self, batch, components=None, *, prepared=False):
+    def step(self, batch, *, prepared=False):
         """Forward, loss, gradients in ``.grad``; returns skorch's step dict.
 
-        With ``components`` (a zeroed row of 4 floats on the device) the
-        batch loss is not assembled: its parts are written there instead,
-        for :meth:`losses` to assemble once per epoch, and ``"loss"`` is
-        None. With ``prepared=True`` the batch comes from :meth:`prepare`
-        and no loss is computed: the caller gets it from the logits
-        (:meth:`epoch_losses`).
+        ``"loss"`` is :meth:`batch_loss` of the logits. With
+        ``prepared=True`` the batch comes from :meth:`prepare` and no loss
+        is computed (``"loss"`` is None): the caller gets it from the
+        logits (:meth:`epoch_losses`).
         """
         self.train_mode()
         with torch.no_grad():
-            return self.raw_step(batch, components, prepared=prepared)
+            return self.raw_step(batch, prepared=prepared)
 
     def train_mode(self):
         """Put the module in training mode (a no-op when it is)."""
         if not self.module.training:
             self.module.train(True)
 
-    def raw_step(self, batch, components=None, *, prepared=False):
+    def raw_step(self, batch, *, prepared=False):
         """:meth:`step` for a caller that holds ``torch.no_grad()`` and has
         called :meth:`train_mode` (once for many steps)."""
         Xi, y = batch
         if prepared:
             return self._prepared_step(Xi)
-        x = self.standardise(Xi[FEATURES] if isinstance(Xi, dict) else Xi)
-        z, inputs = self._forward(x)
+        if not isinstance(Xi, dict):
+            Xi = {FEATURES: Xi}
+        z, inputs = self._forward(self.standardise(Xi[FEATURES]))
         n = z.shape[0]
-        alpha, soft = self.alpha, self.soft
-        weights = Xi.get(SAMPLE_WEIGHT) if isinstance(Xi, dict) else None
+        alpha = self.alpha
         target, mask = self._labels(y, z.dtype)
-        log_p = torch.log_softmax(z, dim=1)
-        log_p_y = log_p.gather(1, target)
-        grad = torch.exp(log_p)
+        grad = torch.softmax(z, dim=1)
         if mask is not None:
-            log_p_y.mul_(mask)
             grad.mul_(mask)
+        q = None
         if alpha > 0:
             q = self._teacher(Xi, z.shape[1])
-            neg_entropy = Xi.get(NEG_ENTROPY)
-            if neg_entropy is None:
-                neg_entropy = torch.xlogy(q, q).sum(dim=1)
-            log_p_T = torch.log_softmax(z * self.inv_T, dim=1)
             # dL/dz * n = (1 - a) (p - onehot) + a s / T (p_T - q)
+            c = self.soft * self.inv_T
             grad.mul_(1.0 - alpha)
-            grad.add_(torch.exp(log_p_T), alpha=soft * self.inv_T)
-            grad.sub_(q, alpha=soft * self.inv_T)
-            if weights is None and components is not None:
-                torch.sum(log_p_y, (0, 1), out=components[0])
-                torch.vdot(q.reshape(-1), log_p_T.reshape(-1), out=components[1])
-                torch.sum(neg_entropy, (0,), out=components[2])
-                loss = None
-            elif weights is None:
-                # sum_i of [(1 - a) CE_i + a s (neg_entropy_i - q_i . log p_T,i)]
-                total = torch.vdot(q.reshape(-1), log_p_T.reshape(-1))
-                total = (neg_entropy.sum() - total).mul_(soft)
-                total.sub_(log_p_y.sum(), alpha=1.0 - alpha)
-                loss = total.mul_(1.0 / n)
-            else:
-                kl = neg_entropy - (q * log_p_T).sum(dim=1)
-                per_row = log_p_y.squeeze(1).mul(alpha - 1.0).add_(kl, alpha=soft)
-                loss = (per_row * weights).mean()
-        elif weights is None and components is not None:
-            torch.sum(log_p_y, (0, 1), out=components[0])
-            loss = None
-        elif weights is None:
-            loss = log_p_y.sum().mul_(-1.0 / n)
-        else:
-            loss = (log_p_y.squeeze(1) * weights).mean().neg_()
-        if loss is not None and components is not None:
-            components[3].copy_(loss)
+            grad.add_(torch.softmax(z * self.inv_T, dim=1), alpha=c)
+            grad.sub_(q, alpha=c)
         src = self._onehot_src(n, alpha - 1.0, z.device)
         grad.scatter_add_(1, target, src if mask is None else src * mask)
-        self._backward(grad, 1.0 / n, weights, inputs)
+        loss = self.batch_loss(z, Xi, y, q)
+        self._backward(grad, 1.0 / n, Xi.get(SAMPLE_WEIGHT), inputs)
         return {"loss": loss, "y_pred": z}
 
     def _prepared_step(self, Xi):
@@ -401,8 +389,6 @@ def fused_adam_step(optimizer):
     does (the same kernel with the same arguments), so checkpoints, LR
     schedulers and a later ``optimizer.step()`` carry on from it.
     """
-    from torch.optim import optimizer as optim_module
-
     if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW):
         return None
     own_step = optimizer.__dict__.get("step")

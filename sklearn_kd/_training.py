@@ -33,7 +33,7 @@ import sys
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit, get_len
@@ -42,16 +42,18 @@ from skorch.history import History
 from ._batch import (
     FEATURES,
     NEG_ENTROPY,
-    NO_LABEL,
     REST,
     SAMPLE_WEIGHT,
     TEACHER,
     TOPK,
     TOPK_INDEX,
     densify_top_k,
+    has_label,
 )
+from ._fast_step import FastStep, fused_adam_step
 from ._transfer import LabelledRowSplit
-from .losses import DistillationLoss
+from ._validation import check_choice
+from .losses import DistillationLoss, RegressionDistillationLoss
 
 #: Rows per forward pass when not training (prediction and validation).
 INFERENCE_BATCH_SIZE = 8192
@@ -356,54 +358,23 @@ def check_callbacks(callbacks):
     return unpacked
 
 
-class DistillationNet(ClassifierMixin, NeuralNet):
-    """skorch ``NeuralNet`` whose batches carry teacher targets.
+class StudentNet(NeuralNet):
+    """skorch ``NeuralNet`` whose batches carry teacher targets; the part
+    shared by classification and regression.
 
     ``X`` passed to ``fit`` is a dict with the features under ``"X"``, the
-    softened teacher ``q_T`` under ``"teacher"`` and optionally
-    ``"sample_weight"``; ``y`` holds the hard labels as class indices.
-    A plain array is accepted for prediction.
+    teacher's targets under their names (see :mod:`sklearn_kd._batch`) and
+    optionally ``"sample_weight"``; a plain array is accepted for
+    prediction. The criterion is called as ``criterion(y_pred, teacher, y,
+    sample_weight=...)``. Subclasses set the dtype of ``y``.
 
-    Like skorch's ``NeuralNetClassifier``, ``predict_proba`` returns class
-    probabilities (``predict_nonlinearity`` is a softmax by default) and
-    ``predict`` the most probable class index, so every scikit-learn scorer
-    works in :class:`skorch.callbacks.EpochScoring`. ``classes`` are the
-    class indices (``0 .. n_classes - 1``); ``None`` takes those in ``y``.
+    How training steps run (closure-free, closed form) is decided when the
+    net is initialised, and again whenever skorch re-initialises the
+    module, criterion, optimiser or callbacks (see :meth:`_choose_step`).
     """
 
-    def __init__(
-        self,
-        module,
-        *args,
-        criterion=None,
-        classes=None,
-        predict_nonlinearity=softmax_rows,
-        **kwargs,
-    ):
-        super().__init__(
-            module,
-            *args,
-            criterion=criterion,
-            predict_nonlinearity=predict_nonlinearity,
-            **kwargs,
-        )
-        self.classes = classes
-
-    @property
-    def classes_(self):
-        if self.classes is not None:
-            return np.asarray(self.classes)
-        try:
-            return self.__dict__["classes_inferred_"]
-        except KeyError:
-            raise AttributeError(
-                f"{type(self).__name__} has no classes_ before fit when built "
-                "without classes."
-            ) from None
-
-    def predict(self, X):
-        """Most probable class index of each row."""
-        return self.predict_proba(X).argmax(axis=1)
+    #: The dtype ``y`` is converted to.
+    target_dtype = np.float32
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -416,6 +387,9 @@ class DistillationNet(ClassifierMixin, NeuralNet):
             and self.__dict__.get("module") is self.__dict__["module_"]
         ):
             state["module"] = _SAME_AS_MODULE_
+        # the closed-form step holds references to the module and caches:
+        # decided again once the parts are back
+        state.pop("_fast", None)
         return state
 
     def __setstate__(self, state):
@@ -425,6 +399,7 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         super().__setstate__(state)
         if same:
             self.__dict__["module"] = self.__dict__["module_"]
+        self._choose_step()
 
     # -- data -------------------------------------------------------------
     def _to_tensors(self, X, y):
@@ -444,7 +419,7 @@ class DistillationNet(ClassifierMixin, NeuralNet):
             if not value.flags.writeable:  # torch refuses read-only memory
                 value = value.copy()
             arrays[key] = value
-        y_np = None if y is None else np.asarray(y, dtype=np.int64)
+        y_np = None if y is None else self._target_array(y)
         n_bytes = sum(int(v.nbytes) for v in arrays.values())
         n_bytes += 0 if y_np is None else int(y_np.nbytes)
         device = storage_device(self.device, n_bytes, training=y is not None)
@@ -459,10 +434,9 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         y_t = None if y_np is None else torch.as_tensor(y_np, device=device)
         return tensors, y_t
 
-    def fit(self, X, y=None, **fit_params):
-        if y is not None and self.classes is None:
-            self.classes_inferred_ = np.unique(np.asarray(y))
-        return super().fit(X, y, **fit_params)
+    def _target_array(self, y):
+        """``y`` as the array the criterion takes (:attr:`target_dtype`)."""
+        return np.asarray(y, dtype=self.target_dtype)
 
     def check_data(self, X, y):
         super().check_data(X, y)
@@ -540,7 +514,9 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         this device; otherwise the optimiser is built as skorch would.
         """
         if triggered_directly is not None:  # skorch's deprecated argument
-            return super().initialize_optimizer(triggered_directly)
+            super().initialize_optimizer(triggered_directly)
+            self._choose_step()
+            return self
         named_parameters = self.get_all_learnable_params()
         args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
         chosen = {**_partial_keywords(self.optimizer), **kwargs}
@@ -561,6 +537,7 @@ class DistillationNet(ClassifierMixin, NeuralNet):
                 "optimizer", self.get_all_learnable_params()
             )
             self.optimizer_ = self.optimizer(*args, **kwargs)
+        self._choose_step()
         return self
 
     # -- callbacks: only those that implement a hook are called ----------
@@ -568,6 +545,15 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         check_callbacks(self.callbacks)
         super().initialize_callbacks()
         self._hooked = {}
+        self._choose_step()
+        return self
+
+    def set_params(self, **kwargs):
+        super().set_params(**kwargs)
+        if any(key.startswith("callbacks") for key in kwargs):
+            # skorch replaces named callbacks after initialising them
+            self._hooked = {}
+            self._choose_step()
         return self
 
     def notify(self, method_name, **cb_kwargs):
@@ -596,29 +582,52 @@ class DistillationNet(ClassifierMixin, NeuralNet):
             or bool(self._callbacks_with("on_batch_end"))
         )
 
-    # -- the epoch loop -----------------------------------------------------
-    def on_train_begin(self, net, **kwargs):
-        super().on_train_begin(net, **kwargs)
-        closure_free = issubclass_safe(
-            optimizer_class(type(self.optimizer_)), CLOSURE_FREE_OPTIMIZERS
-        ) and not self._callbacks_with("on_grad_computed")
-        own_grad_hook = type(self).on_grad_computed is not NeuralNet.on_grad_computed
-        self._closure_free = closure_free and not own_grad_hook
+    # -- how the steps run: decided at initialisation ---------------------
+    def _choose_step(self):
+        """Decide how training steps run, from the initialised parts.
+
+        Closure-free steps (no closure round trip) with a closure-free
+        optimiser and no ``on_grad_computed`` hook, in a callback or in the
+        net's class; then the closed-form step of
+        :mod:`sklearn_kd._fast_step` when the module and criterion allow it
+        (it checks the module's type, activation, layers, parameters and
+        hooks, and the criterion). Called when the optimiser or the
+        callbacks are (re)initialised, hence after any change of the
+        module, criterion, optimiser or callbacks through ``set_params`` or
+        ``initialize``; a hook registered on ``module_`` afterwards needs
+        ``initialize()`` to be seen. Before every part exists (during
+        ``initialize``), the steps are skorch's.
+        """
+        state = self.__dict__
+        self._closure_free = False
         self._fast = None
-        y = kwargs.get("y")
-        # rows without a hard label (negative index, which cross-entropy
-        # ignores): the closed-form step masks their label term
-        unlabelled_rows = y is not None and bool((np.asarray(y) < 0).any())
-        if self._closure_free:
-            from ._fast_step import FastStep  # it builds on this module's names
-
-            self._fast = FastStep.build(
-                self.module_, self.criterion_, unlabelled=unlabelled_rows
+        if not all(
+            isinstance(state.get(name), torch.nn.Module)
+            for name in ("module_", "criterion_")
+        ) or not all(name in state for name in ("optimizer_", "callbacks_")):
+            return
+        own_grad_hook = type(self).on_grad_computed is not NeuralNet.on_grad_computed
+        self._closure_free = (
+            issubclass_safe(
+                optimizer_class(type(self.optimizer_)), CLOSURE_FREE_OPTIMIZERS
             )
+            and not own_grad_hook
+            and not self._callbacks_with("on_grad_computed")
+        )
+        if self._closure_free:
+            self._fast = FastStep.build(self.module_, self.criterion_)
 
-    def on_train_end(self, net, **kwargs):
-        super().on_train_end(net, **kwargs)
-        self._fast = None  # rebuilt at the next fit; nothing to pickle
+    def _unlabelled_rows(self, y):
+        """Whether some training rows have no hard label (none here)."""
+        return False
+
+    # -- the epoch loop -----------------------------------------------------
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        fast = self.__dict__.get("_fast")
+        if fast is not None:
+            # the module's statistics, and whether the label term needs a mask
+            fast.refresh(unlabelled=y is not None and self._unlabelled_rows(y))
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One pass over ``iterator``, with one host-device sync at its end.
@@ -663,33 +672,25 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         Small data held whole: the epoch's tensors are prepared once (see
         :meth:`FastStep.prepare`), the steps compute only gradients, and
         the batch losses come from the logits in one pass at the end.
-        Otherwise each step writes its loss's parts to a row of one buffer,
-        assembled at the end. Either way the host reads the losses once.
+        Otherwise each step computes its batch's loss from its logits, kept
+        on the device. Either way the host reads the losses once.
         """
-        from ._fast_step import fused_adam_step
-
         # torch's fused Adam kernel without the Python around
         # ``Optimizer.step``, once the optimiser's state exists
         optimizer_step = fused_adam_step(self.optimizer_)
         retry = optimizer_step is None  # its state may not exist yet
         optimizer_step = optimizer_step or self.optimizer_.step
         whole = isinstance(iterator, IndexBatches) and iterator.whole_epoch()
+        outputs = []  # each batch's logits when held whole, else its loss
         if whole:
-            logits, parts = [], None
             iterator.transform = fast.prepare
-        else:
-            buffer = torch.zeros((len(iterator), 4), device=self.device)
-            parts = buffer.unbind(0)
         sizes = []
         fast.train_mode()  # no callback runs between the batches
         try:
             with torch.no_grad():
-                for i, batch in enumerate(iterator):
-                    if whole:
-                        step = fast.raw_step(batch, prepared=True)
-                        logits.append(step["y_pred"])
-                    else:
-                        fast.raw_step(batch, components=parts[i])
+                for batch in iterator:
+                    step = fast.raw_step(batch, prepared=whole)
+                    outputs.append(step["y_pred"] if whole else step["loss"])
                     optimizer_step()
                     if retry:
                         optimizer_step = (
@@ -705,10 +706,10 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         if whole:
             tensors, y = iterator.epoch
             losses = fast.epoch_losses(
-                torch.cat(logits), tensors, y, iterator.batch_size
+                torch.cat(outputs), tensors, y, iterator.batch_size
             )
         else:
-            losses = fast.losses(buffer[: len(sizes)], sizes)
+            losses = torch.stack(outputs)
         return losses.tolist(), sizes
 
     def train_step(self, batch, **fit_params):
@@ -739,20 +740,7 @@ class DistillationNet(ClassifierMixin, NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         teacher = weights = None
         if isinstance(X, dict):
-            teacher = X.get(TEACHER)
-            if teacher is None and TOPK in X:
-                teacher = densify_top_k(
-                    X[TOPK], X[TOPK_INDEX], X[REST], y_pred.shape[-1]
-                )
-            weights = X.get(SAMPLE_WEIGHT)
-            if NEG_ENTROPY in X:
-                return self.criterion_(
-                    y_pred,
-                    teacher,
-                    y_true,
-                    sample_weight=weights,
-                    teacher_neg_entropy=X[NEG_ENTROPY],
-                )
+            teacher, weights = X.get(TEACHER), X.get(SAMPLE_WEIGHT)
         return self.criterion_(y_pred, teacher, y_true, sample_weight=weights)
 
     def get_default_callbacks(self):
@@ -770,6 +758,116 @@ class DistillationNet(ClassifierMixin, NeuralNet):
         return callbacks
 
 
+class DistillationNet(ClassifierMixin, StudentNet):
+    """skorch ``NeuralNet`` whose batches carry teacher targets.
+
+    ``X`` passed to ``fit`` is a dict with the features under ``"X"``, the
+    softened teacher ``q_T`` under ``"teacher"`` and optionally
+    ``"sample_weight"``; ``y`` holds the hard labels as class indices.
+    A plain array is accepted for prediction.
+
+    Like skorch's ``NeuralNetClassifier``, ``predict_proba`` returns class
+    probabilities (``predict_nonlinearity`` is a softmax by default) and
+    ``predict`` the most probable class index, so every scikit-learn scorer
+    works in :class:`skorch.callbacks.EpochScoring`. ``classes`` are the
+    class indices (``0 .. n_classes - 1``); ``None`` takes those in ``y``.
+    """
+
+    target_dtype = np.int64
+
+    def __init__(
+        self,
+        module,
+        *args,
+        criterion=None,
+        classes=None,
+        predict_nonlinearity=softmax_rows,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            *args,
+            criterion=criterion,
+            predict_nonlinearity=predict_nonlinearity,
+            **kwargs,
+        )
+        self.classes = classes
+
+    @property
+    def classes_(self):
+        if self.classes is not None:
+            return np.asarray(self.classes)
+        try:
+            return self.__dict__["classes_inferred_"]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__} has no classes_ before fit when built "
+                "without classes."
+            ) from None
+
+    def predict(self, X):
+        """Most probable class index of each row."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    def fit(self, X, y=None, **fit_params):
+        if y is not None and self.classes is None:
+            self.classes_inferred_ = np.unique(np.asarray(y))
+        return super().fit(X, y, **fit_params)
+
+    def _unlabelled_rows(self, y):
+        # a negative index (NO_LABEL), which cross-entropy ignores
+        return bool((np.asarray(y) < 0).any())
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(X, dict) and (NEG_ENTROPY in X or TOPK in X):
+            teacher = X.get(TEACHER)
+            if teacher is None:
+                teacher = densify_top_k(
+                    X[TOPK], X[TOPK_INDEX], X[REST], y_pred.shape[-1]
+                )
+            return self.criterion_(
+                y_pred,
+                teacher,
+                y_true,
+                sample_weight=X.get(SAMPLE_WEIGHT),
+                teacher_neg_entropy=X.get(NEG_ENTROPY),
+            )
+        return super().get_loss(y_pred, y_true, X=X, training=training)
+
+
+class RegressionDistillationNet(RegressorMixin, StudentNet):
+    """skorch ``NeuralNet`` training a regression student on teacher targets.
+
+    ``X`` passed to ``fit`` is a dict with the features under ``"X"``, the
+    teacher's standardised predictions under ``"teacher"`` (shape
+    ``(n_samples, n_outputs)``) and optionally ``"sample_weight"``; ``y``
+    holds the standardised labels, float, of shape ``(n_samples,
+    n_outputs)`` (a 1-D ``y`` is one output), NaN in the rows without one.
+    The criterion is a :class:`~sklearn_kd.losses.RegressionDistillationLoss`
+    or any module called the same way. ``predict`` returns the module's raw
+    outputs, of shape ``(n_samples, n_outputs)``.
+    """
+
+    def __init__(
+        self, module, *args, criterion=None, predict_nonlinearity=None, **kwargs
+    ):
+        super().__init__(
+            module,
+            *args,
+            criterion=criterion,
+            predict_nonlinearity=predict_nonlinearity,
+            **kwargs,
+        )
+
+    def predict(self, X):
+        """The module's outputs for each row, of shape (n_samples, n_outputs)."""
+        return self.predict_proba(X)
+
+    def _target_array(self, y):
+        y = super()._target_array(y)
+        return y.reshape(len(y), -1) if y.ndim == 1 else y
+
+
 def _batch_len(Xi):
     if isinstance(Xi, dict):
         return len(Xi[FEATURES]) if FEATURES in Xi else get_len(Xi)
@@ -779,6 +877,9 @@ def _batch_len(Xi):
 def issubclass_safe(cls, bases):
     return isinstance(cls, type) and issubclass(cls, bases)
 
+
+#: The tasks :func:`build_student_net` builds a net for.
+TASKS = ("classification", "regression")
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -801,9 +902,15 @@ def build_student_net(
     y_idx=None,
     extra_callbacks=(),
     n_classes=None,
+    task="classification",
 ):
-    """The skorch net that trains ``module`` with a DistilledClassifier's
+    """The skorch net that trains ``module`` with a distilled estimator's
     parameters ``params`` (its ``get_params()``), unfitted.
+
+    A :class:`DistillationNet` with a :class:`DistillationLoss` for
+    classification, a :class:`RegressionDistillationNet` with a
+    :class:`RegressionDistillationLoss` for regression; both share the
+    optimiser, batching, early stopping and callbacks built here.
 
     Parameters
     ----------
@@ -815,36 +922,57 @@ def build_student_net(
     n_rows : int, default=None
         Training rows; the batch size is capped at it.
     seed : int, default=None
-        Seeds the stratified validation split of ``early_stopping``.
-    y_idx : ndarray of shape (n_rows,), default=None
-        The training labels; when some rows have none (``NO_LABEL``), the
+        Seeds the validation split of ``early_stopping`` (stratified by
+        class for classification).
+    y_idx : ndarray of shape (n_rows,) or (n_rows, n_outputs), default=None
+        The training labels: class indices, or the regression targets;
+        when some rows have none (``NO_LABEL``, or NaN targets), the
         validation split is drawn from the labelled rows only.
     extra_callbacks : sequence of (name, callback), default=()
         Callbacks of the fit itself (e.g. regenerating the transfer set).
     n_classes : int, default=None
-        Number of classes: the net's ``classes_`` are their indices.
+        Number of classes: the net's ``classes_`` are their indices
+        (classification only).
+    task : {"classification", "regression"}, default="classification"
+        For regression, ``params`` gives ``loss`` (see
+        :data:`~sklearn_kd.losses.REGRESSION_LOSSES`), ``alpha`` and
+        optionally ``huber_delta`` (1.0 when absent); the class-specific
+        parameters (``temperature`` and the rest) are not read.
     """
+    regression = check_choice(task, "task", TASKS) == "regression"
     verbose = params["verbose"]
     optimizer = params["optimizer"]
-    criterion = DistillationLoss(
-        loss=params["loss"],
-        temperature=params["temperature"],
-        alpha=params["alpha"],
-        tckd_weight=params["tckd_weight"],
-        nckd_weight=params["nckd_weight"],
-        scale_t2=params["scale_t2"],
-        teacher_format="softened",
-    )
+    if regression:
+        criterion = RegressionDistillationLoss(
+            loss=params["loss"],
+            alpha=params["alpha"],
+            huber_delta=params.get("huber_delta", 1.0),
+        )
+    else:
+        criterion = DistillationLoss(
+            loss=params["loss"],
+            temperature=params["temperature"],
+            alpha=params["alpha"],
+            tckd_weight=params["tckd_weight"],
+            nckd_weight=params["nckd_weight"],
+            scale_t2=params["scale_t2"],
+            teacher_format="softened",
+        )
     callbacks = [("finite_loss", FiniteLossGuard()), *extra_callbacks]
     train_split = None
     if params["early_stopping"]:
-        if y_idx is not None and (np.asarray(y_idx) == NO_LABEL).any():
+        if y_idx is not None and not has_label(y_idx).all():
             train_split = LabelledRowSplit(
-                params["validation_fraction"], y_idx, random_state=seed
+                params["validation_fraction"],
+                y_idx,
+                random_state=seed,
+                stratified=not regression,
             )
         else:
             train_split = ValidSplit(
-                params["validation_fraction"], stratified=True, random_state=seed
+                params["validation_fraction"],
+                stratified=not regression,
+                random_state=seed,
             )
     if params["n_iter_no_change"] is not None:
         monitor = "valid_loss" if params["early_stopping"] else "train_loss"
@@ -866,7 +994,12 @@ def build_student_net(
             callback = (f"user_callback_{i}", callback)
         callbacks.append(callback)
     batch_size = params["batch_size"]
-    net = DistillationNet(
+    if regression:
+        net_class, task_kwargs = RegressionDistillationNet, {}
+    else:
+        classes = None if n_classes is None else np.arange(n_classes)
+        net_class, task_kwargs = DistillationNet, {"classes": classes}
+    net = net_class(
         module=module,
         criterion=criterion,
         optimizer=OPTIMIZERS.get(optimizer, optimizer),
@@ -878,14 +1011,14 @@ def build_student_net(
         callbacks=callbacks,
         device=str(device),
         verbose=verbose,
-        classes=None if n_classes is None else np.arange(n_classes),
+        **task_kwargs,
     )
     if not verbose:
         net.set_params(callbacks__print_log=None)
     return net
 
 
-def prediction_net(module, params, history=None, device="cpu"):
+def prediction_net(module, params, history=None, device="cpu", task="classification"):
     """A skorch net holding a trained ``module`` for prediction only.
 
     The net of :func:`build_student_net` with ``module_`` set and nothing
@@ -905,8 +1038,10 @@ def prediction_net(module, params, history=None, device="cpu"):
         The net's ``history_``.
     device : str or torch.device, default="cpu"
         The net's ``device``, where ``module`` is.
+    task : {"classification", "regression"}, default="classification"
+        The estimator's task (see :func:`build_student_net`).
     """
-    net = build_student_net(module, params, device=device)
+    net = build_student_net(module, params, device=device, task=task)
     net._initialize_module()  # module_ is the module itself, on its device
     # set_params(callbacks__...) in build_student_net initialised callbacks
     net.__dict__.pop("callbacks_", None)

@@ -13,7 +13,7 @@ import torch
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
-from ._batch import NO_LABEL
+from ._batch import has_label
 
 
 def labelled_mask(y, marker):
@@ -105,27 +105,32 @@ class LabelledRowSplit:
     """Validation split drawn from the labelled real rows only.
 
     Rows ``n_real:`` (the transfer set) and unlabelled rows always train.
+    A row is unlabelled when its class index is :data:`NO_LABEL`, or when
+    all its regression targets are NaN (see :func:`~._batch.has_label`).
+    The split is stratified by class unless ``stratified=False`` (for
+    regression targets).
     """
 
-    def __init__(self, fraction, y_idx, random_state):
+    def __init__(self, fraction, y_idx, random_state, stratified=True):
         self.fraction = fraction
         self.y_idx = np.asarray(y_idx)
         self.random_state = random_state
+        self.stratified = stratified
 
     def __call__(self, dataset, y=None, **kwargs):
         from sklearn.model_selection import train_test_split
 
-        rows = np.flatnonzero(self.y_idx != NO_LABEL)
+        labelled = has_label(self.y_idx)
+        rows = np.flatnonzero(labelled)
         train, valid = train_test_split(
             rows,
             test_size=self.fraction,
-            stratify=self.y_idx[rows],
+            stratify=self.y_idx[rows] if self.stratified else None,
             random_state=self.random_state,
         )
-        others = np.flatnonzero(self.y_idx == NO_LABEL)
+        others = np.flatnonzero(~labelled)
         train = np.sort(np.concatenate([train, others]))
         return (
             torch.utils.data.Subset(dataset, train.tolist()),
             torch.utils.data.Subset(dataset, np.sort(valid).tolist()),
         )
-

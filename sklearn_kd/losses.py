@@ -23,9 +23,22 @@ Each loss has one per-sample kernel; every batch loss, from the functions
 below or from :class:`DistillationLoss`, is that kernel followed by one
 reduction (the sample-weighted mean). See :ref:`theory` for the identities
 the losses satisfy.
+
+For regression, :class:`RegressionDistillationLoss` mixes a loss against the
+labels with the same loss against the teacher's predictions,
+
+.. math::
+
+    L = (1 - \\alpha)\\, \\ell(y, f) + \\alpha\\, \\ell(t, f),
+
+with ``f`` the student's predictions, ``y`` the labels and ``t`` the
+teacher's predictions (all standardised), and ``\\ell`` the squared error
+or the Huber loss averaged over the outputs.
 """
 
 from __future__ import annotations
+
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +48,9 @@ from ._validation import LOSSES, check_choice, check_fraction, check_temperature
 
 __all__ = [
     "LOSSES",
+    "REGRESSION_LOSSES",
     "DistillationLoss",
+    "RegressionDistillationLoss",
     "decoupled_kd_terms",
     "decoupled_kd_loss",
     "distillation_loss",
@@ -46,6 +61,9 @@ __all__ = [
 ]
 
 TEACHER_FORMATS = ("proba", "softened")
+
+#: The losses of :class:`RegressionDistillationLoss`.
+REGRESSION_LOSSES = ("squared_error", "huber")
 
 
 # ------------------------------------------------------------- softening
@@ -567,3 +585,138 @@ class DistillationLoss(nn.Module):
         """
         per_sample = self.per_sample(student_logits, teacher, y, teacher_neg_entropy)
         return _reduce(per_sample, sample_weight)
+
+
+# ------------------------------------------------------------ regression
+def _check_positive(value, name):
+    """A finite float > 0 (booleans refused)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, Real)
+        or not 0 < value < float("inf")
+    ):
+        raise ValueError(f"{name} must be a finite float > 0, got {value!r}.")
+    return float(value)
+
+
+class RegressionDistillationLoss(nn.Module):
+    """Distillation loss of a regression student, as a criterion.
+
+    For student predictions ``f``, labels ``y`` and teacher predictions
+    ``t``, each of shape ``(n_samples, n_outputs)`` and on the standardised
+    scale of the targets, the loss of row ``i`` is
+
+    ``(1 - alpha) * mean_j l(y_ij, f_ij) + alpha * mean_j l(t_ij, f_ij)``,
+
+    the mean running over the outputs, so that the loss keeps its scale
+    whatever their number. A label that is NaN (a row without one, such as
+    a synthetic row) contributes 0 to its row's label term; it is replaced
+    by the prediction before any arithmetic, so no NaN reaches the loss or
+    its gradient.
+
+    Parameters
+    ----------
+    loss : {"squared_error", "huber"}, default="squared_error"
+        ``l``: ``0.5 * (y - f) ** 2``, or the Huber loss with threshold
+        ``huber_delta`` (:func:`torch.nn.functional.huber_loss`), quadratic
+        as ``0.5 * (y - f) ** 2`` within it and linear beyond.
+    alpha : float, default=0.5
+        Weight of the teacher term in [0, 1]; 0 fits the labels alone, 1
+        the teacher alone.
+    huber_delta : float, default=1.0
+        Threshold of the Huber loss (> 0), in standardised units; unused
+        with ``loss="squared_error"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_kd.losses import RegressionDistillationLoss
+    >>> criterion = RegressionDistillationLoss(alpha=0.5)
+    >>> f = torch.zeros(2, 1)
+    >>> t, y = torch.ones(2, 1), torch.tensor([[2.0], [float("nan")]])
+    >>> criterion.per_sample(f, t, y)
+    tensor([1.2500, 0.2500])
+    """
+
+    def __init__(self, loss="squared_error", alpha=0.5, huber_delta=1.0):
+        super().__init__()
+        self.loss = check_choice(loss, "loss", REGRESSION_LOSSES)
+        self.alpha = check_fraction(alpha, "alpha")
+        self.huber_delta = _check_positive(huber_delta, "huber_delta")
+
+    def _elementwise(self, pred, target):
+        """``l(target, pred)`` entry by entry."""
+        if self.loss == "huber":
+            return F.huber_loss(pred, target, reduction="none", delta=self.huber_delta)
+        return 0.5 * (pred - target).square()
+
+    @staticmethod
+    def _check_shape(pred, other, name):
+        if other.shape != pred.shape:
+            raise ValueError(
+                f"{name} must have the shape of the predictions "
+                f"{tuple(pred.shape)} (n_samples, n_outputs); got "
+                f"{tuple(other.shape)}."
+            )
+
+    def per_sample(self, pred, teacher, y):
+        """Per-sample loss, before weighting and the batch mean.
+
+        Parameters
+        ----------
+        pred : torch.Tensor of shape (n_samples, n_outputs)
+            The student's predictions.
+        teacher : torch.Tensor of shape (n_samples, n_outputs) or None
+            The teacher's predictions; None only when ``alpha == 0``.
+        y : torch.Tensor of shape (n_samples, n_outputs)
+            The labels, NaN where a row has none; unused when
+            ``alpha == 1`` (may then be None).
+
+        Returns
+        -------
+        loss : torch.Tensor of shape (n_samples,)
+        """
+        if pred.ndim != 2:
+            raise ValueError(
+                "The predictions must be 2-D (n_samples, n_outputs); got "
+                f"shape {tuple(pred.shape)}."
+            )
+        alpha = self.alpha
+        label = soft = None
+        if alpha < 1:
+            self._check_shape(pred, y, "y")
+            # a missing label becomes the prediction itself: a zero residual,
+            # hence a zero term and a zero gradient, with no NaN on the way
+            y = torch.where(torch.isnan(y), pred.detach(), y.to(pred.dtype))
+            label = self._elementwise(pred, y).mean(dim=1)
+        if alpha > 0:
+            if teacher is None:
+                raise ValueError(
+                    "The teacher's predictions are needed when alpha > 0; got "
+                    f"None with alpha={alpha}."
+                )
+            self._check_shape(pred, teacher, "teacher")
+            soft = self._elementwise(pred, teacher.to(pred.dtype)).mean(dim=1)
+        if soft is None:
+            return label
+        if label is None:
+            return soft
+        return label.mul(1.0 - alpha).add_(soft, alpha=alpha)
+
+    def forward(self, pred, teacher, y, sample_weight=None):
+        """Batch-mean loss: the mean of the per-sample losses, each
+        multiplied by its weight.
+
+        Parameters
+        ----------
+        pred : torch.Tensor of shape (n_samples, n_outputs)
+        teacher : torch.Tensor of shape (n_samples, n_outputs) or None
+        y : torch.Tensor of shape (n_samples, n_outputs)
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+
+        Returns
+        -------
+        loss : torch.Tensor
+            Scalar.
+        """
+        return _reduce(self.per_sample(pred, teacher, y), sample_weight)

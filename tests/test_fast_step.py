@@ -1,8 +1,11 @@
 """The closed-form training step equals autograd's."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 from sklearn_kd import MLPStudent
 from sklearn_kd._batch import (
@@ -56,14 +59,18 @@ def _module(activation, offset, hidden=(7, 5)):
     )
 
 
-def _autograd_grads(module, criterion, Xi, y):
-    module.zero_grad(set_to_none=True)
+def _dense_teacher(Xi):
     teacher = Xi.get(TEACHER)
     if teacher is None and TOPK in Xi:
         teacher = densify_top_k(Xi[TOPK], Xi[TOPK_INDEX], Xi[REST], K)
+    return teacher
+
+
+def _autograd_grads(module, criterion, Xi, y):
+    module.zero_grad(set_to_none=True)
     loss = criterion(
         module(Xi[FEATURES]),
-        teacher,
+        _dense_teacher(Xi),
         y,
         sample_weight=Xi.get(SAMPLE_WEIGHT),
         teacher_neg_entropy=Xi.get(NEG_ENTROPY),
@@ -106,12 +113,20 @@ def test_closed_form_step_equals_autograd(
     )
     for param, grad in zip(module.parameters(), want):
         torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
-    # a second step writes into the same gradient buffers, and the loss
-    # assembled from its parts (as the epoch loop does) is the same
+    # the loss is the criterion's own value on the step's logits
+    assert torch.equal(
+        step["loss"],
+        criterion(
+            step["y_pred"],
+            _dense_teacher(Xi),
+            y,
+            sample_weight=Xi.get(SAMPLE_WEIGHT),
+            teacher_neg_entropy=Xi.get(NEG_ENTROPY),
+        ),
+    )
+    # a second step writes into the same gradient buffers
     buffers = [p.grad for p in module.parameters()]
-    parts = torch.zeros((1, 4))
-    assert fast.step((Xi, y), components=parts[0])["loss"] is None or weights
-    torch.testing.assert_close(fast.losses(parts, [N])[0], loss, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(fast.step((Xi, y))["loss"], loss, rtol=1e-5, atol=1e-6)
     assert all(p.grad is b for p, b in zip(module.parameters(), buffers))
     for param, grad in zip(module.parameters(), want):
         torch.testing.assert_close(param.grad, grad, rtol=1e-4, atol=1e-6)
@@ -204,12 +219,102 @@ def test_a_fit_with_the_closed_form_step_follows_autograd():
         return net
 
     fast, slow = fit(False), fit(True)
-    assert fast._fast is None and slow._fast is None  # dropped after fit
+    assert fast._fast is not None and slow._fast is None  # kept for refits
     np.testing.assert_allclose(
         fast.history[:, "train_loss"], slow.history[:, "train_loss"], rtol=1e-4
     )
     for a, b in zip(fast.module_.parameters(), slow.module_.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4)
+
+
+def _net(**kwargs):
+    return DistillationNet(
+        module=_module("relu", 0.0),
+        criterion=DistillationLoss(
+            alpha=0.6, temperature=2.0, teacher_format="softened"
+        ),
+        optimizer=torch.optim.Adam,
+        lr=0.01,
+        max_epochs=2,
+        batch_size=16,
+        train_split=None,
+        verbose=0,
+        **kwargs,
+    )
+
+
+def _inputs(unlabelled=False):
+    Xi, y = _batch(unlabelled=unlabelled)
+    return {key: value.numpy() for key, value in Xi.items()}, y.numpy()
+
+
+class _GradWatcher(Callback):
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        pass
+
+
+def test_the_step_is_chosen_when_the_net_is_initialised(monkeypatch):
+    net = _net().initialize()
+    fast = net._fast
+    assert fast is not None and net._closure_free
+    # fitting does not decide again: the same step serves every fit
+    calls = []
+    monkeypatch.setattr(
+        FastStep, "build", classmethod(lambda cls, *a, **k: calls.append(a))
+    )
+    net.partial_fit(*_inputs())
+    net.partial_fit(*_inputs())
+    assert net._fast is fast and not calls
+    monkeypatch.undo()
+    # re-initialising a part decides again
+    net.set_params(criterion__loss="dkd", criterion__teacher_format="proba")
+    assert net._fast is None and net._closure_free
+    net.set_params(criterion__loss="kd", criterion__teacher_format="softened")
+    assert net._fast is not None and net._fast is not fast
+    net.set_params(callbacks__print_log=_GradWatcher())
+    assert net._fast is None and not net._closure_free
+    net.set_params(callbacks__print_log=None)
+    assert net._fast is not None
+    net.set_params(callbacks=[_GradWatcher()])  # skorch: at the next initialize
+    net.initialize()
+    assert net._fast is None and not net._closure_free
+    net.set_params(callbacks=None)
+    net.optimizer = torch.optim.LBFGS  # needs a closure
+    net.initialize()
+    assert net._fast is None and not net._closure_free
+    net.optimizer = torch.optim.SGD
+    net.initialize()
+    assert net._fast is not None and net._fast.module is net.module_
+
+
+def test_rows_without_a_label_after_a_fit_with_labels():
+    # the step chosen at initialisation masks the label term of the second
+    # fit only, and trains as autograd does (skorch's step, forced by a
+    # gradient hook)
+    nets = []
+    for callbacks in (None, [_GradWatcher()]):
+        net = _net(warm_start=True, callbacks=callbacks)
+        torch.manual_seed(0)
+        net.fit(*_inputs())
+        if callbacks is None:
+            assert not net._fast.unlabelled
+        net.fit(*_inputs(unlabelled=True))
+        nets.append(net)
+    fast, slow = nets
+    assert fast._fast.unlabelled and slow._fast is None
+    np.testing.assert_allclose(
+        fast.history[:, "train_loss"], slow.history[:, "train_loss"], rtol=1e-4
+    )
+
+
+def test_a_pickled_net_rebuilds_its_step():
+    net = _net()
+    net.fit(*_inputs())
+    copy = pickle.loads(pickle.dumps(net))
+    assert copy._fast is not None and copy._fast is not net._fast
+    assert copy._fast.module is copy.module_
+    copy.partial_fit(*_inputs())
+    assert np.isfinite(copy.history[-1, "train_loss"])
 
 
 def _adam_pair(cls, **kwargs):
