@@ -117,7 +117,7 @@ def test_regression_gap_closed_is_the_ratio_of_mean_gains():
                           size_bytes=2048, latency_1_s=1e-4, latency_1000_s=1e-3)
                for name, value in r2.items()}
         out["teacher"].update(latency_1_s=1e-3, latency_1000_s=5e-2)
-        out["KD"]["architecture"] = "ple-teacher"
+        out["KD"].update(architecture="ple-teacher", size_format="archive")
         out["_rows"] = dict(train=300, test=100)
         return out
 
