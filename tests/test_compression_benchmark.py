@@ -114,10 +114,12 @@ def test_regression_gap_closed_is_the_ratio_of_mean_gains():
         r2 = {"teacher": teacher, "labels only": labels, "KD": kd,
               "KD + transfer": transfer}
         out = {name: dict(r2=value, rmse=1.0, mae=1.0, fidelity=0.9,
-                          size_bytes=2048, latency_1_s=1e-4, latency_1000_s=1e-3)
+                          size_bytes=2048, latency_1_s=1e-4, latency_1000_s=1e-3,
+                          fit_s=1.0)
                for name, value in r2.items()}
         out["teacher"].update(latency_1_s=1e-3, latency_1000_s=5e-2)
-        out["KD"].update(architecture="ple-teacher", size_format="archive")
+        for arm in regression.ARMS:
+            out[arm].update(architecture="ple-teacher", size_format="archive")
         out["_rows"] = dict(train=300, test=100)
         return out
 
@@ -138,6 +140,6 @@ def test_regression_gap_closed_is_the_ratio_of_mean_gains():
     # the fastest student with the best R2 and the teacher make the front
     assert a["front_1"] == ["teacher", "KD + transfer"]
     assert np.isnan(b["models"]["KD"]["gap_closed"])
-    report = regression.report([a, b], P, wall=1.0)
+    report = regression.report([a, b], P)
     assert "| star-math | 300/100 | 0.8000 | 0.7000 |" in report
     assert "over the 1 of 2 tables where the teacher leads" in report
