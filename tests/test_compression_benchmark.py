@@ -42,6 +42,8 @@ def test_smoke_profile_writes_every_arm_and_resumes_from_its_cache(tmp_path):
         assert f"| {model} |" in deployment
     assert "on front, 1 row" in deployment
     assert (out / "deployment.png").stat().st_size > 0
+    # and the regression tables, next to them
+    assert "| KD + transfer |" in (out / "regression.md").read_text()
 
 
 def test_pareto_front_ignores_a_models_own_other_runtime():
