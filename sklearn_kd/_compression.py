@@ -1,4 +1,9 @@
-"""How much a student keeps of its teacher, and at what size and speed."""
+"""How much a student keeps of its teacher, and at what size and speed.
+
+:func:`compression_report` is published by :mod:`sklearn_kd.metrics`. It
+knows the distilled estimators from the registry of :mod:`sklearn_kd._fitted`
+and imports neither the estimator modules nor the metrics.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,30 @@ import time
 from numbers import Integral
 
 import numpy as np
-from sklearn.metrics import accuracy_score, log_loss
+from sklearn.base import is_classifier, is_regressor
+from sklearn.metrics import (
+    accuracy_score,
+    log_loss,
+    mean_absolute_error,
+    r2_score,
+    root_mean_squared_error,
+)
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from ._calibration import expected_calibration_error
+from ._fitted import is_distilled
 from .persistence import save, without_teacher
 
 __all__ = ["compression_report"]
 
 
 def _student_of(model):
-    """The DistilledClassifier inside ``model`` (itself or a Pipeline's end)."""
-    from ._distilled import DistilledClassifier
-
+    """The distilled estimator inside ``model`` (itself or a Pipeline's end),
+    or None."""
     last = model.steps[-1][1] if hasattr(model, "steps") else model
-    return last if isinstance(last, DistilledClassifier) else None
+    return last if is_distilled(last) else None
 
 
 def _serialized_size(model):
@@ -41,7 +54,7 @@ def _serialized_size(model):
 
 
 def _student_sizes(model):
-    """The DistilledClassifier's :func:`~sklearn_kd.persistence.save` file
+    """The distilled estimator's :func:`~sklearn_kd.persistence.save` file
     size and the bytes of its student's tensors (``state_dict``), or Nones
     when ``model`` holds none."""
     student = _student_of(model)
@@ -84,20 +97,21 @@ def count_parameters(model):
     return None
 
 
-def _latency(model, X, n_repeats, threads):
-    """Median seconds of ``model.predict_proba(X)`` over ``n_repeats`` runs."""
+def _latency(model, X, n_repeats, threads, method="predict_proba"):
+    """Median seconds of ``model.<method>(X)`` over ``n_repeats`` runs."""
     import torch
 
+    predict = getattr(model, method)
     previous = torch.get_num_threads()
     times = []
     try:
         with threadpool_limits(limits=threads):
             if threads is not None:
                 torch.set_num_threads(threads)
-            model.predict_proba(X)  # warm-up
+            predict(X)  # warm-up
             for _ in range(n_repeats):
                 start = time.perf_counter()
-                model.predict_proba(X)
+                predict(X)
                 times.append(time.perf_counter() - start)
     finally:
         torch.set_num_threads(previous)
@@ -105,8 +119,7 @@ def _latency(model, X, n_repeats, threads):
 
 
 def _quality(model, X, y):
-    from .metrics import expected_calibration_error
-
+    """A classifier's probabilities, predicted labels and scores on ``(X, y)``."""
     proba = np.asarray(model.predict_proba(X), dtype=np.float64)
     # float32 probabilities (XGBoost's, LightGBM's) sum to 1 only within
     # float32 rounding, which log_loss warns about in float64
@@ -120,8 +133,26 @@ def _quality(model, X, y):
     )
 
 
+def _regression_quality(model, X, y):
+    """A regressor's predictions (rows, outputs) and scores on ``(X, y)``."""
+    pred = np.asarray(model.predict(X), dtype=np.float64).reshape(len(y), -1)
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    if pred.shape != y.shape:
+        raise ValueError(
+            f"{type(model).__name__} predicts {pred.shape[1]} output(s) but y "
+            f"has {y.shape[1]}; teacher and student must predict the targets "
+            "of y."
+        )
+    return pred, dict(
+        r2=float(r2_score(y, pred)),
+        rmse=float(root_mean_squared_error(y, pred)),
+        mae=float(mean_absolute_error(y, pred)),
+    )
+
+
 def _check_models(teacher, student):
-    """Both models fitted, and the student a (fitted) DistilledClassifier."""
+    """Both models fitted, the student a (fitted) distilled estimator and
+    the teacher of the same kind; returns the student's task."""
     if _student_of(student) is None:
         swapped = (
             " The arguments look swapped: the teacher comes first, "
@@ -130,12 +161,21 @@ def _check_models(teacher, student):
             else ""
         )
         raise TypeError(
-            "student must be a DistilledClassifier or a Pipeline ending in one "
-            f"(the model distilled from teacher); got {type(student).__name__}."
-            + swapped
+            "student must be a DistilledClassifier or a DistilledRegressor, or "
+            "a Pipeline ending in one (the model distilled from teacher); got "
+            f"{type(student).__name__}." + swapped
         )
     for model in (teacher, student):
         check_is_fitted(model)
+    task = _student_of(student)._task
+    other_kind = is_regressor if task == "classification" else is_classifier
+    if other_kind(teacher):
+        kind = "classifier" if task == "classification" else "regressor"
+        raise TypeError(
+            f"The student is a {kind}, so teacher must be one too; got "
+            f"{type(teacher).__name__}."
+        )
+    return task
 
 
 @validate_params(
@@ -153,17 +193,21 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
     """Compare a fitted teacher and its fitted student on held-out data.
 
     For each model: accuracy, log-loss and expected calibration error
-    (:func:`~sklearn_kd.metrics.expected_calibration_error`); the median
-    ``predict_proba(X)`` latency over ``n_repeats`` runs on one thread and
-    at the default number of threads (limited with ``threadpoolctl`` and
-    ``torch.set_num_threads``); the size of the pickled model (a
-    :class:`~sklearn_kd.DistilledClassifier` is pickled as
+    (:func:`~sklearn_kd.metrics.expected_calibration_error`) of a
+    classifier, or R², root mean squared error and mean absolute error of
+    a regressor (averaged over the outputs); the median latency of
+    ``predict_proba(X)`` (a regressor's ``predict(X)``) over ``n_repeats``
+    runs on one thread and at the default number of threads (limited with
+    ``threadpoolctl`` and ``torch.set_num_threads``); the size of the
+    pickled model (a :class:`~sklearn_kd.DistilledClassifier` or
+    :class:`~sklearn_kd.DistilledRegressor` is pickled as
     :func:`~sklearn_kd.persistence.without_teacher` gives it: no teacher,
     no training state); for the student, the size of its
     :func:`~sklearn_kd.persistence.save` file and the bytes of its network's
     tensors (the raw weights, float32); and the number of parameters (see
-    below). Plus the student's fidelity: the share of rows
-    where its predicted class equals the teacher's.
+    below). Plus the student's fidelity: for a classifier, the share of
+    rows where its predicted class equals the teacher's; for a regressor,
+    the R² of its predictions against the teacher's (1 for a perfect copy).
 
     Parameters counted: a torch student's trainable entries; a tree or tree
     ensemble's nodes; a linear model's coefficients; None otherwise.
@@ -171,16 +215,17 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
     Parameters
     ----------
     teacher : estimator
-        The fitted teacher, a classifier with ``predict_proba`` and
-        ``classes_`` (it may be a Pipeline).
-    student : DistilledClassifier or Pipeline
+        The fitted teacher (it may be a Pipeline): a classifier with
+        ``predict_proba`` and ``classes_``, or a regressor.
+    student : DistilledClassifier, DistilledRegressor or Pipeline
         The fitted student distilled from ``teacher``: a DistilledClassifier
-        or a Pipeline ending in one, whose ``classes_`` are the teacher's in
-        the same order.
+        whose ``classes_`` are the teacher's in the same order, or a
+        DistilledRegressor predicting the teacher's outputs, or a Pipeline
+        ending in one.
     X : array-like of shape (n_samples, n_features)
         Held-out rows; the latency is measured on all of them.
-    y : array-like of shape (n_samples,)
-        Their labels.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Their labels, or a regressor's targets.
     n_repeats : int, default=7
         Timed runs per model and thread setting.
     verbose : bool, default=True
@@ -192,18 +237,24 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
         ``{"teacher": {...}, "student": {...}, "fidelity": float,
         "speedup_1_thread": float, "speedup_default_threads": float,
         "size_ratio": float, "n_samples": int}``; each model's dict has
-        ``accuracy``, ``log_loss``, ``ece``, ``latency_1_thread_s``,
+        ``accuracy``, ``log_loss`` and ``ece`` (a classifier) or ``r2``,
+        ``rmse`` and ``mae`` (a regressor), ``latency_1_thread_s``,
         ``latency_default_threads_s``, ``size_bytes`` (pickled),
         ``file_bytes`` (the :func:`~sklearn_kd.persistence.save` file) and
         ``weight_bytes`` (the network's tensors), both None for a model
-        that is not a DistilledClassifier (or a Pipeline ending in one),
+        that is not a distilled estimator (or a Pipeline ending in one),
         and ``n_parameters``.
 
     Raises
     ------
     TypeError
-        If ``student`` is not a DistilledClassifier or a Pipeline ending in
-        one (for instance when teacher and student are swapped).
+        If ``student`` is not a DistilledClassifier or a DistilledRegressor
+        or a Pipeline ending in one (for instance when teacher and student
+        are swapped), or ``teacher`` is a regressor for a classifier
+        student or a classifier for a regressor student.
+    ValueError
+        If the teacher's classes differ from the student's, or a
+        regressor's outputs are not the columns of ``y``.
     sklearn.exceptions.NotFittedError
         If either model is not fitted.
 
@@ -227,8 +278,27 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
      'weight_bytes']
     >>> 0 <= report["fidelity"] <= 1
     True
+
+    A regressor's report holds R², RMSE and MAE instead:
+
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from sklearn_kd import DistilledRegressor
+    >>> X, y = make_friedman1(n_samples=300, random_state=0)
+    >>> forest = RandomForestRegressor(50, random_state=0).fit(X[:200], y[:200])
+    >>> student = DistilledRegressor(FrozenEstimator(forest), max_epochs=5,
+    ...                              hidden_layer_sizes=(16,),
+    ...                              random_state=0).fit(X[:200], y[:200])
+    >>> report = compression_report(forest, student, X[200:], y[200:],
+    ...                             n_repeats=2, verbose=False)
+    >>> sorted(report["student"])  # doctest: +NORMALIZE_WHITESPACE
+    ['file_bytes', 'latency_1_thread_s', 'latency_default_threads_s', 'mae',
+     'n_parameters', 'r2', 'rmse', 'size_bytes', 'weight_bytes']
     """
-    _check_models(teacher, student)
+    task = _check_models(teacher, student)
+    if task == "regression":
+        return _report(teacher, student, X, y, n_repeats, verbose,
+                       _regression_quality, "predict", _r2_fidelity)
     y = np.asarray(y)
     t_classes, s_classes = np.asarray(teacher.classes_), np.asarray(student.classes_)
     if t_classes.shape != s_classes.shape or not (t_classes == s_classes).all():
@@ -237,20 +307,46 @@ def compression_report(teacher, student, X, y, *, n_repeats=7, verbose=True):
             f"order; got teacher.classes_={t_classes.tolist()!r} and "
             f"student.classes_={s_classes.tolist()!r}."
         )
+    return _report(teacher, student, X, y, n_repeats, verbose,
+                   _label_quality, "predict_proba", _agreement)
+
+
+def _label_quality(model, X, y):
+    _, pred, row = _quality(model, X, y)
+    return pred, row
+
+
+def _agreement(teacher_pred, student_pred):
+    """A classifier's fidelity: the share of rows of the same class."""
+    return float(np.mean(teacher_pred == student_pred))
+
+
+def _r2_fidelity(teacher_pred, student_pred):
+    """A regressor's fidelity: R² of the student's predictions against the
+    teacher's (averaged over the outputs)."""
+    return float(r2_score(teacher_pred, student_pred))
+
+
+def _report(teacher, student, X, y, n_repeats, verbose, quality, method,
+            fidelity):
+    """The report of :func:`compression_report`, each model scored by
+    ``quality(model, X, y) -> (predictions, scores)``, timed on ``method``
+    and compared by ``fidelity(teacher_pred, student_pred)``."""
     report = {"n_samples": int(len(y))}
     predictions = {}
     for name, model in (("teacher", teacher), ("student", student)):
-        _, pred, row = _quality(model, X, y)
+        pred, row = quality(model, X, y)
         predictions[name] = pred
-        row["latency_1_thread_s"] = _latency(model, X, n_repeats, 1)
-        row["latency_default_threads_s"] = _latency(model, X, n_repeats, None)
+        row["latency_1_thread_s"] = _latency(model, X, n_repeats, 1, method)
+        row["latency_default_threads_s"] = _latency(
+            model, X, n_repeats, None, method
+        )
         row["size_bytes"] = _serialized_size(model)
         row["file_bytes"], row["weight_bytes"] = _student_sizes(model)
         row["n_parameters"] = count_parameters(model)
         report[name] = row
     t, s = report["teacher"], report["student"]
-    same = predictions["teacher"] == predictions["student"]
-    report["fidelity"] = float(np.mean(same))
+    report["fidelity"] = fidelity(predictions["teacher"], predictions["student"])
     report["speedup_1_thread"] = t["latency_1_thread_s"] / s["latency_1_thread_s"]
     report["speedup_default_threads"] = (
         t["latency_default_threads_s"] / s["latency_default_threads_s"]
@@ -273,13 +369,28 @@ def _maybe_bytes(n):
     return "-" if n is None else _bytes(n)
 
 
+#: The scores of each model in the printed table: key and label.
+_CLASSIFICATION_SCORES = (("accuracy", "accuracy"), ("log_loss", "log-loss"),
+                          ("ece", "ECE"))
+_REGRESSION_SCORES = (("r2", "R²"), ("rmse", "RMSE"), ("mae", "MAE"))
+
+
+def _score(value):
+    """A regressor's score in the table: four decimals, or four significant
+    digits for errors far from 1 in the targets' units."""
+    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+        return f"{value:.4g}"
+    return f"{value:.4f}"
+
+
 def format_report(report):
     """The table :func:`compression_report` prints, as a string."""
     t, s = report["teacher"], report["student"]
-    rows = [
-        ("accuracy", f"{t['accuracy']:.4f}", f"{s['accuracy']:.4f}"),
-        ("log-loss", f"{t['log_loss']:.4f}", f"{s['log_loss']:.4f}"),
-        ("ECE", f"{t['ece']:.4f}", f"{s['ece']:.4f}"),
+    regression = "r2" in t
+    scores = _REGRESSION_SCORES if regression else _CLASSIFICATION_SCORES
+    score = _score if regression else "{:.4f}".format
+    rows = [(label, score(t[key]), score(s[key])) for key, label in scores]
+    rows += [
         ("latency, 1 thread (ms)", f"{1e3 * t['latency_1_thread_s']:.2f}",
          f"{1e3 * s['latency_1_thread_s']:.2f}"),
         ("latency, default threads (ms)",
@@ -296,7 +407,8 @@ def format_report(report):
     lines = [f"Compression report on {report['n_samples']} rows",
              f"{'':{width}}  {'teacher':>12}  {'student':>12}"]
     lines += [f"{a:{width}}  {b:>12}  {c:>12}" for a, b, c in rows]
-    lines.append(f"fidelity (same predicted class): {report['fidelity']:.4f}")
+    what = "R² against the teacher" if regression else "same predicted class"
+    lines.append(f"fidelity ({what}): {report['fidelity']:.4f}")
     lines.append(
         f"student is {report['speedup_1_thread']:.1f}x faster on 1 thread, "
         f"{report['speedup_default_threads']:.1f}x at default threads, "

@@ -24,7 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._base import SHARED_CONSTRAINTS, BaseDistilled
 from ._batch import NO_LABEL, target_inputs
 from ._checks import caller_stacklevel, native_threads
-from ._fitted import CLASSIFIER_ATTRIBUTES
+from ._fitted import CLASSIFIER_ATTRIBUTES, register
 from ._teacher_step import TeacherStep, check_teacher_proba
 from ._teacher_targets import OverconfidentTeacherWarning, soften_teacher
 from ._transfer import labelled_mask
@@ -32,6 +32,7 @@ from ._validation import KNOWLEDGE_LEVELS, LOSSES
 from .diagnostics import is_overconfident
 
 
+@register
 class DistilledClassifier(ClassifierMixin, BaseDistilled):
     """Distil a teacher's ``predict_proba`` into a PyTorch student network.
 

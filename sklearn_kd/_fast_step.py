@@ -132,6 +132,10 @@ class FastStep:
         self.fused_standardise = module.foldable()
         return self
 
+    def clear_cache(self):
+        """Drop the cached per-batch tensors (kept during a fit only)."""
+        self._onehot.clear()
+
     @classmethod
     def build(cls, module, criterion, unlabelled=False):
         """A :class:`FastStep` for this module and criterion, or None;

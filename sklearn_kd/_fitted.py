@@ -1,8 +1,12 @@
-"""The fitted attributes of the distilled estimators, set in one place.
+"""The distilled estimators' classes and fitted attributes, in one place.
 
-``fit`` sets them all with :func:`set_fitted` (``validate_data`` records
-the two feature attributes, as in every scikit-learn estimator), and
-:mod:`sklearn_kd.persistence` saves and restores the same lists.
+``fit`` sets the fitted attributes with :func:`set_fitted`
+(``validate_data`` records the two feature attributes, as in every
+scikit-learn estimator), and :mod:`sklearn_kd.persistence` saves and
+restores the same lists. Each estimator class enters :data:`ESTIMATORS`
+with :func:`register` where it is defined, so that the modules that read
+fitted estimators (persistence, the ONNX converter, the compression report)
+know the classes without importing the modules that fit them.
 """
 
 from __future__ import annotations
@@ -44,6 +48,32 @@ REGRESSOR_ATTRIBUTES = (
 
 #: The classifier's list, under the name it has always had.
 FITTED_ATTRIBUTES = CLASSIFIER_ATTRIBUTES
+
+
+#: The distilled estimator classes by class name, filled by :func:`register`
+#: when ``sklearn_kd`` is imported.
+ESTIMATORS = {}
+
+
+def register(cls):
+    """Class decorator: enter a distilled estimator class in
+    :data:`ESTIMATORS` under its name."""
+    ESTIMATORS[cls.__name__] = cls
+    return cls
+
+
+def distilled_classes(task=None):
+    """The registered estimator classes, as a tuple for ``isinstance``; only
+    those of ``task`` (``"classification"`` or ``"regression"``) when given."""
+    return tuple(
+        cls for cls in ESTIMATORS.values() if task is None or cls._task == task
+    )
+
+
+def is_distilled(estimator, task=None):
+    """Whether ``estimator`` is an instance of a registered estimator class
+    (of ``task``, when given)."""
+    return isinstance(estimator, distilled_classes(task))
 
 
 def fitted_attributes(estimator):

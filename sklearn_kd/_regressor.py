@@ -20,12 +20,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from ._base import SHARED_CONSTRAINTS, BaseDistilled
 from ._batch import TEACHER
 from ._checks import native_threads
-from ._fitted import REGRESSOR_ATTRIBUTES
+from ._fitted import REGRESSOR_ATTRIBUTES, register
 from ._teacher_step import TeacherStep, check_regressor_teacher, check_teacher_pred
 
 #: The losses a DistilledRegressor trains with.
 REGRESSION_LOSSES = ("squared_error", "huber")
 
+@register
 class DistilledRegressor(RegressorMixin, BaseDistilled):
     """Distil a teacher's ``predict`` into a PyTorch student network.
 
@@ -439,6 +440,8 @@ def _check_finite_targets(y):
         values = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError):
         return  # not numeric: check_X_y says so
+    if values.ndim == 0:
+        return  # not an array: check_X_y says so
     bad = ~np.isfinite(values)
     if bad.any():
         rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))

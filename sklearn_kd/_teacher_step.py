@@ -6,7 +6,7 @@ once, here:
 - the training rows: the teacher is fitted (or a frozen one reused) and
   predicts them, or gives out-of-fold (``teacher_cv``) or out-of-bag
   answers; precomputed answers are checked instead
-  (:func:`teacher_probabilities`, :func:`teacher_predictions`);
+  (:func:`teacher_probabilities`, :func:`fit_teacher_pred`);
 - unlabelled training rows and synthetic rows of a transfer set: the fitted
   teacher labels them in batches (:meth:`TeacherStep.label`).
 
@@ -24,7 +24,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv, cross_val_predict
 from sklearn.utils import Bunch, _safe_indexing
-from sklearn.utils.validation import check_memory
+from sklearn.utils.validation import _num_samples, check_memory
 
 from ._validation import check_probabilities
 from .teachers import EncodedLabelsTeacher
@@ -311,13 +311,14 @@ def check_teacher_pred(pred, name, n_samples, n_outputs):
     modified (a new array is returned whenever a cast or reshape is
     needed)."""
     pred = np.asarray(pred)
+    given_shape = pred.shape
     if pred.ndim == 1:
         pred = pred.reshape(-1, 1)
     expected = f"({n_samples},)" if n_outputs == 1 else f"({n_samples}, {n_outputs})"
     if pred.ndim != 2 or pred.shape != (n_samples, n_outputs):
         raise ValueError(
             f"{name} must hold one prediction per row and output, of shape "
-            f"{expected}; got shape {np.shape(pred)}."
+            f"{expected}; got shape {given_shape}."
         )
     if pred.dtype.kind not in "iuf":
         raise ValueError(
@@ -338,7 +339,8 @@ def out_of_bag_pred(fitted, X, n_outputs):
     """The out-of-bag predictions of a bagging regressor fitted with
     ``oob_score=True``; a row without out-of-bag members takes the
     ensemble's own prediction."""
-    pred = np.array(fitted.oob_prediction_, dtype=np.float64).reshape(len(X), -1)
+    n_rows = _num_samples(X)
+    pred = np.array(fitted.oob_prediction_, dtype=np.float64).reshape(n_rows, -1)
     missing = ~np.isfinite(pred).all(axis=1)
     if missing.any():
         rows = _safe_indexing(X, np.flatnonzero(missing))
@@ -367,7 +369,7 @@ def fit_teacher_pred(teacher, X, y, n_outputs, cv=None, fit_params=None):
     fitted = clone(teacher).fit(X, y, **fit_params)
     if cv is None:
         return fitted, check_teacher_pred(
-            fitted.predict(X), "teacher.predict(X)", len(X), n_outputs
+            fitted.predict(X), "teacher.predict(X)", _num_samples(X), n_outputs
         )
     pred = cross_val_predict(
         clone(teacher),
@@ -378,7 +380,7 @@ def fit_teacher_pred(teacher, X, y, n_outputs, cv=None, fit_params=None):
         params=fit_params,
     )
     return fitted, check_teacher_pred(
-        pred, "out-of-fold teacher predictions", len(X), n_outputs
+        pred, "out-of-fold teacher predictions", _num_samples(X), n_outputs
     )
 
 

@@ -1,15 +1,13 @@
-"""What the student learns from: the teacher's probabilities, their
-statistics, and the training targets of a knowledge level.
+"""What a classifier's student learns from: the teacher's probabilities
+softened, their statistics, and the training targets of a knowledge level.
 
 Everything here is a pure function of its arguments and runs once per
-``fit`` (once per fold with ``teacher_cv``), never per epoch:
-
-1. :func:`teacher_probabilities` fits (or reuses) the teacher, or takes
-   precomputed probabilities, and returns them;
-2. :func:`soften_teacher` softens them once, for their statistics and for
-   the float32 targets of the chosen level of knowledge that the student
-   trains on (:func:`sklearn_kd._batch.target_inputs` names them as the
-   student's inputs).
+``fit``, never per epoch. The probabilities come from
+:class:`~sklearn_kd._teacher_step.TeacherStep`; :func:`soften_teacher`
+softens them once, for their statistics and for the float32 targets of the
+chosen level of knowledge that the student trains on
+(:func:`sklearn_kd._batch.target_inputs` names them as the student's
+inputs).
 """
 
 from __future__ import annotations

@@ -20,7 +20,13 @@ split); only its public methods are overridden:
   directly (:class:`BatchMeanLoss`);
 - ``train_step`` runs the default student's closed-form step (see
   :mod:`sklearn_kd._fast_step`) when the module, loss and optimiser allow it,
-  and skorch's autograd step otherwise.
+  and skorch's autograd step otherwise; which one is decided when the net
+  is initialised, not at each fit.
+
+:class:`StudentNet` holds all of this; :class:`DistillationNet` adds the
+classifier (class indices, probabilities, the KD criterion's teacher
+inputs) and :class:`RegressionDistillationNet` the regressor (float targets
+with NaN for rows without a label, raw outputs).
 """
 
 from __future__ import annotations
@@ -629,6 +635,12 @@ class StudentNet(NeuralNet):
             # the module's statistics, and whether the label term needs a mask
             fast.refresh(unlabelled=y is not None and self._unlabelled_rows(y))
 
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        fast = self.__dict__.get("_fast")
+        if fast is not None:
+            fast.clear_cache()  # a fitted net keeps no per-fit tensors
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One pass over ``iterator``, with one host-device sync at its end.
 
@@ -819,20 +831,23 @@ class DistillationNet(ClassifierMixin, StudentNet):
         return bool((np.asarray(y) < 0).any())
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        if isinstance(X, dict) and (NEG_ENTROPY in X or TOPK in X):
+        teacher = weights = None
+        if isinstance(X, dict):
             teacher = X.get(TEACHER)
-            if teacher is None:
+            if teacher is None and TOPK in X:
                 teacher = densify_top_k(
                     X[TOPK], X[TOPK_INDEX], X[REST], y_pred.shape[-1]
                 )
-            return self.criterion_(
-                y_pred,
-                teacher,
-                y_true,
-                sample_weight=X.get(SAMPLE_WEIGHT),
-                teacher_neg_entropy=X.get(NEG_ENTROPY),
-            )
-        return super().get_loss(y_pred, y_true, X=X, training=training)
+            weights = X.get(SAMPLE_WEIGHT)
+            if NEG_ENTROPY in X:
+                return self.criterion_(
+                    y_pred,
+                    teacher,
+                    y_true,
+                    sample_weight=weights,
+                    teacher_neg_entropy=X[NEG_ENTROPY],
+                )
+        return self.criterion_(y_pred, teacher, y_true, sample_weight=weights)
 
 
 class RegressionDistillationNet(RegressorMixin, StudentNet):

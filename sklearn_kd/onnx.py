@@ -1,23 +1,33 @@
-"""ONNX export of a fitted :class:`~sklearn_kd.DistilledClassifier`.
+"""ONNX export of a fitted :class:`~sklearn_kd.DistilledClassifier` or
+:class:`~sklearn_kd.DistilledRegressor`.
 
-Importing this module registers a shape calculator and a converter with
-`skl2onnx <https://onnx.ai/sklearn-onnx/>`_, after which
-``skl2onnx.to_onnx(model, X[:1])`` converts a fitted DistilledClassifier,
-or a Pipeline ending in one, like any scikit-learn classifier: the ONNX
-model outputs the predicted label and the class probabilities (as a list of
-dictionaries by default, as with every skl2onnx classifier; pass
-``options={id(clf): {"zipmap": False}}`` for a plain matrix, and
-``"nocl": True`` for class indices instead of labels).
+Importing this module registers a shape calculator and a converter for
+each estimator with `skl2onnx <https://onnx.ai/sklearn-onnx/>`_, after
+which ``skl2onnx.to_onnx(model, X[:1])`` converts a fitted estimator, or a
+Pipeline ending in one, like any scikit-learn classifier or regressor.
+
+A DistilledClassifier's ONNX model outputs the predicted label and the
+class probabilities (as a list of dictionaries by default, as with every
+skl2onnx classifier; pass ``options={id(clf): {"zipmap": False}}`` for a
+plain matrix, and ``"nocl": True`` for class indices instead of labels).
+
+A DistilledRegressor's ONNX model outputs ``"variable"`` of shape
+``(n_samples, n_outputs_)``, as skl2onnx's regressors do (one column for a
+single output, where ``predict`` returns a 1-D array): the student's
+standardised outputs times ``target_scale_`` plus ``target_mean_``.
 
 float64 input (a float64 array, or a DataFrame of float64 columns) is cast
 to float32 inside the model, as the student computes in float32. The
 dictionaries of the default ZipMap output then hold float32 probabilities,
 because ONNX's ZipMap accepts no other type; with ``zipmap=False`` or
-``"columns"`` the probabilities take the input's type. A DataFrame becomes
-one ONNX input per column, which skl2onnx joins for a Pipeline; a bare
-estimator, like skl2onnx's own classifiers, takes one input: convert it
-with ``X[:1].to_numpy()`` (unless it encodes categorical columns itself,
-below: it then takes the DataFrame's columns).
+``"columns"`` the probabilities take the input's type. A regressor's
+output takes the input's type too: with float64 input, the student's
+outputs are cast to float64 before they are scaled, as ``predict`` does.
+
+A DataFrame becomes one ONNX input per column, which skl2onnx joins for a
+Pipeline; a bare estimator, like skl2onnx's own classifiers, takes one
+input: convert it with ``X[:1].to_numpy()`` (unless it encodes
+categorical columns itself, below: it then takes the DataFrame's columns).
 
 The student network is exported with :func:`torch.onnx.export` (the
 TorchScript-based exporter, which needs no extra package) and its graph is
@@ -29,6 +39,10 @@ strings), with ``ai.onnx.ml.OneHotEncoder`` nodes in front of the network.
 The default students export this way; a custom ``module`` whose operations
 ONNX cannot express is refused with a :class:`ValueError` naming the module
 and torch's reason.
+
+This module knows the estimator classes from the registry that
+``sklearn_kd`` fills when it is imported (which ``import sklearn_kd.onnx``
+does first); it does not import the modules that fit them.
 
 Needs the ``onnx`` extra: ``pip install sklearn_kd[onnx]`` (skl2onnx, onnx
 and onnxruntime to run the result).
@@ -69,6 +83,7 @@ try:
     from onnx import TensorProto, helper, numpy_helper
     from skl2onnx import update_registered_converter
     from skl2onnx.common.data_types import (
+        DoubleTensorType,
         FloatTensorType,
         Int64TensorType,
         StringTensorType,
@@ -83,7 +98,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         f"({exc})."
     ) from exc
 
-from ._distilled import DistilledClassifier
+from ._fitted import distilled_classes
 from ._inference import prepare
 
 __all__ = ["export_student"]
@@ -97,12 +112,14 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
 
     Input ``"X"``: float32 features of shape ``(n_samples, n_features)``
     (with categorical columns, their encoding by ``encoder_``: numeric
-    columns, then one-hot blocks); output ``"logits"`` of shape
-    ``(n_samples, n_classes)``.
+    columns, then one-hot blocks); output ``"logits"``: the network's raw
+    outputs, of shape ``(n_samples, n_classes)`` for a classifier (the
+    logits) and ``(n_samples, n_outputs_)`` for a regressor (standardised
+    predictions, before ``target_scale_`` and ``target_mean_``).
 
     Parameters
     ----------
-    estimator : DistilledClassifier
+    estimator : DistilledClassifier or DistilledRegressor
         A fitted estimator.
     opset : int, default=18
         ONNX opset of the exported graph.
@@ -149,8 +166,8 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
     except Exception as exc:
         raise ValueError(
             f"The student module {type(module).__name__} cannot be exported to "
-            "ONNX by torch.onnx.export, so this DistilledClassifier cannot be "
-            "converted. Use operations ONNX supports (or the default "
+            f"ONNX by torch.onnx.export, so this {type(estimator).__name__} "
+            "cannot be converted. Use operations ONNX supports (or the default "
             f"student). torch said: {type(exc).__name__}: {exc}"
         ) from exc
     return onnx.load_from_string(buffer.getvalue())
@@ -186,8 +203,9 @@ def _check_encoder(estimator, inputs):
                 why = f"column {names[j]!r} mixes text and numbers in its levels"
     if why is None:
         return
+    name = type(estimator).__name__
     raise ValueError(
-        "This DistilledClassifier one-hot encodes the categorical columns "
+        f"This {name} one-hot encodes the categorical columns "
         f"{columns!r} itself (encoder_), and the ONNX converter cannot "
         f"export that encoding here: {why}. Encode them in a pipeline in "
         "front of it instead, which skl2onnx converts step by step, e.g.\n\n"
@@ -198,7 +216,7 @@ def _check_encoder(estimator, inputs):
         "        make_column_transformer(\n"
         f"            (OneHotEncoder(handle_unknown='ignore'), {columns!r}),\n"
         "            remainder='passthrough'),\n"
-        "        DistilledClassifier(teacher),\n"
+        f"        {name}(teacher),\n"
         "    ).fit(X, y)\n"
     )
 
@@ -279,7 +297,7 @@ def _encoded_input(scope, operator, container, encoder):
     return encoded
 
 
-def _shape_calculator(operator):
+def _classifier_shape_calculator(operator):
     estimator = operator.raw_operator
     _check_encoder(estimator, operator.inputs)
     if getattr(estimator, "encoder_", None) is None:
@@ -304,12 +322,14 @@ def _shape_calculator(operator):
         probabilities.type = FloatTensorType(probabilities.type.shape)
 
 
-def _converter(scope, operator, container):
+def _student_graph(scope, operator, container):
+    """Inline the student's ONNX graph (after the encoding of categorical
+    columns, if any, and a cast to float32); returns the name of its
+    float32 output, of shape ``(n_samples, n_outputs)``."""
     estimator = operator.raw_operator
     _check_encoder(estimator, operator.inputs)
     encoder = getattr(estimator, "encoder_", None)
     X = operator.inputs[0]
-    label_out, proba_out = operator.outputs
     opset = min(container.target_opset, MAX_STUDENT_OPSET)
     graph = export_student(estimator, opset=opset).graph
 
@@ -364,7 +384,13 @@ def _converter(scope, operator, container):
             name=scope.get_unique_operator_name(f"student_{node.op_type}"),
             **attrs,
         )
-    logits = rename(graph.output[0].name)
+    return rename(graph.output[0].name)
+
+
+def _classifier_converter(scope, operator, container):
+    estimator = operator.raw_operator
+    label_out, proba_out = operator.outputs
+    logits = _student_graph(scope, operator, container)
 
     proba_dtype = guess_numpy_type(proba_out.type)
     proba_f32 = (
@@ -426,10 +452,69 @@ def _converter(scope, operator, container):
     )
 
 
-update_registered_converter(
-    DistilledClassifier,
-    "SklearnKDDistilledClassifier",
-    _shape_calculator,
-    _converter,
-    options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
-)
+def _regressor_shape_calculator(operator):
+    """One output, ``(N, n_outputs_)``, of the input's float type (float32
+    for any other input, as with skl2onnx's regressors)."""
+    estimator = operator.raw_operator
+    _check_encoder(estimator, operator.inputs)
+    N = operator.inputs[0].get_first_dimension()
+    kind = type(operator.inputs[0].type)
+    if len(operator.inputs) > 1 or kind not in (FloatTensorType, DoubleTensorType):
+        kind = FloatTensorType
+    operator.outputs[0].type = kind([N, int(estimator.n_outputs_)])
+
+
+def _regressor_converter(scope, operator, container):
+    """The student's outputs times ``target_scale_`` plus ``target_mean_``,
+    in the output's type (float64 arithmetic for float64 input, as
+    ``predict`` computes)."""
+    estimator = operator.raw_operator
+    (out,) = operator.outputs
+    outputs = _student_graph(scope, operator, container)
+    dtype = np.dtype(guess_numpy_type(out.type))
+    onnx_type = helper.np_dtype_to_tensor_dtype(dtype)
+    if dtype != np.float32:
+        outputs = _cast(scope, container, outputs,
+                        scope.get_unique_variable_name("outputs_cast"), onnx_type)
+    n_outputs = int(estimator.n_outputs_)
+    scale = scope.get_unique_variable_name("target_scale")
+    mean = scope.get_unique_variable_name("target_mean")
+    container.add_initializer(
+        scale, onnx_type, [n_outputs],
+        np.asarray(estimator.target_scale_, dtype=dtype).ravel().tolist(),
+    )
+    container.add_initializer(
+        mean, onnx_type, [n_outputs],
+        np.asarray(estimator.target_mean_, dtype=dtype).ravel().tolist(),
+    )
+    scaled = scope.get_unique_variable_name("scaled")
+    container.add_node("Mul", [outputs, scale], scaled,
+                       name=scope.get_unique_operator_name("Mul"))
+    container.add_node("Add", [scaled, mean], out.full_name,
+                       name=scope.get_unique_operator_name("Add"))
+
+
+_CONVERTERS = {
+    "classification": dict(
+        shape_fct=_classifier_shape_calculator,
+        convert_fct=_classifier_converter,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+    ),
+    "regression": dict(
+        shape_fct=_regressor_shape_calculator,
+        convert_fct=_regressor_converter,
+    ),
+}
+
+
+
+def _register_converters():
+    """Register the converter of its task for each registered estimator."""
+    for cls in distilled_classes():
+        if cls._task in _CONVERTERS:
+            update_registered_converter(
+                cls, f"SklearnKD{cls.__name__}", **_CONVERTERS[cls._task]
+            )
+
+
+_register_converters()

@@ -1,14 +1,18 @@
-"""Save and load a fitted :class:`~sklearn_kd.DistilledClassifier` without pickle.
+"""Save and load a fitted distilled estimator without pickle.
 
-``pickle`` and ``joblib`` round-trip a DistilledClassifier exactly, but
-loading a pickle runs whatever code the file names. :func:`save` writes a
-zip archive with exactly two members that :func:`load` reads without
-executing anything from the file:
+``pickle`` and ``joblib`` round-trip a
+:class:`~sklearn_kd.DistilledClassifier` or a
+:class:`~sklearn_kd.DistilledRegressor` exactly, but loading a pickle runs
+whatever code the file names. :func:`save` writes a zip archive with
+exactly two members that :func:`load` reads without executing anything
+from the file:
 
-- ``estimator.json``: the plain-data parameters (numbers, strings, booleans,
-  None and tuples of them), ``classes_``, ``n_features_in_``,
-  ``feature_names_in_``, the training history (each epoch's entries by
-  default, see :func:`save`), ``teacher_stats_``, ``knowledge_params_`` and
+- ``estimator.json``: which of the two estimators it is, the plain-data
+  parameters (numbers, strings, booleans, None and tuples of them),
+  ``n_features_in_``, ``feature_names_in_``, the training history (each
+  epoch's entries by default, see :func:`save`), the classifier's
+  ``classes_``, ``teacher_stats_`` and ``knowledge_params_`` or the
+  regressor's ``n_outputs_``, ``target_mean_`` and ``target_scale_``, and
   the student's architecture (with the features that have a missing
   indicator, when it handles missing values), and the columns and levels of
   the encoding of categorical columns (``encoder_``), which is rebuilt from
@@ -59,9 +63,8 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 from torch import nn
 
-from ._distilled import DistilledClassifier
 from ._encoding import from_spec
-from ._fitted import FITTED_ATTRIBUTES, set_fitted
+from ._fitted import ESTIMATORS, is_distilled, set_fitted
 from ._student import (
     ACTIVATIONS,
     ARCHITECTURES,
@@ -74,7 +77,10 @@ from ._version import __version__
 
 __all__ = ["load", "save", "without_teacher"]
 
+#: The format tag of a file holding a DistilledClassifier; a file holding
+#: another estimator is tagged ``"sklearn_kd."`` and its class name.
 FORMAT = "sklearn_kd.DistilledClassifier"
+_FORMAT_PREFIX = "sklearn_kd."
 FORMAT_VERSION = 1
 META_NAME = "estimator.json"
 WEIGHTS_NAME = "student.pt"
@@ -97,14 +103,14 @@ _OPTIONAL = ("feature_names_in_", "architecture_", "architecture_scores_")
 
 
 def save(estimator, path, *, history="epochs"):
-    """Write a fitted DistilledClassifier to ``path`` without pickling it.
+    """Write a fitted distilled estimator to ``path`` without pickling it.
 
     The file takes about the student's weight bytes (its ``state_dict``)
     plus a few kilobytes of compressed metadata.
 
     Parameters
     ----------
-    estimator : DistilledClassifier
+    estimator : DistilledClassifier or DistilledRegressor
         A fitted estimator.
     path : str or path-like
         The file to write (a zip archive; ``.skd`` is a fine suffix). An
@@ -124,8 +130,9 @@ def save(estimator, path, *, history="epochs"):
     Raises
     ------
     TypeError
-        If ``estimator`` is not a DistilledClassifier, or its ``classes_``
-        hold labels other than numbers, strings and booleans.
+        If ``estimator`` is neither a DistilledClassifier nor a
+        DistilledRegressor, or its ``classes_`` hold labels other than
+        numbers, strings and booleans.
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
 
@@ -145,10 +152,7 @@ def save(estimator, path, *, history="epochs"):
     >>> sorted(zipfile.ZipFile(archive).namelist())
     ['estimator.json', 'student.pt']
     """
-    if not isinstance(estimator, DistilledClassifier):
-        raise TypeError(
-            f"estimator must be a DistilledClassifier; got {type(estimator).__name__}."
-        )
+    _check_estimator(estimator)
     if history not in HISTORY_OPTIONS:
         raise ValueError(
             f"history must be one of {HISTORY_OPTIONS!r}; got {history!r}."
@@ -193,7 +197,7 @@ def save(estimator, path, *, history="epochs"):
             not_saved.append(name)
 
     meta = {
-        "format": FORMAT,
+        "format": _FORMAT_PREFIX + type(estimator).__name__,
         "format_version": FORMAT_VERSION,
         "sklearn_kd_version": __version__,
         "torch_version": torch.__version__,
@@ -201,7 +205,7 @@ def save(estimator, path, *, history="epochs"):
         "params_not_saved": not_saved,
         "student": student,
     }
-    for name in FITTED_ATTRIBUTES:
+    for name in type(estimator)._fitted_attributes:
         if name not in _NOT_JSON and hasattr(estimator, name):
             value = getattr(estimator, name)
             if name == "history_":
@@ -230,7 +234,7 @@ def _history_entries(history, mode):
 
 
 def load(path, *, module=None):
-    """Read a DistilledClassifier written by :func:`save`, on the CPU.
+    """Read an estimator written by :func:`save`, on the CPU.
 
     Nothing named in the file is imported or executed: the metadata is JSON
     and the weights are read with ``torch.load(..., weights_only=True)``.
@@ -242,14 +246,16 @@ def load(path, *, module=None):
     module : torch.nn.Module class or instance, default=None
         The student's module when it was not a built-in one (``module=None``
         at fit, whatever the ``architecture``): a class is instantiated as
-        ``module(n_features_in_, n_classes)``, an instance is deep-copied;
+        ``module(n_features_in_, n_classes)`` (``n_outputs_`` for a
+        regressor), an instance is deep-copied;
         the saved weights are then loaded into it (the parameter names and
         shapes must match). Must be None for a built-in student.
 
     Returns
     -------
-    estimator : DistilledClassifier
-        A fitted estimator whose predictions equal the saved one's. Its
+    estimator : DistilledClassifier or DistilledRegressor
+        A fitted estimator of the saved class, whose predictions equal the
+        saved one's. Its
         ``teacher_`` is None and parameters that held objects have their
         defaults (see the module docstring).
 
@@ -319,7 +325,7 @@ def load(path, *, module=None):
     module_ = make_student_module(
         module,
         fitted["n_features_in_"] if encoder is None else len(encoder.source_),
-        len(fitted["classes_"]),
+        _n_outputs(type(estimator), fitted),
         hidden_layer_sizes=tuple(student.get("hidden_layer_sizes", ())),
         activation=student.get("activation"),
         architecture=student.get("architecture", "mlp"),
@@ -335,11 +341,30 @@ def load(path, *, module=None):
         ) from None
     module_.eval()
     student_ = prediction_net(
-        module_, estimator.get_params(deep=False), history=fitted["history_"]
+        module_,
+        estimator.get_params(deep=False),
+        history=fitted["history_"],
+        task=estimator._task,
     )
     return set_fitted(
         estimator, teacher_=None, student_=student_, encoder_=encoder, **fitted
     )
+
+
+def _check_estimator(estimator):
+    if not is_distilled(estimator):
+        raise TypeError(
+            "estimator must be a DistilledClassifier or a DistilledRegressor; "
+            f"got {type(estimator).__name__}."
+        )
+
+
+def _n_outputs(cls, fitted):
+    """The width of the student's output: one logit per class, or one value
+    per target."""
+    if cls._task == "classification":
+        return len(fitted["classes_"])
+    return fitted["n_outputs_"]
 
 
 def _tabular_architecture(module_):
@@ -373,8 +398,9 @@ def _read_archive(path):
         meta = json.loads(meta_bytes)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _refuse(path, f"has an unreadable {META_NAME}: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise _refuse(path, f"has no {FORMAT!r} format tag.")
+    if not isinstance(meta, dict) or _estimator_class(meta) is None:
+        formats = [_FORMAT_PREFIX + name for name in ESTIMATORS]
+        raise _refuse(path, f"has none of the format tags {formats!r}.")
     if meta.get("format_version") != FORMAT_VERSION:
         raise _refuse(
             path,
@@ -394,6 +420,15 @@ def _read_archive(path):
     ):
         raise _refuse(path, f"has a {WEIGHTS_NAME} that is not a state_dict.")
     return meta, state
+
+
+def _estimator_class(meta):
+    """The registered estimator class that the format tag of ``meta`` names,
+    or None."""
+    tag = meta.get("format")
+    if not isinstance(tag, str) or not tag.startswith(_FORMAT_PREFIX):
+        return None
+    return ESTIMATORS.get(tag[len(_FORMAT_PREFIX):])
 
 
 def _parse_meta(meta):
@@ -434,12 +469,11 @@ def _parse_meta(meta):
             )
         ):
             raise ValueError(f"bad missing {missing!r}")
-    estimator = DistilledClassifier(
-        **{k: _decode(v) for k, v in meta["params"].items()}
-    )
+    cls = _estimator_class(meta)
+    estimator = cls(**{k: _decode(v) for k, v in meta["params"].items()})
     fitted = {
         name: _decode(meta[name])
-        for name in FITTED_ATTRIBUTES
+        for name in cls._fitted_attributes
         if name not in _NOT_JSON and (name in meta or name not in _OPTIONAL)
     }
     # files written before ``architecture_`` existed: the stored student's
@@ -454,8 +488,33 @@ def _parse_meta(meta):
             not isinstance(fitted[name], np.ndarray) or fitted[name].ndim != 1
         ):
             raise TypeError(f"{name} must be a 1-d array, got {fitted[name]!r}")
+    if cls._task == "regression":
+        _check_target_statistics(fitted)
     fitted["history_"] = History(fitted["history_"])
     return estimator, fitted
+
+
+def _check_target_statistics(fitted):
+    """A regressor's ``n_outputs_`` is a positive int, and its target means
+    and scales finite float arrays of that length (the scales positive)."""
+    n_outputs = fitted["n_outputs_"]
+    if isinstance(n_outputs, bool) or not isinstance(n_outputs, int) or n_outputs < 1:
+        raise TypeError(f"n_outputs_ must be a positive int, got {n_outputs!r}")
+    for name in ("target_mean_", "target_scale_"):
+        value = fitted[name]
+        if (
+            not isinstance(value, np.ndarray)
+            or value.dtype.kind != "f"
+            or value.shape != (n_outputs,)
+            or not np.all(np.isfinite(value))
+        ):
+            raise TypeError(
+                f"{name} must be a finite float array of shape ({n_outputs},), "
+                f"got {value!r}"
+            )
+    scale = fitted["target_scale_"]
+    if not np.all(scale > 0):
+        raise ValueError(f"target_scale_ must be positive, got {scale!r}")
 
 
 # ------------------------------------------------------------ JSON codec
@@ -553,7 +612,7 @@ def _decode(value):
 
 
 def without_teacher(estimator, *, training_state=False):
-    """A copy of a fitted DistilledClassifier that holds what prediction needs.
+    """A copy of a fitted distilled estimator that holds what prediction needs.
 
     The copy predicts exactly as ``estimator`` does; its ``teacher``
     parameter and ``teacher_`` attribute are None, so pickling it (or
@@ -569,7 +628,7 @@ def without_teacher(estimator, *, training_state=False):
 
     Parameters
     ----------
-    estimator : DistilledClassifier
+    estimator : DistilledClassifier or DistilledRegressor
         A fitted estimator.
     training_state : bool, default=False
         Keep ``history_`` and the whole skorch net (optimizer state,
@@ -577,7 +636,7 @@ def without_teacher(estimator, *, training_state=False):
 
     Returns
     -------
-    student : DistilledClassifier
+    student : DistilledClassifier or DistilledRegressor
         The copy; refitting it needs a teacher again (``set_params``).
 
     Examples
@@ -600,11 +659,7 @@ def without_teacher(estimator, *, training_state=False):
     >>> bool((small.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    if not isinstance(estimator, DistilledClassifier):
-        raise TypeError(
-            "estimator must be a fitted DistilledClassifier; got "
-            f"{type(estimator).__name__}."
-        )
+    _check_estimator(estimator)
     check_is_fitted(estimator)
     shallow = copy.copy(estimator)
     shallow.teacher = None
@@ -614,6 +669,7 @@ def without_teacher(estimator, *, training_state=False):
             estimator.student_.module_,
             estimator.get_params(deep=False),
             device=estimator.student_.device,
+            task=estimator._task,
         )
         shallow.student_ = net
         shallow.history_ = net.history_

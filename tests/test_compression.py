@@ -144,3 +144,88 @@ def test_report_on_float32_probabilities_warns_nothing(fitted):
         report = compression_report(forest, student, X, y, n_repeats=1,
                                     verbose=False)
     assert report["teacher"]["log_loss"] > 0
+
+
+# ------------------------------------------------------------ regressor
+@pytest.fixture(scope="module")
+def fitted_regressors():
+    from sklearn.datasets import make_regression
+    from sklearn.ensemble import RandomForestRegressor
+
+    from sklearn_kd import DistilledRegressor
+
+    fitted = {}
+    for n_outputs in (1, 2):
+        X, y = make_regression(n_samples=150, n_features=5, n_targets=n_outputs,
+                               noise=1.0, random_state=0)
+        forest = RandomForestRegressor(20, random_state=0).fit(X[:100], y[:100])
+        student = DistilledRegressor(FrozenEstimator(forest), max_epochs=5,
+                                     hidden_layer_sizes=(8,), random_state=0)
+        student.fit(X[:100], y[:100])
+        fitted[n_outputs] = forest, student, X[100:], y[100:]
+    return fitted
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_regressor_report_values(fitted_regressors, capsys, n_outputs):
+    import io
+
+    from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+
+    from sklearn_kd.persistence import save
+
+    forest, student, X, y = fitted_regressors[n_outputs]
+    report = compression_report(forest, student, X, y, n_repeats=2)
+    printed = capsys.readouterr().out
+    for label in ("R²", "RMSE", "MAE", "R² against the teacher", "raw weights"):
+        assert label in printed
+    assert "accuracy" not in printed
+    for name, model in (("teacher", forest), ("student", student)):
+        row = report[name]
+        pred = model.predict(X)
+        assert row["r2"] == pytest.approx(r2_score(y, pred))
+        assert row["rmse"] == pytest.approx(root_mean_squared_error(y, pred))
+        assert row["mae"] == pytest.approx(mean_absolute_error(y, pred))
+        assert row["latency_1_thread_s"] > 0
+        assert row["latency_default_threads_s"] > 0
+        assert not {"accuracy", "log_loss", "ece"} & set(row)
+    assert report["fidelity"] == pytest.approx(
+        r2_score(forest.predict(X), student.predict(X)))
+    assert report["n_samples"] == len(X)
+    row = report["student"]
+    state = student.student_.module_.state_dict()
+    assert row["weight_bytes"] == sum(t.nbytes for t in state.values())
+    assert row["file_bytes"] == len(save(student, io.BytesIO()).getvalue())
+    assert row["size_bytes"] == len(pickle.dumps(without_teacher(student),
+                                                 protocol=pickle.HIGHEST_PROTOCOL))
+    n_weights = sum(p.numel() for p in student.student_.module_.parameters())
+    assert row["n_parameters"] == n_weights
+    n_nodes = sum(t.tree_.node_count for t in forest.estimators_)
+    assert report["teacher"]["n_parameters"] == n_nodes
+    assert report["teacher"]["file_bytes"] is None
+    assert report["size_ratio"] > 1
+
+
+def test_regressor_report_on_a_pipeline(fitted_regressors):
+    from sklearn_kd import DistilledRegressor
+
+    forest, _, X, y = fitted_regressors[1]
+    pipe = make_pipeline(StandardScaler(), DistilledRegressor(
+        alpha=0, max_epochs=1, hidden_layer_sizes=(4,), random_state=0))
+    pipe.fit(X, y)
+    report = compression_report(forest, pipe, X, y, n_repeats=1, verbose=False)
+    assert report["student"]["n_parameters"] > 0
+    assert report["student"]["r2"] == pytest.approx(pipe.score(X, y))
+
+
+def test_regressor_report_refuses_mismatched_models(fitted, fitted_regressors):
+    classifier_forest, classifier, _, _ = fitted
+    forest, student, X, y = fitted_regressors[2]
+    with pytest.raises(TypeError, match="student is a regressor, so teacher"):
+        compression_report(classifier_forest, student, X, y, verbose=False)
+    with pytest.raises(TypeError, match="student is a classifier, so teacher"):
+        compression_report(forest, classifier, X, y, verbose=False)
+    with pytest.raises(ValueError, match="predicts 2 output.*y has 1"):
+        compression_report(forest, student, X, y[:, 0], verbose=False)
+    with pytest.raises(TypeError, match="DistilledRegressor"):
+        compression_report(forest, forest, X, y, verbose=False)

@@ -16,7 +16,9 @@ from scipy.special import log_softmax
 
 from sklearn_kd.losses import (
     LOSSES,
+    REGRESSION_LOSSES,
     DistillationLoss,
+    RegressionDistillationLoss,
     decoupled_kd_loss,
     decoupled_kd_terms,
     distillation_loss,
@@ -464,3 +466,105 @@ def test_unknown_teacher_format_raises_naming_it():
         r"got 'logits'\.$",
     ):
         DistillationLoss(teacher_format="logits")
+
+
+# ------------------------------------------------------------ regression
+def _regression_batch(n=6, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal((n, k)) for _ in range(3))
+
+
+def _np_regression(f, t, y, loss, alpha, delta=1.0):
+    """Per-row loss in float64, written out: mean over the outputs."""
+
+    def ell(target, pred):
+        r = np.abs(pred - target)
+        if loss == "huber":
+            return np.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))
+        return 0.5 * r**2
+
+    label = np.where(np.isnan(y), 0.0, ell(np.nan_to_num(y), f)).mean(axis=1)
+    return (1 - alpha) * label + alpha * ell(t, f).mean(axis=1)
+
+
+@pytest.mark.parametrize("loss", REGRESSION_LOSSES)
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
+def test_regression_loss_matches_a_hand_computation(loss, alpha):
+    f, t, y = _regression_batch()
+    f *= 2  # residuals on both sides of the Huber threshold
+    criterion = RegressionDistillationLoss(loss=loss, alpha=alpha, huber_delta=0.7)
+    got = criterion.per_sample(t64(f), t64(t), t64(y))
+    assert got.shape == (6,)
+    assert_allclose(got.numpy(), _np_regression(f, t, y, loss, alpha, 0.7), RTOL)
+    w = np.linspace(0.0, 2.0, 6)
+    assert_allclose(
+        float(criterion(t64(f), t64(t), t64(y), sample_weight=t64(w))),
+        np.mean(w * _np_regression(f, t, y, loss, alpha, 0.7)),
+        RTOL,
+    )
+
+
+def test_regression_loss_edge_weights_need_only_their_term():
+    f, t, y = map(t64, _regression_batch())
+    labels_only = RegressionDistillationLoss(alpha=0.0)
+    assert_allclose(
+        labels_only.per_sample(f, None, y).numpy(),
+        (0.5 * (f - y) ** 2).mean(1).numpy(),
+        RTOL,
+    )
+    teacher_only = RegressionDistillationLoss(alpha=1.0)
+    assert_allclose(
+        teacher_only.per_sample(f, t, None).numpy(),
+        (0.5 * (f - t) ** 2).mean(1).numpy(),
+        RTOL,
+    )
+    with pytest.raises(ValueError, match="teacher"):
+        RegressionDistillationLoss(alpha=0.5)(f, None, y)
+    with pytest.raises(ValueError, match="y must have the shape"):
+        RegressionDistillationLoss(alpha=0.5)(f, t, y[:, 0])
+
+
+def test_regression_loss_huber_is_torchs():
+    f, t, y = map(t64, _regression_batch(seed=1))
+    criterion = RegressionDistillationLoss(loss="huber", alpha=0.0, huber_delta=0.5)
+    want = F.huber_loss(f * 3, y, reduction="none", delta=0.5).mean(1)
+    assert_allclose(criterion.per_sample(f * 3, None, y).numpy(), want.numpy(), RTOL)
+
+
+@pytest.mark.parametrize("loss", REGRESSION_LOSSES)
+def test_rows_without_labels_train_on_the_teacher_alone(loss):
+    f, t, y = _regression_batch()
+    y[::2] = np.nan  # whole rows without a label
+    y[1, 0] = np.nan  # one missing output
+    alpha = 0.4
+    criterion = RegressionDistillationLoss(loss=loss, alpha=alpha)
+    pred = t64(f).requires_grad_(True)
+    per_row = criterion.per_sample(pred, t64(t), t64(y))
+    assert torch.isfinite(per_row).all()
+    teacher_term = RegressionDistillationLoss(loss=loss, alpha=1.0).per_sample(
+        t64(f), t64(t), None
+    )
+    assert_allclose(per_row[::2].detach().numpy(), alpha * teacher_term[::2], RTOL)
+    assert_allclose(
+        per_row.detach().numpy(), _np_regression(f, t, y, loss, alpha), RTOL
+    )
+    criterion(pred, t64(t), t64(y)).backward()
+    assert torch.isfinite(pred.grad).all()
+    # the gradient of a row without labels is the teacher term's alone
+    alone = t64(f).requires_grad_(True)
+    RegressionDistillationLoss(loss=loss, alpha=1.0)(
+        alone, t64(t), None, sample_weight=torch.full((6,), alpha, dtype=torch.float64)
+    ).backward()
+    assert_allclose(pred.grad[::2].numpy(), alone.grad[::2].numpy(), RTOL)
+
+
+def test_regression_loss_validates_its_parameters():
+    with pytest.raises(ValueError, match="loss must be one of"):
+        RegressionDistillationLoss(loss="absolute_error")
+    with pytest.raises(ValueError, match="alpha"):
+        RegressionDistillationLoss(alpha=1.5)
+    for delta in (0.0, -1.0, float("inf"), True, "1"):
+        with pytest.raises(ValueError, match="huber_delta"):
+            RegressionDistillationLoss(loss="huber", huber_delta=delta)
+    with pytest.raises(ValueError, match="2-D"):
+        RegressionDistillationLoss()(torch.zeros(3), torch.zeros(3), torch.zeros(3))

@@ -586,3 +586,138 @@ def test_pickled_student_stores_its_weights_once(fitted, data):
     # the net's module parameter is its module_: one copy in the pickle
     assert pickle.dumps(fitted).count(weight) == 1
     assert restored.predict_proba(X).tobytes() == fitted.predict_proba(X).tobytes()
+
+
+# ------------------------------------------------------------ regressor
+def _regression(n_outputs, n_samples=200):
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=n_samples, n_features=5, n_targets=n_outputs,
+                           noise=1.0, random_state=0)
+    return X, y + 10.0
+
+
+@pytest.fixture(scope="module")
+def regressors():
+    from sklearn.linear_model import Ridge
+
+    from sklearn_kd import DistilledRegressor
+
+    fitted = {}
+    for n_outputs in (1, 2):
+        X, y = _regression(n_outputs)
+        fitted[n_outputs] = X, DistilledRegressor(
+            Ridge(), max_epochs=3, hidden_layer_sizes=(8,), random_state=0
+        ).fit(X, y)
+    return fitted
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_regressor_save_load_predicts_bitwise_identically(
+    regressors, tmp_path, n_outputs
+):
+    from sklearn_kd import DistilledRegressor
+
+    X, reg = regressors[n_outputs]
+    path = save(reg, tmp_path / "reg.skd")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read(META_NAME))
+    assert meta["format"] == "sklearn_kd.DistilledRegressor"
+    restored = load(path)
+    assert type(restored) is DistilledRegressor and restored.teacher_ is None
+    assert restored.predict(X).shape == reg.predict(X).shape
+    assert restored.predict(X).tobytes() == reg.predict(X).tobytes()
+    assert restored.n_outputs_ == reg.n_outputs_ == n_outputs
+    for name in ("target_mean_", "target_scale_"):
+        value = getattr(restored, name)
+        assert isinstance(value, np.ndarray) and value.shape == (n_outputs,)
+        assert value.tobytes() == getattr(reg, name).tobytes()
+    assert restored.get_params()["loss"] == reg.loss
+    assert restored.student_.module_.training is False
+    assert not hasattr(restored, "classes_")
+    # the student's net is a regression net, ready to refit
+    assert restored.score(X, reg.predict(X)) == pytest.approx(1.0)
+
+
+def test_regressor_load_restores_every_fitted_attribute(regressors, tmp_path):
+    from sklearn_kd._fitted import REGRESSOR_ATTRIBUTES
+
+    X, reg = regressors[2]
+    restored = load(save(reg, tmp_path / "reg.skd"))
+    for name in REGRESSOR_ATTRIBUTES:
+        if name in ("teacher_", "student_", "history_"):
+            continue
+        assert hasattr(restored, name) == hasattr(reg, name), name
+        if hasattr(reg, name):
+            np.testing.assert_equal(getattr(restored, name), getattr(reg, name))
+    assert len(restored.history_) == len(reg.history_)
+
+
+def test_regressor_custom_module_must_be_passed(tmp_path):
+    from sklearn_kd import DistilledRegressor
+
+    X, y = _regression(2, n_samples=60)
+    reg = DistilledRegressor(module=TinyNet, alpha=0.0, max_epochs=2,
+                             random_state=0).fit(X, y)
+    path = save(reg, tmp_path / "reg.skd")
+    with pytest.raises(ValueError, match="pass module="):
+        load(path)
+    restored = load(path, module=TinyNet)  # built as TinyNet(5, n_outputs_)
+    assert restored.predict(X).tobytes() == reg.predict(X).tobytes()
+
+
+def test_tampered_regressor_metadata_is_refused(regressors, tmp_path):
+    X, reg = regressors[2]
+    path = save(reg, tmp_path / "reg.skd")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read(META_NAME))
+    for key, value in [
+        ("n_outputs_", 0),
+        ("n_outputs_", 3),  # the statistics hold 2 values
+        ("target_mean_", {"dtype": "<f8", "values": [1.0]}),
+        ("target_scale_", {"dtype": "<f8", "values": [1.0, -1.0]}),
+        ("target_scale_", {"dtype": "<U1", "values": ["a", "b"]}),
+        ("format", "sklearn_kd.NoSuchEstimator"),
+    ]:
+        tampered = dict(meta, **{key: value})
+        bad = _rewrite(
+            path, tmp_path / "bad.skd", replace={META_NAME: json.dumps(tampered)}
+        )
+        with pytest.raises(ValueError, match="invalid metadata|format tags"):
+            load(bad)
+
+
+def test_regressor_without_teacher(regressors):
+    from sklearn_kd.persistence import without_teacher
+
+    X, reg = regressors[2]
+    small = without_teacher(reg)
+    assert small.teacher is None and small.teacher_ is None
+    assert reg.teacher_ is not None and hasattr(reg.student_, "optimizer_")
+    for name in ("optimizer_", "criterion_", "callbacks_"):
+        assert not hasattr(small.student_, name)
+    assert len(small.history_) == 0 and small.n_iter_ == reg.n_iter_
+    blob = pickle.dumps(small)
+    assert b"exp_avg" not in blob  # no Adam moments
+    restored = pickle.loads(blob)
+    assert restored.predict(X).tobytes() == reg.predict(X).tobytes()
+    kept = without_teacher(reg, training_state=True)
+    assert kept.teacher_ is None and hasattr(kept.student_, "optimizer_")
+    assert len(kept.history_) == len(reg.history_)
+
+
+def test_saved_regressor_is_about_the_weights(tmp_path):
+    """A default regressor (100 hidden units, up to 100 epochs) on 2,000 rows:
+    the file holds its weights and a few kilobytes of metadata."""
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import Ridge
+
+    from sklearn_kd import DistilledRegressor
+
+    X, y = make_regression(n_samples=2000, n_features=10, noise=5.0,
+                           random_state=0)
+    reg = DistilledRegressor(Ridge(), random_state=0).fit(X, y)
+    weights = _weight_bytes(reg)
+    path = save(reg, tmp_path / "reg.skd")
+    assert os.path.getsize(path) <= 4 * weights + SIZE_ALLOWANCE
+    assert load(path).predict(X).tobytes() == reg.predict(X).tobytes()
