@@ -101,25 +101,6 @@ def _batch_rows(X, n):
     return X[np.arange(n) % len(X)]
 
 
-def _student_bytes(student):
-    """Size of the student without its teacher: the bytes of its
-    :func:`sklearn_kd.persistence.save` archive and ``"archive"``, or, for an
-    estimator that format does not take, of a pickle of a copy that keeps
-    the fitted attributes and the trained network (no teacher, optimizer
-    state or history) and ``"pickle"``."""
-    import copy
-
-    from sklearn_kd.persistence import save
-
-    try:
-        return len(save(student, io.BytesIO()).getvalue()), "archive"
-    except TypeError:
-        shallow = copy.copy(student)
-        shallow.teacher = shallow.teacher_ = shallow.history_ = None
-        shallow.student_ = student.student_.module_
-        return len(pickle.dumps(shallow, protocol=pickle.HIGHEST_PROTOCOL)), "pickle"
-
-
 def run_task(task, P):
     """One (table, seed) cell: the teacher, the three students, then their
     latencies, measured together and interleaved."""
@@ -129,6 +110,7 @@ def run_task(task, P):
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
     from sklearn_kd import DistilledRegressor
+    from sklearn_kd.persistence import save
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
@@ -160,10 +142,9 @@ def run_task(task, P):
         student = DistilledRegressor(FrozenEstimator(teacher), random_state=seed,
                                      **params).fit(X_tr, y_tr)
         fit_s = time.perf_counter() - t0
-        size_bytes, size_format = _student_bytes(student)
-        add(arm, student, fit_s, size_bytes)
+        add(arm, student, fit_s, len(save(student, io.BytesIO()).getvalue()))
         out[arm].update(architecture=str(student.architecture_),
-                        epochs=int(student.n_iter_), size_format=size_format)
+                        epochs=int(student.n_iter_))
     latency = _latencies(models, _batch_rows(X_te, max(BATCHES)), P["repeats"],
                          P["one_row_calls"], method="predict")
     for (name, batch), seconds in latency.items():
@@ -175,7 +156,7 @@ def run_task(task, P):
 def _key(task, P):
     table, seed = task
     epochs = P["student"].get("max_epochs", "default")
-    return f"{table}__{seed}__{P['max_rows']}_{epochs}_v1"
+    return f"{table}__{seed}__{P['max_rows']}_{epochs}_v2"
 
 
 def _cached(task, P, cache):
@@ -211,7 +192,6 @@ def analyse(results, P):
         row = dict(table=table, rows=cells[0]["_rows"], models=models,
                    architectures={arm: [c[arm]["architecture"] for c in cells]
                                   for arm in ARMS},
-                   size_format=cells[0]["KD"]["size_format"],
                    gap=float(gap.mean()))
         for arm in ("KD", "KD + transfer"):
             gain = r2[arm] - r2["labels only"]
@@ -245,15 +225,6 @@ def _fit_seconds(tables):
     return sum(m["fit_s"] for row in tables for m in row["models"].values())
 
 
-def _size_note(tables):
-    formats = {row.get("size_format") for row in tables}
-    if formats == {"archive"}:
-        return "the student's `sklearn_kd.persistence.save` archive (no teacher)"
-    return ("a pickle of the student without its teacher, optimizer state or "
-            "history (`sklearn_kd.persistence.save` does not take "
-            "`DistilledRegressor`)")
-
-
 def report(tables, P):
     overrides = ", ".join(f"{k}={v}" for k, v in {**P["student"]}.items())
     transfer = ", ".join(f"{k}={v}" for k, v in P["transfer"].items())
@@ -273,7 +244,8 @@ def report(tables, P):
         "R2_labels), 95 % bootstrap interval over seeds; gain = R2_arm - "
         "R2_labels, 95 % t interval over seeds. Speed-up = teacher / student "
         "median `predict` latency, 1 thread, models interleaved (a shared "
-        f"machine: compare ratios). Sizes: {_size_note(tables)}, the teacher's "
+        "machine: compare ratios). Sizes: the student's "
+        "`sklearn_kd.persistence.save` archive (no teacher), the teacher's "
         f"pickle. Fitting took {_fit_seconds(tables):.0f} s in all, one "
         "thread per cell.",
         "",

@@ -121,7 +121,7 @@ def test_regression_gap_closed_is_the_ratio_of_mean_gains():
                for name, value in r2.items()}
         out["teacher"].update(latency_1_s=1e-3, latency_1000_s=5e-2)
         for arm in regression.ARMS:
-            out[arm].update(architecture="ple-teacher", size_format="archive")
+            out[arm]["architecture"] = "ple-teacher"
         out["_rows"] = dict(train=300, test=100)
         return out
 
