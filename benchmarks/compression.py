@@ -31,6 +31,11 @@ Run with ``python -m benchmarks --only compression`` or
 ``python -m benchmarks.compression --output DIR``. Results are cached per
 task under ``DIR/cache``: an interrupted run resumes.
 
+The same run then calls :mod:`benchmarks.deployment` (the student against
+what a user could ship instead) and :mod:`benchmarks.regression` (a
+``DistilledRegressor`` against its gradient-boosting teacher, on regression
+tables), which write their own reports next to this one.
+
 ``--profile ladder`` runs only the perceptron, the encoded student (with
 and without labels) and ``auto``, on two seeds of 1,000 rows: what the
 default student chooses against the fixed ones.
@@ -416,12 +421,15 @@ def run(output="benchmark-results", profile="quick", seeds=None, jobs=1,
     P = dict(PROFILES.get(profile, PROFILES["quick"]))
     if seeds is not None:
         P["seeds"] = seeds
-    # the student against what a user could deploy instead
-    from . import deployment
+    # the student against what a user could deploy instead, and the same
+    # question for regression
+    from . import deployment, regression
 
     if P.get("target"):
         run_target(output, P, jobs, progress)
         deployment.run(output, profile, seeds, jobs, progress,
+                       out_dir=Path(output) / "compression-target")
+        regression.run(output, profile, seeds, jobs, progress,
                        out_dir=Path(output) / "compression-target")
         return None
     out = Path(output) / "compression"
@@ -441,6 +449,7 @@ def run(output="benchmark-results", profile="quick", seeds=None, jobs=1,
         dict(profile=P, rows=rows, wall_seconds=wall), indent=1, default=float))
     _figure(rows, P, out / "pareto.png")
     deployment.run(output, profile, seeds, jobs, progress)
+    regression.run(output, profile, seeds, jobs, progress)
     return rows
 
 

