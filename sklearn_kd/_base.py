@@ -127,6 +127,7 @@ SHARED_CONSTRAINTS = {
     "augment_regenerate": ["boolean"],
     "architecture": [StrOptions({*ARCHITECTURE_OPTIONS, *SELECTIONS})],
     "n_bins": [Interval(Integral, 2, None, closed="left")],
+    "max_weights": [None, Interval(Integral, 1, None, closed="left")],
     "random_state": ["random_state"],
     "n_threads": [None, Interval(Integral, 1, None, closed="left")],
     "verbose": ["verbose"],
@@ -248,6 +249,8 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
                 missing=settings.missing,
                 **built,
             )
+        self._check_max_weights(module, ladder=self.module is None
+                                and self.architecture in SELECTIONS)
         # 4b. the transfer set: synthetic rows after the real ones
         target, extra_callbacks = data.target, []
         if self.augment is not None:
@@ -510,6 +513,44 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
                               task=self._task),
         )
 
+    def _check_max_weights(self, module, ladder=False):
+        """A ValueError when ``module`` has more weights than
+        ``max_weights``; ``ladder``: it is the perceptron taken because too
+        few rows could be held out to compare the ladder's students."""
+        n_weights = student_work(module, 1)
+        if self.max_weights is None or n_weights <= self.max_weights:
+            return
+        why = (
+            f"Too few rows could be held out to compare the students of "
+            f"architecture={self.architecture!r}, so the perceptron was "
+            "taken; it " if ladder else "The student "
+        )
+        raise ValueError(
+            f"{why}has {n_weights} weights, more than "
+            f"max_weights={self.max_weights}. Pass a smaller "
+            "hidden_layer_sizes (or n_bins for the piecewise-linear "
+            "encodings), a smaller module, or a larger max_weights."
+        )
+
+    def _ladder_module(self, data, fitted_teacher, settings, architecture,
+                       hidden, seed, devices):
+        """The untrained student of one rung of the ladder."""
+        with thread_scope(self.n_threads, 0), torch.random.fork_rng(
+            devices=devices
+        ):
+            torch.manual_seed(seed)
+            built = self._built_in_student(data, fitted_teacher, architecture)
+            return make_student_module(
+                None,
+                data.X.shape[1],
+                data.n_outputs,
+                hidden_layer_sizes=hidden,
+                activation=self.activation,
+                X=data.X,
+                missing=settings.missing,
+                **built,
+            )
+
     def _choose_student(self, data, inputs, fitted_teacher, reference, settings,
                         seed, devices):
         """The ladder of :mod:`sklearn_kd._ladder` on these rows: each rung
@@ -526,22 +567,14 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
         # a user's checkpoints and logs see the final fit only
         params = {**self.get_params(deep=False), "callbacks": None, "verbose": 0}
 
+        def build(architecture, hidden):
+            return self._ladder_module(
+                data, fitted_teacher, settings, architecture, hidden, seed,
+                devices,
+            )
+
         def train_rung(architecture, hidden, train, held_out):
-            with thread_scope(self.n_threads, 0), torch.random.fork_rng(
-                devices=devices
-            ):
-                torch.manual_seed(seed)
-                built = self._built_in_student(data, fitted_teacher, architecture)
-                module = make_student_module(
-                    None,
-                    data.X.shape[1],
-                    data.n_outputs,
-                    hidden_layer_sizes=hidden,
-                    activation=self.activation,
-                    X=data.X,
-                    missing=settings.missing,
-                    **built,
-                )
+            module = build(architecture, hidden)
             # stopped on the held-out rows' loss, with the best epoch's weights
             stop = self.n_iter_no_change is not None
             net = self._build_net(
@@ -578,6 +611,8 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
             self.architecture,
             reference=reference,
             task=self._task,
+            max_weights=self.max_weights,
+            count_weights=lambda *rung: student_work(build(*rung), 1),
         )
 
     def _student_thresholds(self, data, fitted_teacher):

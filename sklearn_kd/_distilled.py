@@ -265,6 +265,16 @@ default=None
     n_bins : int, default=16
         Bins per feature of the piecewise-linear encodings.
 
+    max_weights : int or None, default=None
+        The most weights the student may have: its size is 4 bytes per
+        weight in float32, and its multiply-adds per predicted row. Under
+        ``"auto"`` and ``"most-accurate"`` a student of the ladder with
+        more weights is not trained (``architecture_scores_`` reports it
+        as skipped) and the choice is made among the others; ``fit``
+        raises a ValueError when none fits, or when the student of any
+        other ``architecture`` or ``module`` has more. None sets no limit.
+        See :ref:`student_ladder`.
+
     unlabelled : int, str or None, default=None
         The value of ``y`` that marks a row without a label. ``None`` (the
         default) treats every value of ``y`` as a class, so labels such as
@@ -332,9 +342,12 @@ default=None
         without a teacher), its ``excess_loss`` over the best
         student and the ``allowance`` within which it counted as as good,
         ``cost`` (multiply-adds per row), best ``epochs``, ``fit_seconds``
-        and whether it was ``chosen``; and under ``"rule"`` the
-        ``selection`` and the number of held-out rows ``n_held_out``. None
-        otherwise, and when there were too few rows to compare.
+        and whether it was ``chosen``; a student over ``max_weights`` has
+        its ``architecture``, ``hidden_layer_sizes``, ``cost``, ``chosen``
+        and ``skipped="over max_weights"`` only, and was not trained; and
+        under ``"rule"`` the ``selection``, the number of held-out rows
+        ``n_held_out`` and ``max_weights``. None otherwise, and when there
+        were too few rows to compare.
     knowledge_params_ : Bunch or None
         Constants of the knowledge level estimated on the training rows.
     teacher_stats_ : Bunch or None
@@ -450,6 +463,7 @@ default=None
         augment_regenerate=False,
         architecture="auto",
         n_bins=16,
+        max_weights=None,
         unlabelled=None,
         random_state=None,
         n_threads=None,
@@ -486,6 +500,7 @@ default=None
         self.augment_regenerate = augment_regenerate
         self.architecture = architecture
         self.n_bins = n_bins
+        self.max_weights = max_weights
         self.unlabelled = unlabelled
         self.random_state = random_state
         self.n_threads = n_threads

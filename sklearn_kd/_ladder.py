@@ -37,6 +37,9 @@ the encoding with a hidden layer that was 6 points more accurate on the
 test rows (diamonds); the per-row losses of two students on the same rows
 differ far less than the losses themselves vary.
 
+With ``max_weights``, a rung of more weights is not trained; it is
+reported as skipped, and the rule chooses among the others.
+
 Shorter trainings of the rungs rank them wrongly: after a quarter of
 ``max_epochs`` the encoding with hidden layers led the perceptron on digits,
 which it trails by two points once both are trained in full.
@@ -201,8 +204,25 @@ def subset(inputs, index):
     return out
 
 
+def over_budget(counts, max_weights):
+    """The rungs of ``counts`` (weights by rung) that ``max_weights``
+    excludes; a ValueError when it excludes every one."""
+    if max_weights is None:
+        return set()
+    over = {name for name, count in counts.items() if count > max_weights}
+    if len(over) == len(counts):
+        smallest = min(counts, key=counts.get)
+        raise ValueError(
+            f"No student of the ladder fits max_weights={max_weights}: the "
+            f"smallest, {smallest!r}, has {counts[smallest]} weights. Pass a "
+            "smaller hidden_layer_sizes or n_bins, or a larger max_weights."
+        )
+    return over
+
+
 def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
-               selection, reference=None, task="classification"):
+               selection, reference=None, task="classification",
+               max_weights=None, count_weights=None):
     """Train every rung and choose one.
 
     Parameters
@@ -225,6 +245,12 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
         The teacher's answer on each row, for the reported fidelity: its top
         class, or its standardised predictions.
     task : {"classification", "regression"}, default="classification"
+    max_weights : int, default=None
+        The most weights a rung may have; the others are not trained.
+    count_weights : callable, default=None
+        ``count_weights(architecture, hidden_layer_sizes)``: the number of
+        weights of that student, before training; needed with
+        ``max_weights``.
 
     Returns
     -------
@@ -237,17 +263,38 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
         teacher (agreement with its top class, or R² against its
         predictions; None without a teacher), ``excess_loss`` over the best
         rung and the ``allowance`` it had, ``cost`` in multiply-adds per
-        row, ``epochs``, ``fit_seconds`` and whether it was ``chosen``;
-        plus ``"rule"``: the ``selection`` and ``n_held_out``). None when
-        too few rows can be held out.
+        row, ``epochs``, ``fit_seconds`` and whether it was ``chosen``; a
+        rung over ``max_weights`` has its ``architecture``,
+        ``hidden_layer_sizes``, ``cost``, ``chosen=False`` and ``skipped``
+        only; plus ``"rule"``: the ``selection``, ``n_held_out`` and
+        ``max_weights``). None when too few rows can be held out.
+
+    Raises
+    ------
+    ValueError
+        When no rung fits ``max_weights``; nothing has been trained.
     """
+    ladder = rungs(hidden_layer_sizes, encoding)
+    counts = {}
+    if max_weights is not None:
+        counts = {name: int(count_weights(architecture, hidden))
+                  for name, architecture, hidden in ladder}
+    over = over_budget(counts, max_weights)
     train, held_out = holdout_split(target[rows], seed, task)
     if len(held_out) < MIN_HOLDOUT:
         return None
     train, held_out = rows[train], rows[held_out]
     loss_name = "log_loss" if task == "classification" else "squared_error"
     scores, losses, costs = {}, {}, {}
-    for name, architecture, hidden in rungs(hidden_layer_sizes, encoding):
+    for name, architecture, hidden in ladder:
+        if name in over:
+            scores[name] = dict(
+                architecture=architecture,
+                hidden_layer_sizes=hidden,
+                cost=counts[name],
+                skipped="over max_weights",
+            )
+            continue
         start = time.perf_counter()
         outputs, cost, epochs = train_rung(architecture, hidden, train, held_out)
         outputs = np.asarray(outputs)
@@ -269,9 +316,11 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
         )
     name, excess = choose(losses, costs, selection)
     for rung, score in scores.items():
-        score["excess_loss"], score["allowance"] = excess[rung]
+        if rung in excess:
+            score["excess_loss"], score["allowance"] = excess[rung]
         score["chosen"] = rung == name
-    scores["rule"] = dict(selection=selection, n_held_out=int(len(held_out)))
+    scores["rule"] = dict(selection=selection, n_held_out=int(len(held_out)),
+                          max_weights=max_weights)
     return Bunch(
         architecture=scores[name]["architecture"],
         hidden_layer_sizes=scores[name]["hidden_layer_sizes"],

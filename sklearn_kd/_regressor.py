@@ -158,6 +158,16 @@ default=None
     n_bins : int, default=16
         Bins per feature of the piecewise-linear encodings.
 
+    max_weights : int or None, default=None
+        The most weights the student may have: its size is 4 bytes per
+        weight in float32, and its multiply-adds per predicted row. Under
+        ``"auto"`` and ``"most-accurate"`` a student of the ladder with
+        more weights is not trained (``architecture_scores_`` reports it
+        as skipped) and the choice is made among the others; ``fit``
+        raises a ValueError when none fits, or when the student of any
+        other ``architecture`` or ``module`` has more. None sets no limit.
+        See :ref:`student_ladder`.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
 
@@ -198,7 +208,9 @@ default=None
         its ``squared_error`` and ``r2`` on the held-out rows (standardised
         targets), its ``fidelity`` (R² against the teacher's predictions),
         ``excess_loss``, ``allowance``, ``cost``, ``epochs``,
-        ``fit_seconds`` and whether it was ``chosen``.
+        ``fit_seconds`` and whether it was ``chosen``; a student over
+        ``max_weights`` has ``skipped="over max_weights"`` instead of
+        scores.
     encoder_ : object or None
         The student's encoding of the string and categorical columns of a
         DataFrame ``X``; None without such columns.
@@ -267,6 +279,7 @@ default=None
         augment_regenerate=False,
         architecture="auto",
         n_bins=16,
+        max_weights=None,
         random_state=None,
         n_threads=None,
         verbose=0,
@@ -296,6 +309,7 @@ default=None
         self.augment_regenerate = augment_regenerate
         self.architecture = architecture
         self.n_bins = n_bins
+        self.max_weights = max_weights
         self.random_state = random_state
         self.n_threads = n_threads
         self.verbose = verbose
