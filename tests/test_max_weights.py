@@ -72,12 +72,25 @@ def test_a_rung_over_the_limit_is_skipped(case, selection):
         assert not scores[name]["chosen"] and "epochs" not in scores[name]
     kept = scores["linear on bins"]
     assert kept["chosen"] and "skipped" not in kept
-    assert kept == {**free.architecture_scores_["linear on bins"],
-                    "chosen": True, "fit_seconds": kept["fit_seconds"]}
+    # trained as without the limit; now the best of the rungs left
+    same = {"excess_loss": 0.0, "allowance": 0.0, "chosen": True,
+            "fit_seconds": kept["fit_seconds"]}
+    assert kept == {**free.architecture_scores_["linear on bins"], **same}
     assert scores["rule"] == {**free.architecture_scores_["rule"],
                               "selection": selection, "max_weights": limit}
     assert found.architecture_ == "ple"
     assert weights(found) == cost["linear on bins"] <= limit
+
+
+def test_the_skipped_rungs_are_saved_and_loaded(case, tmp_path):
+    from sklearn_kd.persistence import load, save
+
+    kind, X, y, free = case
+    limit = free.architecture_scores_["linear on bins"]["cost"]
+    found = make(kind, max_weights=limit).fit(X, y)
+    loaded = load(save(found, tmp_path / "student.zip"))
+    assert loaded.max_weights == limit
+    assert loaded.architecture_scores_ == found.architecture_scores_
 
 
 def test_no_rung_fits(case):
