@@ -51,3 +51,14 @@ class JsonCache:
             json.dumps({"key": json.loads(canonical(key)), "result": result})
         )
         os.replace(tmp, path)  # atomic: a killed run leaves no half file
+
+
+def cached_json(path, compute, *args):
+    """The JSON result stored at ``path``, or ``compute(*args)`` stored
+    there first: one file per task, so an interrupted run resumes."""
+    path = Path(path)
+    if path.exists():
+        return json.loads(path.read_text())
+    result = compute(*args)
+    path.write_text(json.dumps(result))
+    return result

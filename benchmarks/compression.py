@@ -56,6 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import cached_json
 from .compression_data import load_table
 
 #: Run sizes by profile.
@@ -209,12 +210,7 @@ def _key(task, P):
 
 
 def _cached(task, P, cache):
-    path = cache / (_key(task, P) + ".json")
-    if path.exists():
-        return json.loads(path.read_text())
-    result = run_task(task, P)
-    path.write_text(json.dumps(result))
-    return result
+    return cached_json(cache / (_key(task, P) + ".json"), run_task, task, P)
 
 
 def _bootstrap_ratio(num, den, rng, n_boot=2000):
@@ -568,11 +564,7 @@ def run_target(output, P, jobs=1, progress=True):
 
     def cached(task):
         path = cache / f"{task[0]}__{task[1]}__{P['n_train']}.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        result = run_target_task(task, P)
-        path.write_text(json.dumps(result))
-        return result
+        return cached_json(path, run_target_task, task, P)
 
     started = time.perf_counter()
     done = Parallel(n_jobs=jobs, verbose=10 if progress else 0)(

@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import cached_json
 from .compression_data import BINARY_TABLES, load_table
 
 #: Run sizes by profile; ``student`` overrides package defaults only where a
@@ -252,11 +253,7 @@ def run_task(task, P):
 
 def _cached(task, P, cache):
     path = cache / f"{task[0]}__{task[1]}__{P['n_train']}.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    result = run_task(task, P)
-    path.write_text(json.dumps(result))
-    return result
+    return cached_json(path, run_task, task, P)
 
 
 def _family(name):

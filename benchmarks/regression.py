@@ -56,6 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import cached_json
 from .compression import _bootstrap_ratio
 from .compression_data import REGRESSION_TABLES, load_regression_table
 from .deployment import BATCHES, _latencies, pareto_front
@@ -160,12 +161,7 @@ def _key(task, P):
 
 
 def _cached(task, P, cache):
-    path = cache / (_key(task, P) + ".json")
-    if path.exists():
-        return json.loads(path.read_text())
-    result = run_task(task, P)
-    path.write_text(json.dumps(result))
-    return result
+    return cached_json(cache / (_key(task, P) + ".json"), run_task, task, P)
 
 
 def analyse(results, P):
