@@ -253,32 +253,6 @@ def teacher_probabilities(
     return Bunch(teacher=fitted, proba=proba)
 
 
-def teacher_label(teacher, X, n_classes, classes, feature_names=None,
-                  batch_rows=None):
-    """The teacher's probabilities on rows ``X``, ``batch_rows`` at a time.
-
-    Columns follow ``classes``. When the teacher was fitted on a DataFrame,
-    each batch is wrapped in one with the same column names.
-    """
-    batch_rows = batch_rows or LABEL_BATCH_ROWS
-    out = np.empty((len(X), n_classes), dtype=np.float64)
-    teacher_classes = getattr(teacher, "classes_", classes)
-    for start in range(0, len(X), batch_rows):
-        block = _rows(X, start, batch_rows, feature_names)
-        proba = check_teacher_proba(
-            teacher.predict_proba(block),
-            "teacher.predict_proba(X_transfer)",
-            len(block),
-            len(teacher_classes),
-        )
-        out[start : start + len(proba)] = align_columns(
-            proba, teacher_classes, classes
-        )
-    return out
-
-
-
-
 def _unwrapped(teacher):
     """The estimator inside any FrozenEstimator wrappers."""
     while isinstance(teacher, FrozenEstimator):
@@ -466,21 +440,31 @@ class TeacherStep:
     def label(self, X, feature_names=None):
         """The fitted teacher's outputs on new rows ``X``, in batches of
         :data:`LABEL_BATCH_ROWS`; handed to it as a DataFrame with
-        ``feature_names`` when given."""
-        if self.task == "classification":
-            return teacher_label(
-                self.fitted, X, len(self.classes), self.classes, feature_names
-            )
-        out = np.empty((len(X), self.n_outputs), dtype=np.float64)
+        ``feature_names`` when given (the columns it was fitted on)."""
+        out = np.empty((len(X), self.width), dtype=np.float64)
         for start in range(0, len(X), LABEL_BATCH_ROWS):
             block = _rows(X, start, LABEL_BATCH_ROWS, feature_names)
-            out[start : start + len(block)] = check_teacher_pred(
-                self.fitted.predict(block),
-                "teacher.predict(X_transfer)",
-                len(block),
-                self.n_outputs,
-            )
+            out[start : start + len(block)] = self._answer(block)
         return out
+
+    def _answer(self, block):
+        """The fitted teacher's checked outputs on one batch of new rows:
+        probabilities in ``classes`` order, or predictions."""
+        if self.task == "classification":
+            teacher_classes = getattr(self.fitted, "classes_", self.classes)
+            proba = check_teacher_proba(
+                self.fitted.predict_proba(block),
+                "teacher.predict_proba(X_transfer)",
+                len(block),
+                len(teacher_classes),
+            )
+            return align_columns(proba, teacher_classes, self.classes)
+        return check_teacher_pred(
+            self.fitted.predict(block),
+            "teacher.predict(X_transfer)",
+            len(block),
+            self.n_outputs,
+        )
 
 
 def _rows(X, start, n_rows, feature_names=None):
