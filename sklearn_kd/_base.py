@@ -134,6 +134,58 @@ SHARED_CONSTRAINTS = {
 }
 
 
+#: Parameter and attribute descriptions both estimators' docstrings share,
+#: written once (see :func:`~sklearn_kd._docstrings.fill_doc`).
+SHARED_DOCS = {
+    "training_schedule": """\
+max_epochs : int, default=100
+    Maximum number of passes over the training rows.
+
+batch_size : int, default=128
+    Rows per mini-batch (capped at the number of training rows).
+
+lr : float, default=1e-3
+    Learning rate.
+""",
+    "stopping_rule": """\
+validation_fraction : float, default=0.1
+    Share of rows held out when ``early_stopping=True``.
+
+n_iter_no_change : int or None, default=10
+    Patience of the stopping rule; None trains for ``max_epochs``.
+
+tol : float, default=1e-4
+    Relative improvement that resets the patience.
+""",
+    "bins_and_budget": """\
+n_bins : int, default=16
+    Bins per feature of the piecewise-linear encodings.
+
+max_weights : int or None, default=None
+    The most weights the student may have: its size is 4 bytes per
+    weight in float32, and its multiply-adds per predicted row. Under
+    ``"auto"`` and ``"most-accurate"`` a student of the ladder with
+    more weights is not trained (``architecture_scores_`` reports it
+    as skipped) and the choice is made among the others; ``fit``
+    raises a ValueError when none fits, or when the student of any
+    other ``architecture`` or ``module`` has more. None sets no limit.
+    See :ref:`student_ladder`.
+""",
+    "feature_attributes": """\
+n_features_in_ : int
+    Number of features seen during fit.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Feature names, when ``X`` has string column names.
+""",
+    "history_attributes": """\
+history_ : skorch.History
+    Per-epoch training (and validation) losses.
+n_iter_ : int
+    Number of epochs run.
+""",
+}
+
+
 class BaseDistilled(DocLinkMixin, BaseEstimator):
     """What a distilled estimator does that does not depend on its task.
 

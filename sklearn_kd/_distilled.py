@@ -21,9 +21,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._base import SHARED_CONSTRAINTS, BaseDistilled
+from ._base import SHARED_CONSTRAINTS, SHARED_DOCS, BaseDistilled
 from ._batch import NO_LABEL, target_inputs
 from ._checks import caller_stacklevel, native_threads
+from ._docstrings import fill_doc
 from ._fitted import CLASSIFIER_ATTRIBUTES, register
 from ._teacher_step import TeacherStep, check_teacher_proba
 from ._teacher_targets import OverconfidentTeacherWarning, soften_teacher
@@ -33,6 +34,7 @@ from .diagnostics import is_overconfident
 
 
 @register
+@fill_doc(**SHARED_DOCS)
 class DistilledClassifier(ClassifierMixin, BaseDistilled):
     """Distil a teacher's ``predict_proba`` into a PyTorch student network.
 
@@ -137,14 +139,7 @@ default="auto"
     activation : {"relu", "tanh", "logistic", "gelu"}, default="relu"
         Non-linearity of the default student.
 
-    max_epochs : int, default=100
-        Maximum number of passes over the training rows.
-
-    batch_size : int, default=128
-        Rows per mini-batch (capped at the number of training rows).
-
-    lr : float, default=1e-3
-        Learning rate.
+    {training_schedule}
 
     optimizer : {"adam", "adamw", "sgd"}, torch.optim.Optimizer class or \
 functools.partial of one, default="adam"
@@ -173,14 +168,7 @@ functools.partial of one, default="adam"
         ``tol`` for ``n_iter_no_change`` epochs, and restore the best
         weights. If False, stop when the training loss stalls likewise.
 
-    validation_fraction : float, default=0.1
-        Share of rows held out when ``early_stopping=True``.
-
-    n_iter_no_change : int or None, default=10
-        Patience of the stopping rule; None trains for ``max_epochs``.
-
-    tol : float, default=1e-4
-        Relative improvement that resets the patience.
+    {stopping_rule}
 
     callbacks : list of skorch callbacks or (name, callback) tuples, \
 default=None
@@ -264,18 +252,7 @@ default=None
         ``architecture_scores_`` say what was chosen and why; see
         :ref:`student_ladder`.
 
-    n_bins : int, default=16
-        Bins per feature of the piecewise-linear encodings.
-
-    max_weights : int or None, default=None
-        The most weights the student may have: its size is 4 bytes per
-        weight in float32, and its multiply-adds per predicted row. Under
-        ``"auto"`` and ``"most-accurate"`` a student of the ladder with
-        more weights is not trained (``architecture_scores_`` reports it
-        as skipped) and the choice is made among the others; ``fit``
-        raises a ValueError when none fits, or when the student of any
-        other ``architecture`` or ``module`` has more. None sets no limit.
-        See :ref:`student_ladder`.
+    {bins_and_budget}
 
     unlabelled : int, str or None, default=None
         The value of ``y`` that marks a row without a label. ``None`` (the
@@ -310,10 +287,7 @@ default=None
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names, when ``X`` has string column names.
+    {feature_attributes}
     teacher_ : estimator or None
         The fitted (or frozen) teacher; None with ``teacher_proba``. Its
         ``classes_`` are ``classes_`` (an
@@ -321,10 +295,7 @@ default=None
         fitted on label indices).
     student_ : skorch.NeuralNet
         The trained student network; ``student_.module_`` is the module.
-    history_ : skorch.History
-        Per-epoch training (and validation) losses.
-    n_iter_ : int
-        Number of epochs run.
+    {history_attributes}
     encoder_ : object or None
         The student's encoding of the string and categorical columns of a
         DataFrame ``X`` (numeric columns as they are, then one-hot blocks;

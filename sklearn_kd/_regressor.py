@@ -17,9 +17,10 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._base import SHARED_CONSTRAINTS, BaseDistilled
+from ._base import SHARED_CONSTRAINTS, SHARED_DOCS, BaseDistilled
 from ._batch import TEACHER
 from ._checks import native_threads
+from ._docstrings import fill_doc
 from ._fitted import REGRESSOR_ATTRIBUTES, register
 from ._teacher_step import TeacherStep, check_regressor_teacher, check_teacher_pred
 
@@ -27,6 +28,7 @@ from ._teacher_step import TeacherStep, check_regressor_teacher, check_teacher_p
 REGRESSION_LOSSES = ("squared_error", "huber")
 
 @register
+@fill_doc(**SHARED_DOCS)
 class DistilledRegressor(RegressorMixin, BaseDistilled):
     """Distil a teacher's ``predict`` into a PyTorch student network.
 
@@ -90,14 +92,7 @@ default="auto"
     activation : {"relu", "tanh", "logistic", "gelu"}, default="relu"
         Non-linearity of the built-in student.
 
-    max_epochs : int, default=100
-        Maximum number of passes over the training rows.
-
-    batch_size : int, default=128
-        Rows per mini-batch (capped at the number of training rows).
-
-    lr : float, default=1e-3
-        Learning rate.
+    {training_schedule}
 
     optimizer : {"adam", "adamw", "sgd"}, torch.optim.Optimizer class or \
 functools.partial of one, default="adam"
@@ -112,14 +107,7 @@ functools.partial of one, default="adam"
         epochs, and restore the best weights. If False, stop when the
         training loss stalls likewise.
 
-    validation_fraction : float, default=0.1
-        Share of rows held out when ``early_stopping=True``.
-
-    n_iter_no_change : int or None, default=10
-        Patience of the stopping rule; None trains for ``max_epochs``.
-
-    tol : float, default=1e-4
-        Relative improvement that resets the patience.
+    {stopping_rule}
 
     callbacks : list of skorch callbacks or (name, callback) tuples, \
 default=None
@@ -155,18 +143,7 @@ default=None
         places the bins on the split thresholds of a tree-ensemble teacher
         (gradient boosting, forests).
 
-    n_bins : int, default=16
-        Bins per feature of the piecewise-linear encodings.
-
-    max_weights : int or None, default=None
-        The most weights the student may have: its size is 4 bytes per
-        weight in float32, and its multiply-adds per predicted row. Under
-        ``"auto"`` and ``"most-accurate"`` a student of the ladder with
-        more weights is not trained (``architecture_scores_`` reports it
-        as skipped) and the choice is made among the others; ``fit``
-        raises a ValueError when none fits, or when the student of any
-        other ``architecture`` or ``module`` has more. None sets no limit.
-        See :ref:`student_ladder`.
+    {bins_and_budget}
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
@@ -182,19 +159,13 @@ default=None
     ----------
     n_outputs_ : int
         Number of outputs (columns of ``y``).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names, when ``X`` has string column names.
+    {feature_attributes}
     teacher_ : estimator or None
         The fitted (or frozen) teacher; None with ``teacher_pred``.
     student_ : skorch.NeuralNet
         The trained student network; ``student_.module_`` is the module.
         It predicts standardised targets.
-    history_ : skorch.History
-        Per-epoch training (and validation) losses.
-    n_iter_ : int
-        Number of epochs run.
+    {history_attributes}
     target_mean_ : ndarray of shape (n_outputs_,)
         Mean of each training target.
     target_scale_ : ndarray of shape (n_outputs_,)
