@@ -8,8 +8,10 @@ and 1,000 float64 rows on one thread, split into its parts:
 
 - *validation*: the fitted check and the checks of ``X``
   (``validate_data(reset=False)``, finiteness, float32 range);
-- *conversion*: ``X`` to a float32 tensor;
-- *thread scope*: choosing and setting the torch threads of the call;
+- *conversion*: ``X`` to a float32 tensor (none after: the prepared
+  student reads the float32 array in numpy);
+- *thread scope*: choosing and setting the torch threads of the call
+  (after: choosing them; the BLAS threads are set inside *network*);
 - *network*: the student's forward pass;
 - *output*: the logits to an array and their finiteness check;
 - *softmax*: the probabilities.
@@ -22,6 +24,12 @@ student is :mod:`sklearn_kd._inference`. Both run interleaved in this
 process, so that they share the machine's load; the table prints medians
 in microseconds and the ratio before / after, and checks that both give the
 same probabilities.
+
+Each case runs twice: back to back ("warm"), and with a pause of
+``--pause`` milliseconds (default 5) before every timed call ("after a
+pause"), the state of a model that serves a request after other work or
+none; torch's operations, its matrix product first, slow down far more
+after a pause than numpy's.
 
 Run with ``python -m benchmarks.predict_overhead`` (``--repeats N`` for
 more or fewer timed calls per part).
@@ -88,8 +96,6 @@ def _parts_before(clf, X):
 
 def _parts_after(clf, X):
     """The estimator's own path, as a list of (part, callable)."""
-    import torch
-
     from sklearn_kd._threads import resolve_threads
     from sklearn_kd._training import INFERENCE_BATCH_SIZE
 
@@ -100,24 +106,25 @@ def _parts_after(clf, X):
         state["X"] = clf._rows(X)  # includes the float32 copy of float64 X
 
     def conversion():
-        state["rows"] = torch.from_numpy(state["X"])
+        pass  # none: the prepared student reads the float32 array itself
 
     def scope():
         work = min(len(X), INFERENCE_BATCH_SIZE) * state["plan"].row_work
-        threads = resolve_threads(clf.n_threads, work)
-        if threads != torch.get_num_threads():  # pragma: no cover
-            torch.set_num_threads(threads)
+        state["threads"] = resolve_threads(clf.n_threads, work)
 
-    def network():
-        state["logits"] = state["plan"].logits_t(state["rows"])
+    def network():  # the BLAS threads are set and restored in here
+        state["logits"] = state["plan"].logits_t(state["X"], state["threads"])
 
     def output():
         if not np.isfinite(float(state["logits"].sum())):  # pragma: no cover
             raise ValueError("non-finite logits")
 
     def probabilities():
-        logits = state["logits"].double()
-        state["proba"] = torch.softmax(logits, dim=0).t().numpy()
+        shifted = state["logits"].astype(np.float64)
+        shifted -= shifted.max(axis=0)
+        np.exp(shifted, out=shifted)
+        shifted /= shifted.sum(axis=0)
+        state["proba"] = shifted.T
 
     parts = [("validation", validation), ("conversion", conversion),
              ("thread scope", scope), ("network", network), ("output", output),
@@ -132,9 +139,11 @@ def _baseline_predict_proba(clf, X):
     return state["proba"]
 
 
-def measure(clf, X, repeats):
+def measure(clf, X, repeats, pause=0.0):
     """Median microseconds of every part and of the whole call, before and
-    after, interleaved; and the largest difference of their outputs."""
+    after, interleaved (``pause`` seconds of sleep before each timed call
+    and each run of the parts); and the largest difference of their
+    outputs."""
     before, state_before = _parts_before(clf, X)
     after, state_after = _parts_after(clf, X)
     names = [name for name, _ in before] + ["whole call"]
@@ -144,6 +153,8 @@ def measure(clf, X, repeats):
     clock = time.perf_counter
     for i in range(repeats + 1):
         for side, parts in (("before", before), ("after", after)):
+            if pause:
+                time.sleep(pause)
             start = clock()
             for name, part in parts:
                 part()
@@ -151,6 +162,8 @@ def measure(clf, X, repeats):
                 if i:
                     times[side, name].append(end - start)
                 start = end
+            if pause:
+                time.sleep(pause)
             start = clock()
             wholes[side]()
             if i:
@@ -176,6 +189,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.predict_overhead")
     parser.add_argument("--repeats", type=int, default=400,
                         help="timed calls per part (default 400)")
+    parser.add_argument("--pause", type=float, default=5.0,
+                        help="milliseconds of sleep before each timed call "
+                             "of the second run (default 5)")
     parser.add_argument("--max-epochs", type=int, default=5,
                         help="training epochs of each student (default 5)")
     args = parser.parse_args(argv)
@@ -204,14 +220,17 @@ def main(argv=None):
         ).fit(X_tr, y_tr)
         n_weights = sum(p.numel() for p in clf.student_.module_.parameters())
         for rows in (1, 1000):
-            names, medians, error = measure(clf, X_te[:rows], args.repeats)
-            results[clf.architecture_, rows] = medians
-            print(_table(
-                f"\n{clf.architecture_} student ({n_weights} weights), "
-                f"{rows} row{'s' if rows > 1 else ''} of float64, 1 thread; "
-                f"max |before - after| = {error:.1e}",
-                names, medians,
-            ))
+            for state, pause in (("warm", 0.0), ("after a pause", args.pause)):
+                names, medians, error = measure(
+                    clf, X_te[:rows], args.repeats, pause=pause / 1000
+                )
+                results[clf.architecture_, rows, state] = medians
+                print(_table(
+                    f"\n{clf.architecture_} student ({n_weights} weights), "
+                    f"{rows} row{'s' if rows > 1 else ''} of float64, 1 "
+                    f"thread, {state}; max |before - after| = {error:.1e}",
+                    names, medians,
+                ))
     return results
 
 

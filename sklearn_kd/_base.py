@@ -873,26 +873,17 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
 
     def _outputs_t(self, X):
         """The student's float32 outputs on ``X``, transposed (outputs,
-        rows), as a CPU tensor: softmax and argmax over a short first axis
-        of a contiguous tensor are several times faster than over a short
+        rows), as a numpy array: softmax and argmax over a short first axis
+        of a C-ordered array are several times faster than over a short
         last axis."""
         plan = self._inference_plan()
         X = self._rows(X)
-        n_threads = getattr(self, "n_threads", None)
         work = min(X.shape[0], INFERENCE_BATCH_SIZE) * plan.row_work
-        threads = resolve_threads(n_threads, work)
-        # set even when torch already reports it, and restored after, as
-        # thread_scope does: torch's MKL, which threadpoolctl cannot reach,
-        # then agrees with its OpenMP pool
-        previous = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            outputs = plan.logits_t(torch.from_numpy(X))
-        finally:
-            torch.set_num_threads(previous)
+        threads = resolve_threads(getattr(self, "n_threads", None), work)
+        outputs = plan.logits_t(X, threads)
         # a float32 sum of finite outputs may overflow; look closer only then
         if not math.isfinite(float(outputs.sum())):
-            bad = ~torch.isfinite(outputs).all(dim=0)
+            bad = ~np.isfinite(outputs).all(axis=0)
             if bad.any():
                 what = "logits" if self._task == "classification" else "outputs"
                 raise ValueError(

@@ -14,7 +14,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -308,8 +307,8 @@ default=None
         custom ``module``.
     architecture_scores_ : dict or None
         For ``"auto"`` and ``"most-accurate"``: by student of the ladder
-        (``"linear on bins"``, ``"perceptron"``, ``"bins + hidden
-        layers"``), its ``architecture``, ``hidden_layer_sizes``,
+        (``"linear on bins"``, ``"narrow perceptron"``, ``"perceptron"``,
+        ``"bins + narrow hidden layers"``, ``"bins + hidden layers"``), its ``architecture``, ``hidden_layer_sizes``,
         ``log_loss`` and ``accuracy`` on the held-out rows' labels, its
         ``fidelity`` there (agreement with the teacher's top class; None
         without a teacher), its ``excess_loss`` over the best
@@ -696,11 +695,16 @@ default=None
             Columns in ``classes_`` order; rows sum to 1.
         """
         # over the classes of the transposed logits (a Fortran-ordered result)
-        return torch.softmax(self._outputs_t(X).double(), dim=0).t().numpy()
+        proba = _shifted(self._outputs_t(X))
+        np.exp(proba, out=proba)
+        proba /= proba.sum(axis=0)
+        return proba.T
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits."""
-        return torch.log_softmax(self._outputs_t(X).double(), dim=0).t().numpy()
+        shifted = _shifted(self._outputs_t(X))
+        shifted -= np.log(np.exp(shifted).sum(axis=0))
+        return shifted.T
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``.
@@ -716,8 +720,15 @@ default=None
         """
         # numpy's argmax over the short first axis of the transposed logits
         # is several times faster than torch's over a strided axis
-        index = np.argmax(self._outputs_t(X).numpy(), axis=0)
+        index = np.argmax(self._outputs_t(X), axis=0)
         return self.classes_[index]
+
+
+def _shifted(logits_t):
+    """Transposed float32 logits as float64, less each row's largest."""
+    shifted = logits_t.astype(np.float64)
+    shifted -= shifted.max(axis=0)
+    return shifted
 
 
 def _class_weight_factors(class_weight, classes, y_idx):

@@ -16,7 +16,15 @@ everything that does not depend on the rows computed once:
   holds one number, its feature's slope for that bin) and one clamp to the
   per-bin bounds;
 - contiguous float32 tensors without autograd, and no ``nn.Module`` calls:
-  the forward pass is a loop of ``addmm`` and in-place activations.
+  the forward pass is a loop of ``addmm`` and in-place activations;
+- on the CPU, the same arithmetic on numpy views of those tensors
+  (:meth:`PreparedStudent.numpy_logits_t`): numpy's matrix product and
+  in-place ufuncs. Each torch operation crosses the dispatcher, and the
+  first matrix product after a pause (another model's prediction, an idle
+  server) pays for torch's cold start: measured on 1,000 rows of a
+  threshold-encoded student, 150-220 microseconds against 40-80 for
+  numpy's, and on one row the whole call took 24 instead of 100
+  microseconds (``python -m benchmarks.predict_overhead``).
 
 The prepared student is also what :mod:`sklearn_kd.onnx` exports: the
 smallest graph computing the student (a ``Gemm`` per layer, the
@@ -35,13 +43,17 @@ evaluation mode and without autograd.
 
 from __future__ import annotations
 
+import math
 import weakref
 
+import numpy as np
 import torch
+from scipy.special import erf, expit
 from torch import nn
 from torch.nn import functional as F
 
 from ._student import MLPStudent, TabularStudent
+from ._threads import blas_threads, torch_threads
 from ._training import INFERENCE_BATCH_SIZE
 
 __all__ = ["PreparedStudent", "plan_for", "prepare"]
@@ -52,6 +64,24 @@ _ACTIVATIONS = {
     nn.Tanh: torch.tanh_,
     nn.Sigmoid: torch.sigmoid_,
     nn.GELU: F.gelu,
+}
+
+
+def _gelu(h):
+    """The exact GELU, ``h * Phi(h)``, of a float32 array, in place."""
+    cdf = erf(h * np.float32(1 / math.sqrt(2)))
+    cdf += 1
+    cdf *= 0.5
+    h *= cdf
+    return h
+
+
+#: The same activations on numpy arrays, in place.
+_NUMPY_ACTIVATIONS = {
+    torch.relu_: lambda h: np.maximum(h, 0, out=h),
+    torch.tanh_: lambda h: np.tanh(h, out=h),
+    torch.sigmoid_: lambda h: expit(h, out=h),
+    F.gelu: _gelu,
 }
 _ENCODING_KEYS = (
     "encoding_index",
@@ -183,6 +213,63 @@ class PreparedStudent(nn.Module):
         bias, weight = self.last
         return torch.addmm(bias, weight, h.t())
 
+    def _arrays(self):
+        """numpy views of the CPU tensors the forward pass reads, made on
+        first use (they share the tensors' memory)."""
+        arrays = self.__dict__.get("_numpy")
+        if arrays is None:
+            view = _numpy_view
+            arrays = dict(
+                hidden=[(view(b), view(w)) for b, w in self.hidden],
+                last=(view(self.last[0]), view(self.last[1])),
+                activation=_NUMPY_ACTIVATIONS[self.activation],
+            )
+            for name in ("fill", "indicator_index", "mean", "scale",
+                         "encoding_matrix", "encoding_bias", "encoding_lower",
+                         "encoding_upper"):
+                if name in self._buffers:
+                    arrays[name] = view(self._buffers[name])
+            self.__dict__["_numpy"] = arrays
+        return arrays
+
+    def numpy_logits_t(self, X):
+        """:meth:`logits_t` of a C-ordered float32 array of rows on the CPU,
+        computed by numpy: the logits as a (classes, rows) float32 array.
+
+        ``X`` is left as it is; the BLAS library's thread count is the
+        caller's (see :func:`~sklearn_kd._threads.blas_threads`).
+        """
+        a = self._arrays()
+        indicators = None
+        if self.fills and (self.n_indicators or np.isnan(X.sum())):
+            nan = np.isnan(X)
+            X = np.where(nan, a["fill"], X)
+            if self.n_indicators:
+                indicators = nan[:, a["indicator_index"]].astype(np.float32)
+        h = X
+        if self.standardise:
+            h = (h - a["mean"]) / a["scale"]
+        if self.encode:
+            h = h @ a["encoding_matrix"]
+            h += a["encoding_bias"]
+            if self.relu_encoding:
+                np.maximum(h, 0, out=h)
+            else:
+                np.maximum(h, a["encoding_lower"], out=h)
+            if self.clamp_above:
+                np.minimum(h, a["encoding_upper"], out=h)
+        if indicators is not None:
+            h = np.concatenate([h, indicators], axis=1)
+        activation = a["activation"]
+        for bias, weight_t in a["hidden"]:
+            h = h @ weight_t
+            h += bias
+            activation(h)
+        bias, weight = a["last"]
+        logits = weight @ h.T
+        logits += bias
+        return logits
+
     def _export_forward(self, X):
         # the operations ONNX has single nodes for: Gemm, Max, Min, Relu and the
         # activations (in-place variants and addmm export less directly);
@@ -285,6 +372,11 @@ _EXPORT_ACTIVATIONS = {
     torch.sigmoid_: torch.sigmoid,
     F.gelu: F.gelu,
 }
+
+
+def _numpy_view(tensor):
+    """A CPU tensor as a numpy array sharing its memory."""
+    return tensor.detach().numpy()
 
 
 def _frozen(tensor):
@@ -447,27 +539,41 @@ class InferencePlan:
                 return False
         return True
 
-    def logits_t(self, rows):
-        """Float32 logits of the float32 tensor ``rows``, transposed
-        (classes, rows), on the CPU.
+    def logits_t(self, rows, threads):
+        """Float32 logits of the C-ordered float32 array ``rows``,
+        transposed (classes, rows), as a numpy array.
 
-        Call within the thread scope of the prediction.
+        A prepared student on the CPU runs in numpy with ``threads`` BLAS
+        threads (:meth:`PreparedStudent.numpy_logits_t`); any other module
+        (or device) in torch, with ``threads`` torch threads, in chunks of
+        ``INFERENCE_BATCH_SIZE`` rows.
         """
         batch_size = INFERENCE_BATCH_SIZE
         prepared = self.prepared
         n_rows = rows.shape[0]
-        if prepared is not None and self.on_cpu and n_rows <= batch_size:
-            return prepared.logits_t(rows)  # no Module.__call__, no chunks
+        if prepared is not None and self.on_cpu:
+            with blas_threads(threads):
+                if n_rows <= batch_size:
+                    return prepared.numpy_logits_t(rows)
+                return np.concatenate(
+                    [
+                        prepared.numpy_logits_t(rows[start : start + batch_size])
+                        for start in range(0, n_rows, batch_size)
+                    ],
+                    axis=1,
+                )
         forward = prepared
         if forward is None:
             forward = self.module()
             forward.train(False)
+        rows = torch.from_numpy(rows)
         chunks = []
-        with torch.inference_mode():
+        with torch_threads(threads), torch.inference_mode():
             for start in range(0, n_rows, batch_size):
                 batch = rows[start : start + batch_size].to(self.device)
                 chunks.append(forward(batch).t().to("cpu", torch.float32))
-        return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)
+        logits = chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)
+        return logits.numpy()
 
 
 #: The plan of every student module predicted with, for as long as the

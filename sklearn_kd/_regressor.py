@@ -409,7 +409,7 @@ default=None
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             One column per output; a single output gives a 1-D array.
         """
-        outputs = self._outputs_t(X).double().t().numpy()
+        outputs = self._outputs_t(X).astype(np.float64).T
         pred = outputs * self.target_scale_ + self.target_mean_
         return pred.ravel() if self.n_outputs_ == 1 else pred
 

@@ -467,18 +467,25 @@ def test_estimator_thread_policy_is_scoped_to_fit_and_predict(
     assert set(dict(clf.student_.callbacks_)["threads"].threads) == {expected}
     assert torch.get_num_threads() == before
     seen = []
-    from sklearn_kd._inference import InferencePlan
+    from threadpoolctl import threadpool_info
 
-    logits_t = InferencePlan.logits_t
+    from sklearn_kd._inference import PreparedStudent
 
-    def spy(self, *args, **kwargs):  # the student's forward pass
-        seen.append(torch.get_num_threads())
-        return logits_t(self, *args, **kwargs)
+    numpy_logits_t = PreparedStudent.numpy_logits_t
 
-    monkeypatch.setattr(InferencePlan, "logits_t", spy)
+    def spy(self, *args, **kwargs):  # the student's forward pass, in numpy
+        seen.append({lib["num_threads"] for lib in threadpool_info()
+                     if lib["user_api"] == "blas"})
+        return numpy_logits_t(self, *args, **kwargs)
+
+    blas_before = [lib["num_threads"] for lib in threadpool_info()
+                   if lib["user_api"] == "blas"]
+    monkeypatch.setattr(PreparedStudent, "numpy_logits_t", spy)
     clf.predict_proba(X)
-    assert seen == [expected]
+    assert seen == [{expected}]
     assert torch.get_num_threads() == before
+    assert [lib["num_threads"] for lib in threadpool_info()
+            if lib["user_api"] == "blas"] == blas_before
 
 
 @pytest.mark.parametrize("architecture", ["mlp", "ple"])
