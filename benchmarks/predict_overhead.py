@@ -19,11 +19,13 @@ and 1,000 float64 rows on one thread, split into its parts:
 "before" is the prediction path of sklearn_kd 0.x, rebuilt here step by
 step from the same functions (scikit-learn's ``validate_data``, the
 student's own ``forward`` in evaluation mode under ``torch.inference_mode``,
-scipy's ``softmax``); "after" is the estimator's own path, whose prepared
-student is :mod:`sklearn_kd._inference`. Both run interleaved in this
-process, so that they share the machine's load; the table prints medians
-in microseconds and the ratio before / after, and checks that both give the
-same probabilities.
+scipy's ``softmax``); "torch" runs the prepared student of
+:mod:`sklearn_kd._inference` in torch (``addmm`` and in-place activations),
+as the previous release did; "after" is the estimator's own path, the same
+prepared student in numpy. All run interleaved in this process, so that
+they share the machine's load; the table prints medians in microseconds
+and each path's ratio to "after", and checks that all give the same
+probabilities.
 
 Each case runs twice: back to back ("warm"), and with a pause of
 ``--pause`` milliseconds (default 5) before every timed call ("after a
@@ -132,6 +134,54 @@ def _parts_after(clf, X):
     return parts, state
 
 
+def _parts_torch(clf, X):
+    """The prepared student run by torch (the path of the previous
+    release: ``addmm`` and in-place activations on the prepared tensors),
+    as a list of (part, callable)."""
+    import torch
+
+    from sklearn_kd._threads import resolve_threads
+    from sklearn_kd._training import INFERENCE_BATCH_SIZE
+
+    state = {}
+
+    def validation():
+        state["plan"] = clf._inference_plan()
+        state["X"] = clf._rows(X)
+
+    def conversion():
+        state["rows"] = torch.from_numpy(state["X"])
+
+    def scope():
+        work = min(len(X), INFERENCE_BATCH_SIZE) * state["plan"].row_work
+        threads = resolve_threads(clf.n_threads, work)
+        state["previous"] = torch.get_num_threads()
+        torch.set_num_threads(threads)
+
+    def network():
+        state["logits"] = state["plan"].prepared.logits_t(state["rows"])
+
+    def output():
+        torch.set_num_threads(state["previous"])
+        if not np.isfinite(float(state["logits"].sum())):  # pragma: no cover
+            raise ValueError("non-finite logits")
+
+    def probabilities():
+        logits = state["logits"].double()
+        state["proba"] = torch.softmax(logits, dim=0).t().numpy()
+
+    parts = [("validation", validation), ("conversion", conversion),
+             ("thread scope", scope), ("network", network), ("output", output),
+             ("softmax", probabilities)]
+    return parts, state
+
+
+def _run(parts, state):
+    for _, part in parts:
+        part()
+    return state["proba"]
+
+
 def _baseline_predict_proba(clf, X):
     parts, state = _parts_before(clf, X)
     for _, part in parts:
@@ -139,20 +189,27 @@ def _baseline_predict_proba(clf, X):
     return state["proba"]
 
 
+SIDES = ("before", "torch", "after")
+
+
 def measure(clf, X, repeats, pause=0.0):
-    """Median microseconds of every part and of the whole call, before and
-    after, interleaved (``pause`` seconds of sleep before each timed call
-    and each run of the parts); and the largest difference of their
-    outputs."""
-    before, state_before = _parts_before(clf, X)
-    after, state_after = _parts_after(clf, X)
-    names = [name for name, _ in before] + ["whole call"]
-    times = {(side, name): [] for side in ("before", "after") for name in names}
+    """Median microseconds of every part and of the whole call on each side
+    (:data:`SIDES`), interleaved (``pause`` seconds of sleep before each
+    timed call and each run of the parts); and the largest difference of
+    the "after" probabilities from the others'."""
+    sides = {"before": _parts_before(clf, X), "after": _parts_after(clf, X)}
+    if clf._inference_plan().prepared is not None:
+        sides["torch"] = _parts_torch(clf, X)
+    sides = {side: sides[side] for side in SIDES if side in sides}
+    names = [name for name, _ in sides["before"][0]] + ["whole call"]
+    times = {(side, name): [] for side in sides for name in names}
+    torch_side = sides.get("torch")
     wholes = {"before": lambda: _baseline_predict_proba(clf, X),
+              "torch": lambda: _run(*torch_side),
               "after": lambda: clf.predict_proba(X)}
     clock = time.perf_counter
     for i in range(repeats + 1):
-        for side, parts in (("before", before), ("after", after)):
+        for side, (parts, _) in sides.items():
             if pause:
                 time.sleep(pause)
             start = clock()
@@ -169,19 +226,32 @@ def measure(clf, X, repeats, pause=0.0):
             if i:
                 times[side, "whole call"].append(clock() - start)
     medians = {key: 1e6 * float(np.median(value)) for key, value in times.items()}
-    error = float(np.abs(state_before["proba"] - state_after["proba"]).max())
+    after = sides["after"][1]["proba"]
+    error = max(float(np.abs(state["proba"] - after).max())
+                for _, state in sides.values())
     return names, medians, error
 
 
 def _table(title, names, medians):
-    lines = [title, f"{'part':<16}{'before us':>11}{'after us':>11}{'ratio':>8}"]
+    sides = [side for side in SIDES if (side, names[0]) in medians]
+    header = "".join(f"{side + ' us':>11}" for side in sides)
+    ratios = "".join(f"{side + '/after':>14}" for side in sides[:-1])
+    lines = [title, f"{'part':<16}{header}{ratios}"]
+
+    def row(label, values):
+        cells = "".join(f"{values[side]:>11.1f}" for side in sides)
+        quotients = "".join(
+            f"{values[side] / max(values['after'], 1e-3):>13.1f}x"
+            for side in sides[:-1]
+        )
+        return f"{label:<16}{cells}{quotients}"
+
     for name in names:
-        b, a = medians["before", name], medians["after", name]
         if name == "whole call":
-            sb = sum(medians["before", n] for n in names[:-1])
-            sa = sum(medians["after", n] for n in names[:-1])
-            lines.append(f"{'sum of parts':<16}{sb:>11.1f}{sa:>11.1f}{sb / sa:>7.1f}x")
-        lines.append(f"{name:<16}{b:>11.1f}{a:>11.1f}{b / max(a, 1e-3):>7.1f}x")
+            lines.append(row("sum of parts", {
+                side: sum(medians[side, n] for n in names[:-1]) for side in sides
+            }))
+        lines.append(row(name, {side: medians[side, name] for side in sides}))
     return "\n".join(lines)
 
 
@@ -228,7 +298,7 @@ def main(argv=None):
                 print(_table(
                     f"\n{clf.architecture_} student ({n_weights} weights), "
                     f"{rows} row{'s' if rows > 1 else ''} of float64, 1 "
-                    f"thread, {state}; max |before - after| = {error:.1e}",
+                    f"thread, {state}; max |other - after| = {error:.1e}",
                     names, medians,
                 ))
     return results

@@ -308,18 +308,19 @@ default=None
     architecture_scores_ : dict or None
         For ``"auto"`` and ``"most-accurate"``: by student of the ladder
         (``"linear on bins"``, ``"narrow perceptron"``, ``"perceptron"``,
-        ``"bins + narrow hidden layers"``, ``"bins + hidden layers"``), its ``architecture``, ``hidden_layer_sizes``,
-        ``log_loss`` and ``accuracy`` on the held-out rows' labels, its
-        ``fidelity`` there (agreement with the teacher's top class; None
-        without a teacher), its ``excess_loss`` over the best
-        student and the ``allowance`` within which it counted as as good,
-        ``cost`` (multiply-adds per row), best ``epochs``, ``fit_seconds``
-        and whether it was ``chosen``; a student over ``max_weights`` has
-        its ``architecture``, ``hidden_layer_sizes``, ``cost``, ``chosen``
-        and ``skipped="over max_weights"`` only, and was not trained; and
-        under ``"rule"`` the ``selection``, the number of held-out rows
-        ``n_held_out`` and ``max_weights``. None otherwise, and when there
-        were too few rows to compare.
+        ``"bins + narrow hidden layers"``, ``"bins + hidden layers"``), its
+        ``architecture``, ``hidden_layer_sizes``, ``log_loss`` and
+        ``accuracy`` on the held-out rows' labels, its ``fidelity`` there
+        (agreement with the teacher's top class; None without a teacher),
+        its ``excess_loss`` over the best student and the ``allowance``
+        within which it counted as as good, ``cost`` (multiply-adds per
+        row), best ``epochs``, ``fit_seconds`` and whether it was
+        ``chosen``; a student over ``max_weights`` has its ``architecture``,
+        ``hidden_layer_sizes``, ``cost``, ``chosen`` and ``skipped="over
+        max_weights"`` only, and was not trained; and under ``"rule"`` the
+        ``selection``, the number of held-out rows ``n_held_out`` and
+        ``max_weights``. None otherwise, and when there were too few rows to
+        compare.
     knowledge_params_ : Bunch or None
         Constants of the knowledge level estimated on the training rows.
     teacher_stats_ : Bunch or None

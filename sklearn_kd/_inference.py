@@ -53,7 +53,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._student import MLPStudent, TabularStudent
-from ._threads import blas_threads, torch_threads
+from ._threads import restore_blas_threads, set_blas_threads, torch_threads
 from ._training import INFERENCE_BATCH_SIZE
 
 __all__ = ["PreparedStudent", "plan_for", "prepare"]
@@ -237,7 +237,7 @@ class PreparedStudent(nn.Module):
         computed by numpy: the logits as a (classes, rows) float32 array.
 
         ``X`` is left as it is; the BLAS library's thread count is the
-        caller's (see :func:`~sklearn_kd._threads.blas_threads`).
+        caller's (see :func:`~sklearn_kd._threads.set_blas_threads`).
         """
         a = self._arrays()
         indicators = None
@@ -552,7 +552,8 @@ class InferencePlan:
         prepared = self.prepared
         n_rows = rows.shape[0]
         if prepared is not None and self.on_cpu:
-            with blas_threads(threads):
+            changed = set_blas_threads(threads)
+            try:
                 if n_rows <= batch_size:
                     return prepared.numpy_logits_t(rows)
                 return np.concatenate(
@@ -562,6 +563,8 @@ class InferencePlan:
                     ],
                     axis=1,
                 )
+            finally:
+                restore_blas_threads(changed)
         forward = prepared
         if forward is None:
             forward = self.module()

@@ -29,6 +29,7 @@ estimator):
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from numbers import Integral
 
@@ -114,37 +115,44 @@ def native_controller():
 
 
 def _blas_controllers():
-    """The BLAS libraries of the process (numpy's among them), as
-    threadpoolctl controllers, found once per :func:`native_controller`."""
+    """The BLAS libraries numpy's matrix products may call, as threadpoolctl
+    controllers, found once per :func:`native_controller`: numpy's own
+    (a wheel ships it beside the package, in ``numpy.libs``) when it can be
+    told apart, else every loaded one."""
     controller = native_controller()
     blas = _CONTROLLER.get("blas")
     if blas is None or blas[0] is not controller:
-        blas = _CONTROLLER["blas"] = (
-            controller,
-            controller.select(user_api="blas").lib_controllers,
-        )
+        libraries = controller.select(user_api="blas").lib_controllers
+        own = [
+            lib for lib in libraries
+            if os.path.basename(os.path.dirname(lib.filepath)).startswith("numpy")
+        ]
+        blas = _CONTROLLER["blas"] = (controller, own or libraries)
     return blas[1]
 
 
-@contextlib.contextmanager
-def blas_threads(n):
-    """Run the block with ``n`` threads in every loaded BLAS library (the
-    one numpy's matrix products call among them); restore them after.
+def set_blas_threads(n):
+    """Give numpy's BLAS library ``n`` threads; returns what
+    :func:`restore_blas_threads` needs to undo it.
 
     The CPU prediction path multiplies numpy arrays, so its thread count is
-    the BLAS library's, not torch's. Setting it through the library
-    controllers found once costs a few microseconds, against about a
-    millisecond for a fresh ``threadpoolctl.threadpool_limits``.
+    the BLAS library's, not torch's. A library already at ``n`` is left
+    alone: one call into it (about a microsecond) is all a process limited
+    to one thread (``OMP_NUM_THREADS=1``, ``threadpool_limits``) pays.
     """
-    libraries = _blas_controllers()
-    previous = [lib.get_num_threads() for lib in libraries]
-    for lib in libraries:
-        lib.set_num_threads(n)
-    try:
-        yield n
-    finally:
-        for lib, count in zip(libraries, previous):
-            lib.set_num_threads(count)
+    changed = []
+    for lib in _blas_controllers():
+        previous = lib.get_num_threads()
+        if previous != n:
+            lib.set_num_threads(n)
+            changed.append((lib, previous))
+    return changed
+
+
+def restore_blas_threads(changed):
+    """Undo :func:`set_blas_threads`."""
+    for lib, previous in changed:
+        lib.set_num_threads(previous)
 
 
 @contextlib.contextmanager

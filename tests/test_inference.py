@@ -139,7 +139,8 @@ def test_overhead_benchmark_measures_both_paths(data):
     clf = DistilledClassifier(architecture="mlp", **TINY).fit(X, y)
     names, medians, error = measure(clf, X[:5], repeats=2)
     assert names[-1] == "whole call" and "network" in names
-    assert set(medians) == {(side, n) for side in ("before", "after") for n in names}
+    sides = ("before", "torch", "after")
+    assert set(medians) == {(side, n) for side in sides for n in names}
     assert error < 1e-6
 
 
@@ -199,3 +200,28 @@ def test_students_with_missing_values_are_prepared(data, architecture):
     with torch.inference_mode():
         np.testing.assert_allclose(prepared.relu_form().forward(tensor),
                                    prepared.forward(tensor), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("params", STUDENTS[:-1])
+@pytest.mark.parametrize("missing", [False, True])
+def test_numpy_forward_equals_the_torch_forward(data, params, missing):
+    # predict_proba runs the prepared student in numpy on the CPU; its torch
+    # form (GPU, ONNX export) must compute the same logits, missing values
+    # (filled, with their indicators) included, and leave X as it is
+    if params["architecture"] != "mlp":
+        pytest.importorskip("rtdl_num_embeddings")
+    X, y = data
+    X = X.copy()
+    if missing:
+        X[::7, 0] = np.nan
+    clf = DistilledClassifier(**{**TINY, **params}).fit(X, y)
+    prepared = prepare(clf.student_.module_)
+    assert prepared.fills or not missing
+    rows = np.ascontiguousarray(X, dtype=np.float32)
+    before = rows.copy()
+    got = prepared.numpy_logits_t(rows)
+    with torch.inference_mode():
+        want = prepared.logits_t(torch.from_numpy(rows.copy())).numpy()
+    np.testing.assert_array_equal(rows, before)
+    assert got.dtype == np.float32 and got.shape == (3, len(X))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
