@@ -16,8 +16,15 @@ against the same student on the labels only (``alpha=0``). The *gap
 closed* is ``(acc_arm - acc_labels) / (acc_teacher - acc_labels)`` with
 means over the paired seeds. Every fit runs on one thread.
 
+``--teacher ExtraTrees`` distils an ExtraTreesClassifier with bootstrap
+samples instead (so that it has out-of-bag rows). ``--augment munge``
+adds the package's transfer set to every distilled arm, and
+``--architecture auto`` lets each fit choose its student from the ladder;
+together with ``--epochs 100 --n-train 2000`` they are the package
+defaults of the deployment benchmark.
+
 Run with ``python -m benchmarks.forest_teachers`` (``--seeds``,
-``--tables``, ``--epochs``).
+``--tables``, ``--epochs``, ``--jobs``).
 """
 
 from __future__ import annotations
@@ -50,22 +57,35 @@ def _data(table, seed, n_train, n_test):
 
 
 def run_cell(table, seed, args):
-    from sklearn.ensemble import RandomForestClassifier
+    import warnings
+
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    from sklearn.frozen import FrozenEstimator
 
     from sklearn_kd import DistilledClassifier
 
+    warnings.simplefilter("ignore")
     X_tr, X_te, y_tr, y_te = _data(table, seed, args.n_train, args.n_test)
-    forest = RandomForestClassifier(n_estimators=args.n_estimators,
-                                    random_state=seed, n_jobs=1)
+    if args.teacher == "ExtraTrees":
+        forest = ExtraTreesClassifier(n_estimators=args.n_estimators,
+                                      bootstrap=True, random_state=seed,
+                                      n_jobs=1)
+    else:
+        forest = RandomForestClassifier(n_estimators=args.n_estimators,
+                                        random_state=seed, n_jobs=1)
     common = dict(architecture=args.architecture, max_epochs=args.epochs,
                   random_state=seed, n_threads=1,
                   temperature=args.temperature, alpha=args.alpha)
     out = {"teacher": forest.fit(X_tr, y_tr).score(X_te, y_te)}
-    out["labels only"] = DistilledClassifier(**{**common, "alpha": 0.0}).fit(
+    # the fitted forest places the bins of a threshold-encoded student
+    out["labels only"] = DistilledClassifier(
+        FrozenEstimator(forest), **{**common, "alpha": 0.0}).fit(
         X_tr, y_tr).score(X_te, y_te)
+    augment = None if args.augment == "none" else args.augment
     for arm, cv in ARMS.items():
         start = time.perf_counter()
-        clf = DistilledClassifier(forest, teacher_cv=cv, **common).fit(X_tr, y_tr)
+        clf = DistilledClassifier(forest, teacher_cv=cv, augment=augment,
+                                  **common).fit(X_tr, y_tr)
         out[arm] = clf.score(X_te, y_te)
         out[arm + " fit s"] = time.perf_counter() - start
         out[arm + " non-target"] = clf.teacher_stats_.mean_non_target_mass
@@ -83,13 +103,26 @@ def main(argv=None):
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--alpha", type=float, default=0.5)
     parser.add_argument("--architecture", default="mlp",
-                        help="the student, e.g. ple-teacher")
+                        help="the student, e.g. ple-teacher or auto")
+    parser.add_argument("--teacher", choices=("RandomForest", "ExtraTrees"),
+                        default="RandomForest")
+    parser.add_argument("--augment", choices=("none", "munge"), default="none")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="(table, seed) cells run in parallel")
     args = parser.parse_args(argv)
+    from joblib import Parallel, delayed
+
+    cells_by_table = {}
+    flat = Parallel(n_jobs=args.jobs)(
+        delayed(run_cell)(table, seed, args)
+        for table in args.tables for seed in range(args.seeds))
+    for i, table in enumerate(args.tables):
+        cells_by_table[table] = flat[i * args.seeds:(i + 1) * args.seeds]
     print("| table | teacher | labels only | "
           + " | ".join(f"{a} (gap closed, fit s)" for a in ARMS) + " |")
     print("|" + "---|" * (3 + len(ARMS)))
     for table in args.tables:
-        cells = [run_cell(table, seed, args) for seed in range(args.seeds)]
+        cells = cells_by_table[table]
 
         def mean(key, cells=cells):
             return float(np.mean([c[key] for c in cells]))
@@ -101,9 +134,10 @@ def main(argv=None):
             row.append(f"{mean(arm):.3f} ({closed:+.2f}, {mean(arm + ' fit s'):.1f}"
                        f" s, non-target {mean(arm + ' non-target'):.2f})")
         print("| " + " | ".join(row) + " |", flush=True)
-    print(f"\nmeans over {args.seeds} seeds; {args.n_estimators}-tree forest; "
-          f"T={args.temperature}, alpha={args.alpha}, {args.epochs} epochs, "
-          f"architecture={args.architecture}")
+    print(f"\nmeans over {args.seeds} seeds; {args.n_estimators}-tree "
+          f"{args.teacher}; T={args.temperature}, alpha={args.alpha}, "
+          f"{args.epochs} epochs, architecture={args.architecture}, "
+          f"augment={args.augment}, {args.n_train} training rows")
     return 0
 
 

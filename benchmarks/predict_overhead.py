@@ -105,7 +105,8 @@ def _parts_after(clf, X):
 
     def validation():
         state["plan"] = clf._inference_plan()
-        state["X"] = clf._rows(X)  # includes the float32 copy of float64 X
+        # includes the float32 copy of float64 X
+        state["X"], state["finite"] = clf._rows(X)
 
     def conversion():
         pass  # none: the prepared student reads the float32 array itself
@@ -115,7 +116,8 @@ def _parts_after(clf, X):
         state["threads"] = resolve_threads(clf.n_threads, work)
 
     def network():  # the BLAS threads are set and restored in here
-        state["logits"] = state["plan"].logits_t(state["X"], state["threads"])
+        state["logits"] = state["plan"].logits_t(
+            state["X"], state["threads"], finite=state["finite"])
 
     def output():
         if not np.isfinite(float(state["logits"].sum())):  # pragma: no cover
@@ -147,7 +149,7 @@ def _parts_torch(clf, X):
 
     def validation():
         state["plan"] = clf._inference_plan()
-        state["X"] = clf._rows(X)
+        state["X"], _ = clf._rows(X)
 
     def conversion():
         state["rows"] = torch.from_numpy(state["X"])

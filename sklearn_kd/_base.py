@@ -826,14 +826,16 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
         return plan_for(student.module_)
 
     def _rows(self, X):
-        """``X`` as a float32 array, checked as ``validate_data(self, X,
-        reset=False)`` checks it.
+        """``X`` as a C-ordered float32 array, checked as
+        ``validate_data(self, X, reset=False)`` checks it, and whether it is
+        known to be finite.
 
         A float32 or float64 ndarray with the fitted number of columns, on
         an estimator fitted without feature names or categorical columns,
         is exactly what ``validate_data`` returns unchanged once it is
         finite: only its finiteness (and, for float64, the float32 range)
-        is checked here, with one sum. Anything else, or a sum that is not
+        is checked here, with one float32 sum. Anything else, or a sum that
+        is not
         finite (NaN, which a student that handles missing values accepts),
         goes through ``validate_data``, the encoding of categorical columns
         and the missing-value checks, with their errors and warnings.
@@ -847,15 +849,16 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
             and "feature_names_in_" not in self.__dict__
             and self.__dict__.get("encoder_") is None
         ):
-            # values out of float32 range become inf; a float64 sum of float32
-            # values cannot overflow, so it is finite exactly when every
-            # value is finite and within float32 range
+            # values out of float32 range become inf, and a sum holding an
+            # inf or a NaN is not finite: a finite sum proves every value
+            # finite and within float32 range (a sum that overflows only
+            # sends the rows the long way, which accepts them)
             with np.errstate(over="ignore", invalid="ignore"):
                 # C-ordered float32 as it is, anything else copied once
                 rows = np.ascontiguousarray(X, dtype=np.float32)
-                finite = np.isfinite(rows.sum(dtype=np.float64))
+                finite = math.isfinite(rows.sum())
             if finite:
-                return rows
+                return rows, True
         check = dict(dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
         encoder = getattr(self, "encoder_", None)
         if encoder is None:
@@ -869,7 +872,7 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
             if len(missing):
                 missing = source_columns(encoder, missing)
                 raise ValueError(missing_message(self, "X", missing, fit=False))
-        return np.ascontiguousarray(X, dtype=np.float32)
+        return np.ascontiguousarray(X, dtype=np.float32), False
 
     def _outputs_t(self, X):
         """The student's float32 outputs on ``X``, transposed (outputs,
@@ -877,10 +880,10 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
         of a C-ordered array are several times faster than over a short
         last axis."""
         plan = self._inference_plan()
-        X = self._rows(X)
+        X, finite = self._rows(X)
         work = min(X.shape[0], INFERENCE_BATCH_SIZE) * plan.row_work
         threads = resolve_threads(getattr(self, "n_threads", None), work)
-        outputs = plan.logits_t(X, threads)
+        outputs = plan.logits_t(X, threads, finite=finite)
         # a float32 sum of finite outputs may overflow; look closer only then
         if not math.isfinite(float(outputs.sum())):
             bad = ~np.isfinite(outputs).all(axis=0)

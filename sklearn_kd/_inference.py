@@ -76,12 +76,14 @@ def _gelu(h):
     return h
 
 
-#: The same activations on numpy arrays, in place.
+#: The same activations on numpy arrays, in place; ``zeros`` is a row of
+#: zeros as wide as ``h`` (numpy's maximum against a row runs about twice
+#: as fast as against the scalar 0).
 _NUMPY_ACTIVATIONS = {
-    torch.relu_: lambda h: np.maximum(h, 0, out=h),
-    torch.tanh_: lambda h: np.tanh(h, out=h),
-    torch.sigmoid_: lambda h: expit(h, out=h),
-    F.gelu: _gelu,
+    torch.relu_: lambda h, zeros: np.maximum(h, zeros, out=h),
+    torch.tanh_: lambda h, zeros: np.tanh(h, out=h),
+    torch.sigmoid_: lambda h, zeros: expit(h, out=h),
+    F.gelu: lambda h, zeros: _gelu(h),
 }
 _ENCODING_KEYS = (
     "encoding_index",
@@ -220,7 +222,10 @@ class PreparedStudent(nn.Module):
         if arrays is None:
             view = _numpy_view
             arrays = dict(
-                hidden=[(view(b), view(w)) for b, w in self.hidden],
+                hidden=[
+                    (view(b), view(w), np.zeros(b.numel(), dtype=np.float32))
+                    for b, w in self.hidden
+                ],
                 last=(view(self.last[0]), view(self.last[1])),
                 activation=_NUMPY_ACTIVATIONS[self.activation],
             )
@@ -229,19 +234,26 @@ class PreparedStudent(nn.Module):
                          "encoding_upper"):
                 if name in self._buffers:
                     arrays[name] = view(self._buffers[name])
+            if self.encode:
+                arrays["encoding_zeros"] = np.zeros(
+                    self.encoding_bias.numel(), dtype=np.float32
+                )
             self.__dict__["_numpy"] = arrays
         return arrays
 
-    def numpy_logits_t(self, X):
+    def numpy_logits_t(self, X, finite=False):
         """:meth:`logits_t` of a C-ordered float32 array of rows on the CPU,
         computed by numpy: the logits as a (classes, rows) float32 array.
 
-        ``X`` is left as it is; the BLAS library's thread count is the
+        ``X`` is left as it is; ``finite``: it is known to hold no NaN (no
+        sum is taken to find out). The BLAS library's thread count is the
         caller's (see :func:`~sklearn_kd._threads.set_blas_threads`).
         """
         a = self._arrays()
         indicators = None
-        if self.fills and (self.n_indicators or np.isnan(X.sum())):
+        if self.fills and (
+            self.n_indicators or (not finite and np.isnan(X.sum()))
+        ):
             nan = np.isnan(X)
             X = np.where(nan, a["fill"], X)
             if self.n_indicators:
@@ -253,7 +265,7 @@ class PreparedStudent(nn.Module):
             h = h @ a["encoding_matrix"]
             h += a["encoding_bias"]
             if self.relu_encoding:
-                np.maximum(h, 0, out=h)
+                np.maximum(h, a["encoding_zeros"], out=h)
             else:
                 np.maximum(h, a["encoding_lower"], out=h)
             if self.clamp_above:
@@ -261,10 +273,10 @@ class PreparedStudent(nn.Module):
         if indicators is not None:
             h = np.concatenate([h, indicators], axis=1)
         activation = a["activation"]
-        for bias, weight_t in a["hidden"]:
+        for bias, weight_t, zeros in a["hidden"]:
             h = h @ weight_t
             h += bias
-            activation(h)
+            activation(h, zeros)
         bias, weight = a["last"]
         logits = weight @ h.T
         logits += bias
@@ -539,9 +551,10 @@ class InferencePlan:
                 return False
         return True
 
-    def logits_t(self, rows, threads):
+    def logits_t(self, rows, threads, finite=False):
         """Float32 logits of the C-ordered float32 array ``rows``,
-        transposed (classes, rows), as a numpy array.
+        transposed (classes, rows), as a numpy array (``finite``: ``rows``
+        is known to hold no NaN).
 
         A prepared student on the CPU runs in numpy with ``threads`` BLAS
         threads (:meth:`PreparedStudent.numpy_logits_t`); any other module
@@ -555,10 +568,12 @@ class InferencePlan:
             changed = set_blas_threads(threads)
             try:
                 if n_rows <= batch_size:
-                    return prepared.numpy_logits_t(rows)
+                    return prepared.numpy_logits_t(rows, finite)
                 return np.concatenate(
                     [
-                        prepared.numpy_logits_t(rows[start : start + batch_size])
+                        prepared.numpy_logits_t(
+                            rows[start : start + batch_size], finite
+                        )
                         for start in range(0, n_rows, batch_size)
                     ],
                     axis=1,
