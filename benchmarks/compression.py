@@ -44,6 +44,11 @@ default student chooses against the fixed ones.
 ``DIR/compression-target``: the package defaults plus ``augment="munge"``
 against the labels-only student of the same (default) architecture, with a
 HistGradientBoosting teacher, for the default student and the perceptron.
+``--profile target-forest`` asks the same of a 300-tree RandomForest
+teacher, into ``DIR/compression-target-forest``. The forest is handed to
+each student unfitted, as a user would: the package fits it on the
+training rows and, by default (``teacher_cv="auto"``), takes each training
+row's out-of-bag probabilities.
 """
 
 from __future__ import annotations
@@ -76,6 +81,14 @@ PROFILES = {
                            "males-occupation"],
                    seeds=3, n_train=5000, n_test=2000, n_estimators=300,
                    latency_rows=1000, repeats=9, target=True),
+    # the same with a forest teacher, fitted by the package (out-of-bag
+    # probabilities for the training rows)
+    "target-forest": dict(tables=["diamonds-cut", "doctorcontacts-health",
+                                  "hi-region", "budgetfood-town",
+                                  "cracker-choice", "males-occupation"],
+                          seeds=3, n_train=5000, n_test=2000,
+                          n_estimators=300, latency_rows=1000, repeats=9,
+                          target=True, teacher="RandomForest"),
     # the default student against the two it chooses between, briefly
     "ladder": dict(tables=["diamonds-cut", "doctorcontacts-health",
                            "cracker-choice", "males-occupation"],
@@ -422,11 +435,12 @@ def run(output="benchmark-results", profile="quick", seeds=None, jobs=1,
     from . import deployment, regression
 
     if P.get("target"):
-        run_target(output, P, jobs, progress)
-        deployment.run(output, profile, seeds, jobs, progress,
-                       out_dir=Path(output) / "compression-target")
-        regression.run(output, profile, seeds, jobs, progress,
-                       out_dir=Path(output) / "compression-target")
+        run_target(output, P, jobs, progress, name=f"compression-{profile}")
+        if profile == "target":
+            deployment.run(output, profile, seeds, jobs, progress,
+                           out_dir=Path(output) / "compression-target")
+            regression.run(output, profile, seeds, jobs, progress,
+                           out_dir=Path(output) / "compression-target")
         return None
     out = Path(output) / "compression"
     cache = out / "cache"
@@ -459,11 +473,14 @@ TARGET_ARMS = {
 
 
 def run_target_task(task, P):
-    """One (table, seed) cell of the ``target`` profile, HistGradientBoosting
-    teacher: the default student (``architecture="auto"``) and the
-    perceptron, each on the labels alone and distilled with
-    ``augment="munge"``, everything else at the package defaults."""
+    """One (table, seed) cell of the ``target`` profiles: the default
+    student (``architecture="auto"``) and the perceptron, each on the
+    labels alone and distilled with ``augment="munge"``, everything else at
+    the package defaults. A HistGradientBoosting teacher is fitted once and
+    frozen; a RandomForest is handed over unfitted, so that each student's
+    fit takes its out-of-bag probabilities."""
     import torch
+    from sklearn.base import clone
     from sklearn.frozen import FrozenEstimator
 
     from sklearn_kd import DistilledClassifier
@@ -471,17 +488,21 @@ def run_target_task(task, P):
     torch.set_num_threads(1)
     table, seed = task
     X_tr, X_te, y_tr, y_te = _split(table, seed, P)
-    teacher = _teacher("HistGradientBoosting", seed, P).fit(X_tr, y_tr)
+    name = P.get("teacher", "HistGradientBoosting")
+    teacher = _teacher(name, seed, P).fit(X_tr, y_tr)
     models = {"teacher": teacher}
     out = {"teacher": dict(accuracy=float(teacher.score(X_te, y_te)))}
     for arm, params in TARGET_ARMS.items():
+        given = (FrozenEstimator(teacher) if name == "HistGradientBoosting"
+                 else clone(teacher))
         t0 = time.perf_counter()
-        clf = DistilledClassifier(FrozenEstimator(teacher), random_state=seed,
+        clf = DistilledClassifier(given, random_state=seed,
                                   **params).fit(X_tr, y_tr)
         models[arm] = clf
         out[arm] = dict(accuracy=float(clf.score(X_te, y_te)),
                         fit_s=time.perf_counter() - t0,
-                        student=type(clf.student_.module_).__name__)
+                        student=type(clf.student_.module_).__name__,
+                        architecture=clf.architecture_)
     latency = _latencies(models, X_te[: P["latency_rows"]], P["repeats"])
     for name, seconds in latency.items():
         out[name]["latency_s"] = seconds
@@ -495,15 +516,18 @@ def _target_report(results, P, wall):
     lines = [
         "# Compression target: package defaults plus augment=\"munge\"",
         "",
-        f"HistGradientBoosting teacher; {P['seeds']} paired seeds; "
+        f"{P.get('teacher', 'HistGradientBoosting')} teacher"
+        + (f" ({P['n_estimators']} trees, fitted by each student: out-of-bag "
+           "probabilities for the training rows)"
+           if P.get("teacher") == "RandomForest" else "")
+        + f"; {P['seeds']} paired seeds; "
         f"up to {P['n_train']} training rows and {P['n_test']} test rows (a "
         "table too small for both gives a third of its rows to the test); every "
         "student at the package defaults (100 epochs; the transfer set: 10 "
         "MUNGE rows per training row) but `alpha=0` for the labels-only "
         "students and `augment=\"munge\"` for the distilled ones. The "
-        "default student is `architecture=\"auto\"` (here the "
-        "piecewise-linear encoding on the teacher's split thresholds; the "
-        "labels-only one gets the same bins); the perceptron is "
+        "default student is `architecture=\"auto\"` (each fit chooses from "
+        "the ladder; the choices are listed below the tables); the perceptron is "
         "`architecture=\"mlp\"`. Gap closed = mean(acc_KD - acc_labels) / "
         "mean(acc_teacher - acc_labels) for the same architecture, 95 % "
         "bootstrap interval over seeds; speed-up = teacher / student "
@@ -550,14 +574,21 @@ def _target_report(results, P, wall):
             f"| {name} | {np.median(ahead) if len(ahead) else float('nan'):.2f} "
             f"| {len(ahead)} of {len(closed)} | {np.median(closed):.2f} | "
             f"{np.median(speed):.0f}x |")
+    lines += ["", "The default student `architecture=\"auto\"` chose, by seed "
+              "(labels only; KD + transfer):", ""]
+    for table in P["tables"]:
+        cells = [results[(table, s)] for s in range(P["seeds"])]
+        chose = [", ".join(str(c[arm].get("architecture")) for c in cells)
+                 for arm in ("labels only", "KD + transfer")]
+        lines.append(f"- {table}: {chose[0]}; {chose[1]}")
     return "\n".join(lines) + "\n"
 
 
-def run_target(output, P, jobs=1, progress=True):
-    """The ``target`` profile into ``output/compression-target``."""
+def run_target(output, P, jobs=1, progress=True, name="compression-target"):
+    """A ``target`` profile into ``output/name``."""
     from joblib import Parallel, delayed
 
-    out = Path(output) / "compression-target"
+    out = Path(output) / name
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     tasks = [(t, s) for s in range(P["seeds"]) for t in P["tables"]]
@@ -585,7 +616,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
     run(args.output, args.profile, args.seeds, args.jobs)
-    name = "compression-target" if args.profile == "target" else "compression"
+    name = (f"compression-{args.profile}" if args.profile.startswith("target")
+            else "compression")
     print((Path(args.output) / name / "report.md").read_text())
 
 

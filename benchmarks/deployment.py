@@ -395,8 +395,8 @@ def report(tables, P, wall):
         "## Summary",
         "",
         "Speed-ups are teacher / student latency in the same runtime. "
-        "*On front* says whether the student, in scikit-learn (torch) / in "
-        "onnxruntime, is dominated by no other model in either runtime.",
+        "*On front* says whether the student (its own predict_proba / in "
+        "onnxruntime) is dominated by no other model in either runtime.",
         "",
         "| table | classes | gap closed | speed-up 1 row | speed-up 1,000 rows "
         "| ONNX speed-up 1 row | on front, 1 row | on front, 1,000 rows "

@@ -58,14 +58,16 @@ def test_pareto_front_ignores_a_models_own_other_runtime():
     assert pareto_front(points) == ["student (onnxruntime)", "teacher"]
 
 
-def test_target_profile_runs_the_package_defaults(tmp_path):
+@pytest.mark.parametrize("profile", ["target", "target-forest"])
+def test_target_profile_runs_the_package_defaults(tmp_path, profile):
     P = dict(
-        compression.PROFILES["target"],
+        compression.PROFILES[profile],
         tables=["cracker-choice"], seeds=1, n_train=120, n_test=80,
-        latency_rows=20, repeats=1,
+        latency_rows=20, repeats=1, n_estimators=10,
     )
-    compression.run_target(tmp_path, P, progress=False)
-    out = tmp_path / "compression-target"
+    compression.run_target(tmp_path, P, progress=False,
+                           name=f"compression-{profile}")
+    out = tmp_path / f"compression-{profile}"
     results = json.loads((out / "results.json").read_text())["results"]
     cell = results["cracker-choice__0"]
     assert set(cell) == {"teacher", *compression.TARGET_ARMS}
@@ -77,6 +79,9 @@ def test_target_profile_runs_the_package_defaults(tmp_path):
         assert cell[arm]["latency_s"] > 0
     report = (out / "report.md").read_text()
     assert "| cracker-choice |" in report and "median speed-up" in report
+    assert report.count("- cracker-choice: mlp") == 1  # the choices listed
+    if profile == "target-forest":
+        assert "RandomForest teacher (10 trees" in report
 
 
 def test_regression_smoke_profile_writes_every_model_and_resumes(tmp_path):
