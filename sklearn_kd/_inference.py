@@ -85,6 +85,14 @@ _NUMPY_ACTIVATIONS = {
     torch.sigmoid_: lambda h, zeros: expit(h, out=h),
     F.gelu: lambda h, zeros: _gelu(h),
 }
+#: The last layer runs one matrix-vector product per output up to this
+#: many outputs, when its input is at least this wide (measured on 1,000
+#: rows: 2x faster at 2 outputs of 100 or 240 inputs, even at 5).
+_PER_CLASS_MAX = 3
+_PER_CLASS_MIN_WIDTH = 64
+#: Fewest rows for the folded first bias and the per-output last layer:
+#: on a handful of rows their extra numpy calls cost more than they save.
+_FOLD_MIN_ROWS = 64
 _ENCODING_KEYS = (
     "encoding_index",
     "encoding_weight",
@@ -238,6 +246,27 @@ class PreparedStudent(nn.Module):
                 arrays["encoding_zeros"] = np.zeros(
                     self.encoding_bias.numel(), dtype=np.float32
                 )
+            # the first product with its bias as one more row, multiplied
+            # by the rows with a column of ones appended: one pass over the
+            # (rows, units) result fewer (the encoding's, or else the first
+            # hidden layer's)
+            if self.encode:
+                first = (arrays["encoding_matrix"], arrays["encoding_bias"])
+            elif self.hidden:
+                first = arrays["hidden"][0][1], arrays["hidden"][0][0]
+            else:
+                first = None
+            if first is not None:
+                first = np.vstack([first[0], first[1][None, :]])
+            arrays["first"] = first
+            # a short last layer (few classes, wide inputs) as one
+            # matrix-vector product per class, written straight into the
+            # transposed logits: about twice as fast as one matrix product
+            # of that shape
+            n_out, width = self.last[1].shape
+            arrays["per_class"] = n_out <= _PER_CLASS_MAX and width >= (
+                _PER_CLASS_MIN_WIDTH
+            )
             self.__dict__["_numpy"] = arrays
         return arrays
 
@@ -261,24 +290,48 @@ class PreparedStudent(nn.Module):
         h = X
         if self.standardise:
             h = (h - a["mean"]) / a["scale"]
-        if self.encode:
+        if indicators is not None and not self.encode:
+            # a perceptron reads the indicators with the features
+            h = np.concatenate([h, indicators], axis=1)
+            indicators = None
+        first = a["first"] if h.shape[0] >= _FOLD_MIN_ROWS else None
+        if first is not None:
+            ones = np.empty((h.shape[0], h.shape[1] + 1), dtype=np.float32)
+            ones[:, :-1] = h
+            ones[:, -1] = 1.0
+            h = ones @ first
+        elif self.encode:
             h = h @ a["encoding_matrix"]
             h += a["encoding_bias"]
+        elif a["hidden"]:
+            bias, weight_t, _ = a["hidden"][0]
+            h = h @ weight_t
+            h += bias
+        hidden = a["hidden"]
+        activation = a["activation"]
+        if self.encode:
             if self.relu_encoding:
                 np.maximum(h, a["encoding_zeros"], out=h)
             else:
                 np.maximum(h, a["encoding_lower"], out=h)
             if self.clamp_above:
                 np.minimum(h, a["encoding_upper"], out=h)
+        elif hidden:  # the first hidden layer, its bias already added
+            activation(h, hidden[0][2])
+            hidden = hidden[1:]
         if indicators is not None:
             h = np.concatenate([h, indicators], axis=1)
-        activation = a["activation"]
-        for bias, weight_t, zeros in a["hidden"]:
+        for bias, weight_t, zeros in hidden:
             h = h @ weight_t
             h += bias
             activation(h, zeros)
         bias, weight = a["last"]
-        logits = weight @ h.T
+        if a["per_class"] and h.shape[0] >= _FOLD_MIN_ROWS:
+            logits = np.empty((weight.shape[0], h.shape[0]), dtype=np.float32)
+            for row, weights in zip(logits, weight):
+                np.dot(h, weights, out=row)
+        else:
+            logits = weight @ h.T
         logits += bias
         return logits
 

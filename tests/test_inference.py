@@ -225,3 +225,6 @@ def test_numpy_forward_equals_the_torch_forward(data, params, missing):
     np.testing.assert_array_equal(rows, before)
     assert got.dtype == np.float32 and got.shape == (3, len(X))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    # a handful of rows takes the path without the folded first bias
+    few = prepared.numpy_logits_t(rows[:5])
+    np.testing.assert_allclose(few, want[:, :5], rtol=1e-5, atol=1e-5)
