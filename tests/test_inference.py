@@ -36,6 +36,8 @@ STUDENTS = [
     dict(architecture="mlp", hidden_layer_sizes=()),
     dict(architecture="mlp", hidden_layer_sizes=(8, 8), activation="tanh"),
     dict(architecture="mlp", activation="gelu"),
+    # 64 hidden units, 3 classes: the last layer one product per class
+    dict(architecture="mlp", hidden_layer_sizes=(64,)),
     dict(architecture="ple", n_bins=4),
     dict(architecture="resnet"),
 ]
@@ -217,6 +219,8 @@ def test_numpy_forward_equals_the_torch_forward(data, params, missing):
     clf = DistilledClassifier(**{**TINY, **params}).fit(X, y)
     prepared = prepare(clf.student_.module_)
     assert prepared.fills or not missing
+    if params.get("hidden_layer_sizes") == (64,):
+        assert prepared._arrays()["per_class"]
     rows = np.ascontiguousarray(X, dtype=np.float32)
     before = rows.copy()
     got = prepared.numpy_logits_t(rows)
