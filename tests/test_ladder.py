@@ -166,3 +166,24 @@ def test_the_scores_are_saved_and_loaded(data, tmp_path):
     assert loaded.architecture_scores_ == clf.architecture_scores_
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X),
                                rtol=1e-6)
+
+
+def test_auto_allows_at_least_the_floor_when_every_rung_is_nearly_perfect():
+    # per-row losses near zero that differ consistently by a few
+    # thousandths of a nat: their standard error is tiny, but a difference
+    # below MIN_ALLOWANCE shows in no prediction, so the cheapest rung wins
+    from sklearn_kd._ladder import MIN_ALLOWANCE
+
+    rng = np.random.default_rng(0)
+    common = 0.001 * rng.exponential(size=1000)
+    shifts = dict(zip(RUNGS, (0.8 * MIN_ALLOWANCE, 0.5 * MIN_ALLOWANCE, 0.0)))
+    found = {name: common + shift + 1e-6 * rng.standard_normal(1000)
+             for name, shift in shifts.items()}
+    name, excess = choose(found, COSTS, "auto")
+    assert name == "linear on bins"
+    assert excess["linear on bins"][1] == MIN_ALLOWANCE  # the floor, not Z SE
+    # past the floor, the cheaper rung is worse and loses
+    found["linear on bins"] += MIN_ALLOWANCE
+    assert choose(found, COSTS, "auto")[0] == "perceptron"
+    # most-accurate has no floor
+    assert choose(found, COSTS, "most-accurate")[0] == "bins + hidden layers"
