@@ -232,3 +232,7 @@ def test_numpy_forward_equals_the_torch_forward(data, params, missing):
     # a handful of rows takes the path without the folded first bias
     few = prepared.numpy_logits_t(rows[:5])
     np.testing.assert_allclose(few, want[:, :5], rtol=1e-5, atol=1e-5)
+    # 5,000 rows
+    many = np.tile(rows, (25, 1))
+    np.testing.assert_allclose(prepared.numpy_logits_t(many),
+                               np.tile(want, (1, 25)), rtol=1e-5, atol=1e-5)
