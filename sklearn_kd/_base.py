@@ -73,7 +73,7 @@ from ._checks import (
 from ._doc_links import DocLinkMixin
 from ._encoding import TableEncoder, categorical_columns
 from ._fitted import set_fitted
-from ._inference import plan_for
+from ._inference import plan_for, prediction_cost
 from ._ladder import SELECTIONS, HeldOutRows, run_ladder, subset
 from ._student import (
     ACTIVATIONS,
@@ -665,6 +665,7 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
             task=self._task,
             max_weights=self.max_weights,
             count_weights=lambda *rung: student_work(build(*rung), 1),
+            count_cost=lambda *rung: prediction_cost(build(*rung)),
         )
 
     def _student_thresholds(self, data, fitted_teacher):

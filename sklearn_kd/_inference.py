@@ -56,7 +56,7 @@ from ._student import MLPStudent, TabularStudent
 from ._threads import restore_blas_threads, set_blas_threads, torch_threads
 from ._training import INFERENCE_BATCH_SIZE
 
-__all__ = ["PreparedStudent", "plan_for", "prepare"]
+__all__ = ["PreparedStudent", "plan_for", "prediction_cost", "prepare"]
 
 #: The activations the built-in students use, as tensor functions.
 _ACTIVATIONS = {
@@ -559,6 +559,16 @@ def prepare(module):
                 *chain, mean=module.mean, scale=module.scale, **missing
             )
     return None
+
+
+def prediction_cost(module):
+    """Multiply-adds of one row of ``module``'s prediction: its prepared
+    form's (the encoding a dense ``n_features x n_bins`` product), or its
+    number of parameters for a module :func:`prepare` does not know."""
+    prepared = prepare(module)
+    if prepared is not None:
+        return int(prepared.n_weights)
+    return int(sum(p.numel() for p in module.parameters()))
 
 
 class InferencePlan:

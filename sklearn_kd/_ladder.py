@@ -261,7 +261,7 @@ def over_budget(counts, max_weights):
 
 def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
                selection, reference=None, task="classification",
-               max_weights=None, count_weights=None):
+               max_weights=None, count_weights=None, count_cost=None):
     """Train every rung and choose one.
 
     Parameters
@@ -290,6 +290,12 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
         ``count_weights(architecture, hidden_layer_sizes)``: the number of
         weights of that student, before training; needed with
         ``max_weights``.
+    count_cost : callable, default=None
+        ``count_cost(architecture, hidden_layer_sizes)``: the multiply-adds
+        one row of that student's prediction costs (an encoded student's
+        encoding is a dense product of ``n_features x n_bins``, more than
+        its weights); the rule's cost. Without it, the cost ``train_rung``
+        returns.
 
     Returns
     -------
@@ -314,10 +320,13 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
         When no rung fits ``max_weights``; nothing has been trained.
     """
     ladder = rungs(hidden_layer_sizes, encoding)
-    counts = {}
+    counts, predict_costs = {}, {}
     if max_weights is not None:
         counts = {name: int(count_weights(architecture, hidden))
                   for name, architecture, hidden in ladder}
+    if count_cost is not None:
+        predict_costs = {name: int(count_cost(architecture, hidden))
+                         for name, architecture, hidden in ladder}
     over = over_budget(counts, max_weights)
     train, held_out = holdout_split(target[rows], seed, task)
     if len(held_out) < MIN_HOLDOUT:
@@ -330,12 +339,14 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
             scores[name] = dict(
                 architecture=architecture,
                 hidden_layer_sizes=hidden,
-                cost=counts[name],
+                cost=predict_costs.get(name, counts[name]),
+                n_weights=counts[name],
                 skipped="over max_weights",
             )
             continue
         start = time.perf_counter()
-        outputs, cost, epochs = train_rung(architecture, hidden, train, held_out)
+        outputs, weights, epochs = train_rung(architecture, hidden, train, held_out)
+        cost = predict_costs.get(name, weights)
         outputs = np.asarray(outputs)
         losses[name], reported = _scores(
             outputs,
@@ -350,6 +361,7 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
             **{loss_name: float(losses[name].mean())},
             **reported,
             cost=int(cost),
+            n_weights=int(weights),
             epochs=int(epochs),
             fit_seconds=time.perf_counter() - start,
         )

@@ -121,6 +121,12 @@ def test_auto_fits_each_rung_and_builds_the_chosen_one(data, teacher, encoding):
     qualified = [n for n in RUNGS
                  if found[n]["excess_loss"] <= found[n]["allowance"]]
     assert rung["cost"] == min(found[n]["cost"] for n in qualified)
+    # the cost is what a prediction computes: the encoding is a dense
+    # n_features x n_bins product, more than the encoded student's weights
+    from sklearn_kd._inference import prediction_cost
+
+    assert rung["cost"] == prediction_cost(module)
+    assert found["linear on bins"]["cost"] > found["linear on bins"]["n_weights"]
 
 
 def test_most_accurate_builds_the_rung_of_lowest_loss(data):

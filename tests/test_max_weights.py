@@ -46,7 +46,7 @@ def weights(estimator):
 def test_none_changes_nothing_and_a_loose_limit_neither(case):
     kind, X, y, free = case
     assert free.architecture_scores_["rule"]["max_weights"] is None
-    costs = [free.architecture_scores_[name]["cost"] for name in RUNGS]
+    costs = [free.architecture_scores_[name]["n_weights"] for name in RUNGS]
     for limit in (None, max(costs)):
         found = make(kind, max_weights=limit).fit(X, y)
         np.testing.assert_array_equal(predict(found, X), predict(free, X))
@@ -56,7 +56,7 @@ def test_none_changes_nothing_and_a_loose_limit_neither(case):
 @pytest.mark.parametrize("selection", ["auto", "most-accurate"])
 def test_a_rung_over_the_limit_is_skipped(case, selection):
     kind, X, y, free = case
-    cost = {name: free.architecture_scores_[name]["cost"] for name in RUNGS}
+    cost = {name: free.architecture_scores_[name]["n_weights"] for name in RUNGS}
     # with 5 features, 3 bins and 8 hidden units the encoding alone is
     # the smallest student
     assert cost["linear on bins"] < cost["perceptron"] < cost[
@@ -68,7 +68,7 @@ def test_a_rung_over_the_limit_is_skipped(case, selection):
     assert list(scores) == [*RUNGS, "rule"]
     for name in ("perceptron", "bins + hidden layers"):
         assert scores[name]["skipped"] == "over max_weights"
-        assert scores[name]["cost"] == cost[name]
+        assert scores[name]["n_weights"] == cost[name]
         assert not scores[name]["chosen"] and "epochs" not in scores[name]
     kept = scores["linear on bins"]
     assert kept["chosen"] and "skipped" not in kept
@@ -88,7 +88,7 @@ def test_the_skipped_rungs_are_saved_and_loaded(case, tmp_path):
     from sklearn_kd.persistence import load, save
 
     kind, X, y, free = case
-    limit = free.architecture_scores_["linear on bins"]["cost"]
+    limit = free.architecture_scores_["linear on bins"]["n_weights"]
     found = make(kind, max_weights=limit).fit(X, y)
     loaded = load(save(found, tmp_path / "student.zip"))
     assert loaded.max_weights == limit
@@ -97,7 +97,7 @@ def test_the_skipped_rungs_are_saved_and_loaded(case, tmp_path):
 
 def test_no_rung_fits(case):
     kind, X, y, free = case
-    smallest = free.architecture_scores_["linear on bins"]["cost"]
+    smallest = free.architecture_scores_["linear on bins"]["n_weights"]
     with pytest.raises(ValueError, match=(
         f"No student of the ladder fits max_weights=10: the smallest, "
         f"'linear on bins', has {smallest} weights.*hidden_layer_sizes or "
@@ -108,7 +108,7 @@ def test_no_rung_fits(case):
 
 def test_a_named_architecture_over_the_limit(case):
     kind, X, y, free = case
-    n = free.architecture_scores_["perceptron"]["cost"]
+    n = free.architecture_scores_["perceptron"]["n_weights"]
     with pytest.raises(ValueError, match=(
         f"The student has {n} weights, more than max_weights={n - 1}"
     )):
@@ -120,7 +120,7 @@ def test_a_named_architecture_over_the_limit(case):
 def test_the_perceptron_taken_without_a_comparison_respects_the_limit(case):
     kind, X, y, free = case
     n_rows = 5 * (MIN_HOLDOUT - 1)  # too few rows held out to compare
-    limit = free.architecture_scores_["linear on bins"]["cost"]
+    limit = free.architecture_scores_["linear on bins"]["n_weights"]
     with pytest.raises(ValueError, match="Too few rows .* the perceptron"):
         make(kind, max_weights=limit).fit(X[:n_rows], y[:n_rows])
 
