@@ -163,7 +163,9 @@ n_bins : int, default=16
 
 max_weights : int or None, default=None
     The most weights the student may have: its size is 4 bytes per
-    weight in float32, and its multiply-adds per predicted row. Under
+    weight in float32 (and, for a perceptron, about its multiply-adds
+    per predicted row; an encoded student's encoding computes more).
+    Under
     ``"auto"`` and ``"most-accurate"`` a student of the ladder with
     more weights is not trained (``architecture_scores_`` reports it
     as skipped) and the choice is made among the others; ``fit``

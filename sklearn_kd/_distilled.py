@@ -313,10 +313,12 @@ default=None
         ``accuracy`` on the held-out rows' labels, its ``fidelity`` there
         (agreement with the teacher's top class; None without a teacher),
         its ``excess_loss`` over the best student and the ``allowance``
-        within which it counted as as good, ``cost`` (multiply-adds per
-        row), best ``epochs``, ``fit_seconds`` and whether it was
-        ``chosen``; a student over ``max_weights`` has its ``architecture``,
-        ``hidden_layer_sizes``, ``cost``, ``chosen`` and ``skipped="over
+        within which it counted as as good, ``cost`` (the multiply-adds
+        one predicted row computes, which the rule minimises),
+        ``n_weights`` (what ``max_weights`` limits), best ``epochs``,
+        ``fit_seconds`` and whether it was ``chosen``; a student over
+        ``max_weights`` has its ``architecture``, ``hidden_layer_sizes``,
+        ``cost``, ``n_weights``, ``chosen`` and ``skipped="over
         max_weights"`` only, and was not trained; and under ``"rule"`` the
         ``selection``, the number of held-out rows ``n_held_out`` and
         ``max_weights``. None otherwise, and when there were too few rows to

@@ -308,9 +308,10 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
         teacher (agreement with its top class, or R² against its
         predictions; None without a teacher), ``excess_loss`` over the best
         rung and the ``allowance`` it had, ``cost`` in multiply-adds per
-        row, ``epochs``, ``fit_seconds`` and whether it was ``chosen``; a
-        rung over ``max_weights`` has its ``architecture``,
-        ``hidden_layer_sizes``, ``cost``, ``chosen=False`` and ``skipped``
+        predicted row, ``n_weights``, ``epochs``, ``fit_seconds`` and
+        whether it was ``chosen``; a rung over ``max_weights`` has its
+        ``architecture``, ``hidden_layer_sizes``, ``cost``, ``n_weights``,
+        ``chosen=False`` and ``skipped``
         only; plus ``"rule"``: the ``selection``, ``n_held_out`` and
         ``max_weights``). None when too few rows can be held out.
 

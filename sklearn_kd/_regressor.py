@@ -178,7 +178,7 @@ default=None
         For ``"auto"`` and ``"most-accurate"``: by student of the ladder,
         its ``squared_error`` and ``r2`` on the held-out rows (standardised
         targets), its ``fidelity`` (R² against the teacher's predictions),
-        ``excess_loss``, ``allowance``, ``cost``, ``epochs``,
+        ``excess_loss``, ``allowance``, ``cost``, ``n_weights``, ``epochs``,
         ``fit_seconds`` and whether it was ``chosen``; a student over
         ``max_weights`` has ``skipped="over max_weights"`` instead of
         scores.
