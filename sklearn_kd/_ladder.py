@@ -325,13 +325,13 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
     if max_weights is not None:
         counts = {name: int(count_weights(architecture, hidden))
                   for name, architecture, hidden in ladder}
-    if count_cost is not None:
-        predict_costs = {name: int(count_cost(architecture, hidden))
-                         for name, architecture, hidden in ladder}
     over = over_budget(counts, max_weights)
     train, held_out = holdout_split(target[rows], seed, task)
     if len(held_out) < MIN_HOLDOUT:
         return None
+    if count_cost is not None:
+        predict_costs = {name: int(count_cost(architecture, hidden))
+                         for name, architecture, hidden in ladder}
     train, held_out = rows[train], rows[held_out]
     loss_name = "log_loss" if task == "classification" else "squared_error"
     scores, losses, costs = {}, {}, {}
