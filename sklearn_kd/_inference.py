@@ -565,7 +565,12 @@ def prediction_cost(module):
     """Multiply-adds of one row of ``module``'s prediction: its prepared
     form's (the encoding a dense ``n_features x n_bins`` product), or its
     number of parameters for a module :func:`prepare` does not know."""
-    prepared = prepare(module)
+    return _row_work(module, prepare(module))
+
+
+def _row_work(module, prepared):
+    """Multiply-adds of one row: ``prepared``'s, else ``module``'s
+    parameters."""
     if prepared is not None:
         return int(prepared.n_weights)
     return int(sum(p.numel() for p in module.parameters()))
@@ -597,10 +602,7 @@ class InferencePlan:
         self.prepared = prepare(module)
         self.device = tensors[0].device if tensors else torch.device("cpu")
         self.on_cpu = self.device.type == "cpu"
-        if self.prepared is not None:
-            self.row_work = self.prepared.n_weights
-        else:
-            self.row_work = sum(p.numel() for p in module.parameters())
+        self.row_work = _row_work(module, self.prepared)
 
     def matches(self):
         """Whether the module's tensors are those this plan was made from,
