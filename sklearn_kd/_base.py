@@ -621,6 +621,9 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
         # a user's checkpoints and logs see the final fit only
         params = {**self.get_params(deep=False), "callbacks": None, "verbose": 0}
 
+        # one untrained module per rung, built (seeded, so the same) once
+        # for its weight count, its prediction cost and its training
+        @functools.cache
         def build(architecture, hidden):
             return self._ladder_module(
                 data, fitted_teacher, settings, architecture, hidden, seed,
