@@ -165,8 +165,7 @@ max_weights : int or None, default=None
     The most weights the student may have: its size is 4 bytes per
     weight in float32 (and, for a perceptron, about its multiply-adds
     per predicted row; an encoded student's encoding computes more).
-    Under
-    ``"auto"`` and ``"most-accurate"`` a student of the ladder with
+    Under ``"auto"`` and ``"most-accurate"`` a student of the ladder with
     more weights is not trained (``architecture_scores_`` reports it
     as skipped) and the choice is made among the others; ``fit``
     raises a ValueError when none fits, or when the student of any
@@ -841,10 +840,9 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
         is exactly what ``validate_data`` returns unchanged once it is
         finite: only its finiteness (and, for float64, the float32 range)
         is checked here, with one float32 sum. Anything else, or a sum that
-        is not
-        finite (NaN, which a student that handles missing values accepts),
-        goes through ``validate_data``, the encoding of categorical columns
-        and the missing-value checks, with their errors and warnings.
+        is not finite (NaN, which a student that handles missing values
+        accepts), goes through ``validate_data``, the encoding of categorical
+        columns and the missing-value checks, with their errors and warnings.
         """
         if (
             type(X) is np.ndarray
