@@ -179,16 +179,14 @@ def _parts_torch(clf, X):
 
 
 def _run(parts, state):
+    """Run the parts of one path in order; its probabilities."""
     for _, part in parts:
         part()
     return state["proba"]
 
 
 def _baseline_predict_proba(clf, X):
-    parts, state = _parts_before(clf, X)
-    for _, part in parts:
-        part()
-    return state["proba"]
+    return _run(*_parts_before(clf, X))
 
 
 SIDES = ("before", "torch", "after")
