@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache import cached_json
-from .compression_data import BINARY_TABLES, load_table
+from .compression_data import BINARY_TABLES, EXTRA_TABLES, load_table
 
 #: Run sizes by profile; ``student`` overrides package defaults only where a
 #: profile must be cheap.
@@ -68,6 +68,12 @@ PROFILES = {
                    seeds=3, n_train=5000, n_test=2000, student={},
                    max_iter=(5, 10, 20, 50, 100), max_leaf_nodes=(4, 8, 16, 31),
                    repeats=9, one_row_calls=200),
+    # the quick recipe on binary tables no other profile uses
+    "binary-extra": dict(tables=list(EXTRA_TABLES), seeds=3, n_train=2000,
+                         n_test=1000, student={},
+                         max_iter=(5, 10, 20, 50, 100),
+                         max_leaf_nodes=(4, 8, 16, 31), repeats=9,
+                         one_row_calls=200),
 }
 
 BATCHES = (1, 1000)
@@ -480,10 +486,17 @@ def figure(tables, path):
     plt.close(fig)
 
 
+def _stem(profile):
+    """Output name: the quick profile (and its smoke test) write
+    ``deployment.*``, the others ``deployment-PROFILE.*``."""
+    return "deployment" if profile in ("quick", "smoke") else f"deployment-{profile}"
+
+
 def run(output="benchmark-results", profile="quick", seeds=None, jobs=1,
         progress=True, out_dir=None):
     """Run into ``output/compression`` (``deployment.md``,
-    ``deployment.json``, ``deployment.png``); returns the table rows."""
+    ``deployment.json``, ``deployment.png``; ``deployment-PROFILE.*`` for the
+    ``target`` and ``binary-extra`` profiles); returns the table rows."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from joblib import Parallel, delayed
 
@@ -500,11 +513,12 @@ def run(output="benchmark-results", profile="quick", seeds=None, jobs=1,
     results = dict(zip(tasks, done))
     tables = analyse(results, P)
     wall = time.perf_counter() - started
-    (out / "deployment.md").write_text(report(tables, P, wall))
-    (out / "deployment.json").write_text(json.dumps(
+    stem = _stem(profile)
+    (out / f"{stem}.md").write_text(report(tables, P, wall))
+    (out / f"{stem}.json").write_text(json.dumps(
         dict(profile=P, tables=tables, wall_seconds=wall), indent=1,
         default=float))
-    figure(tables, out / "deployment.png")
+    figure(tables, out / f"{stem}.png")
     return tables
 
 
@@ -516,7 +530,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
     run(args.output, args.profile, args.seeds, args.jobs)
-    print((Path(args.output) / "compression" / "deployment.md").read_text())
+    print((Path(args.output) / "compression" / f"{_stem(args.profile)}.md")
+          .read_text())
 
 
 if __name__ == "__main__":

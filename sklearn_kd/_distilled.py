@@ -313,8 +313,9 @@ default=None
         ``accuracy`` on the held-out rows' labels, its ``fidelity`` there
         (agreement with the teacher's top class; None without a teacher),
         its ``excess_loss`` over the best student and the ``allowance``
-        within which it counted as as good, ``cost`` (the multiply-adds
-        one predicted row computes, which the rule minimises),
+        within which it counted as as good, ``cost`` (what one predicted
+        row costs, in multiply-adds, element-wise steps counted at their
+        measured price; the rule minimises it),
         ``n_weights`` (what ``max_weights`` limits), best ``epochs``,
         ``fit_seconds`` and whether it was ``chosen``; a student over
         ``max_weights`` has its ``architecture``, ``hidden_layer_sizes``,

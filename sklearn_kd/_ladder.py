@@ -14,9 +14,9 @@ The rungs, usually cheapest first (multiply-adds per row, which is what a
 3. ``"perceptron"``: :class:`~sklearn_kd.MLPStudent` with
    ``hidden_layer_sizes``;
 4. ``"bins + narrow hidden layers"``: the same encoding followed by the
-   narrow widths. The first layer of an encoded student costs
-   ``n_features x n_bins`` multiply-adds per unit, so this rung predicts
-   about four times faster than the next;
+   narrow widths. The first layer of an encoded student costs ``n_bins``
+   multiply-adds per unit, so this rung predicts several times faster
+   than the next;
 5. ``"bins + hidden layers"``: the same encoding followed by
    ``hidden_layer_sizes``.
 
@@ -291,11 +291,11 @@ def run_ladder(train_rung, target, rows, hidden_layer_sizes, encoding, seed,
         weights of that student, before training; needed with
         ``max_weights``.
     count_cost : callable, default=None
-        ``count_cost(architecture, hidden_layer_sizes)``: the multiply-adds
-        one row of that student's prediction costs (an encoded student's
-        encoding is a dense product of ``n_features x n_bins``, more than
-        its weights); the rule's cost. Without it, the cost ``train_rung``
-        returns.
+        ``count_cost(architecture, hidden_layer_sizes)``: what one row of
+        that student's prediction costs, in multiply-adds (element-wise
+        steps such as an encoding's clamps counted at their measured
+        price, see :func:`~sklearn_kd._inference.prediction_cost`); the
+        rule's cost. Without it, the cost ``train_rung`` returns.
 
     Returns
     -------

@@ -204,6 +204,40 @@ def test_students_with_missing_values_are_prepared(data, architecture):
                                    prepared.forward(tensor), rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("hidden", [(), (5,), (5, 4)])
+def test_numpy_encoding_of_any_slope_and_bounds_equals_torch(relu, hidden):
+    # the numpy path gathers each bin's feature, subtracts the bin's edge and
+    # clamps; slopes of either sign or zero, one-sided and unbounded bins,
+    # with or without hidden layers, must give the torch form's logits
+    rng = np.random.default_rng(0)
+    index = [0, 0, 0, 1, 1, 2, 2, 0]
+    slopes = [2.0, -1.5, 0.0, 0.5, 3.0, -2.0, 1.0, 0.25]
+    matrix = torch.zeros(3, len(index))
+    matrix[index, torch.arange(len(index))] = torch.tensor(slopes)
+    inf = float("inf")
+    encoding = dict(
+        matrix=matrix,
+        bias=torch.tensor(rng.normal(size=len(index)), dtype=torch.float32),
+        lower=None if relu else torch.tensor(
+            [0, -inf, 0, 0, -inf, 0, -inf, 0]),
+        upper=torch.tensor([1, 1, inf, 1, inf, 1, 1, inf]),
+    )
+    widths = [len(index), *hidden, 2]
+    layers = [
+        (torch.tensor(rng.normal(size=(out, inp)), dtype=torch.float32),
+         torch.tensor(rng.normal(size=out), dtype=torch.float32))
+        for inp, out in zip(widths[:-1], widths[1:])
+    ]
+    prepared = PreparedStudent(layers, torch.relu_, encoding=encoding)
+    rows = (rng.normal(size=(300, 3)) * 3).astype(np.float32)
+    with torch.inference_mode():
+        want = prepared.logits_t(torch.from_numpy(rows.copy())).numpy()
+    for n in (300, 1):
+        got = prepared.numpy_logits_t(rows[:n], finite=True)
+        np.testing.assert_allclose(got, want[:, :n], rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("params", STUDENTS[:-1])
 @pytest.mark.parametrize("missing", [False, True])
 def test_numpy_forward_equals_the_torch_forward(data, params, missing):
@@ -220,7 +254,7 @@ def test_numpy_forward_equals_the_torch_forward(data, params, missing):
     prepared = prepare(clf.student_.module_)
     assert prepared.fills or not missing
     if params.get("hidden_layer_sizes") == (64,):
-        assert prepared._arrays()["per_class"]
+        assert prepared._arrays()["per_output"]
     rows = np.ascontiguousarray(X, dtype=np.float32)
     before = rows.copy()
     got = prepared.numpy_logits_t(rows)
@@ -229,7 +263,7 @@ def test_numpy_forward_equals_the_torch_forward(data, params, missing):
     np.testing.assert_array_equal(rows, before)
     assert got.dtype == np.float32 and got.shape == (3, len(X))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-    # a handful of rows takes the path without the folded first bias
+    # a handful of rows takes the path without the per-output last layer
     few = prepared.numpy_logits_t(rows[:5])
     np.testing.assert_allclose(few, want[:, :5], rtol=1e-5, atol=1e-5)
     # 5,000 rows
