@@ -10,6 +10,9 @@ A DistilledClassifier's ONNX model outputs the predicted label and the
 class probabilities (as a list of dictionaries by default, as with every
 skl2onnx classifier; pass ``options={id(clf): {"zipmap": False}}`` for a
 plain matrix, and ``"nocl": True`` for class indices instead of labels).
+Either estimator takes the option ``"fill_missing": False``, which leaves
+out the replacement of NaN by the training means (see
+:func:`export_student`) for inputs known to hold none.
 
 A DistilledRegressor's ONNX model outputs ``"variable"`` of shape
 ``(n_samples, n_outputs_)``, as skl2onnx's regressors do (one column for a
@@ -107,7 +110,7 @@ __all__ = ["export_student"]
 MAX_STUDENT_OPSET = 18
 
 
-def export_student(estimator, opset=MAX_STUDENT_OPSET):
+def export_student(estimator, opset=MAX_STUDENT_OPSET, fill_missing=True):
     """The student network of a fitted estimator as an ONNX model.
 
     Input ``"X"``: float32 features of shape ``(n_samples, n_features)``
@@ -123,6 +126,13 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
         A fitted estimator.
     opset : int, default=18
         ONNX opset of the exported graph.
+    fill_missing : bool, default=True
+        Whether the graph replaces NaN by the training means, as
+        ``predict_proba`` does for a student that accepts missing values
+        (an ``IsNaN`` and a ``Where`` node). False leaves them out: for
+        inputs known to hold no NaN, one row predicts about 15 % faster in
+        onnxruntime, and a row with NaN gets NaN outputs. A student with
+        missing indicators (fitted on rows with NaN) always fills.
 
     Returns
     -------
@@ -138,13 +148,21 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET):
 
     check_is_fitted(estimator)
     # a built-in student exports its prepared form: the standardisation
-    # folded into the first Gemm, the piecewise-linear encoding as one Gemm,
-    # a Relu and a Min (see sklearn_kd._inference)
+    # folded into the first Gemm, the piecewise-linear encoding as one Gemm
+    # and a Relu (see sklearn_kd._inference)
     module = prepare(estimator.student_.module_)
     if module is None:
         module = copy.deepcopy(estimator.student_.module_)
+        if not fill_missing and getattr(module, "handles_missing", False):
+            raise ValueError(
+                "fill_missing=False needs a student that sklearn_kd can "
+                f"prepare for prediction; {type(module).__name__} fills "
+                "missing values inside its own forward pass. Leave "
+                "fill_missing=True."
+            )
     else:
         module = module.relu_form()
+        module.export_fills = bool(fill_missing)
     module = module.to("cpu").eval()
     encoder = getattr(estimator, "encoder_", None)
     width = estimator.n_features_in_ if encoder is None else len(encoder.source_)
@@ -331,7 +349,8 @@ def _student_graph(scope, operator, container):
     encoder = getattr(estimator, "encoder_", None)
     X = operator.inputs[0]
     opset = min(container.target_opset, MAX_STUDENT_OPSET)
-    graph = export_student(estimator, opset=opset).graph
+    fill = container.get_options(estimator, dict(fill_missing=True))["fill_missing"]
+    graph = export_student(estimator, opset=opset, fill_missing=fill).graph
 
     names = {}
 
@@ -498,11 +517,13 @@ _CONVERTERS = {
     "classification": dict(
         shape_fct=_classifier_shape_calculator,
         convert_fct=_classifier_converter,
-        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False],
+                 "fill_missing": [True, False]},
     ),
     "regression": dict(
         shape_fct=_regressor_shape_calculator,
         convert_fct=_regressor_converter,
+        options={"fill_missing": [True, False]},
     ),
 }
 

@@ -140,8 +140,9 @@ def test_threshold_students_of_a_forest_export(data, hidden):
         ("mlp", 0.0, ["Gemm", "Relu", "Gemm"]),
         # statistics too far from zero for float32 folding: standardised first
         ("mlp", 1e4, ["Sub", "Div", "Gemm", "Relu", "Gemm"]),
-        # the piecewise-linear encoding as one Gemm, a Relu and a Min
-        ("ple", 0.0, ["Gemm", "Relu", "Min", "Gemm", "Relu", "Gemm"]),
+        # the piecewise-linear encoding as one Gemm and a Relu (each bin
+        # bounded above as the difference of two ReLU columns)
+        ("ple", 0.0, ["Gemm", "Relu", "Gemm", "Relu", "Gemm"]),
     ],
 )
 def test_student_graph_is_the_smallest(data, architecture, offset, ops):
@@ -169,6 +170,50 @@ def test_student_graph_is_the_smallest(data, architecture, offset, ops):
     assert onx.graph.node[-1].op_type == "Gather"
     label, _ = _run(onx, X)
     np.testing.assert_array_equal(label, shifted.predict(X))
+
+
+def test_fill_missing_false_leaves_out_the_fill(data):
+    # a student that accepts NaN (its teacher does) fills them in its graph;
+    # fill_missing=False drops those nodes and predicts finite rows the same
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = data
+    X = X.astype(np.float32)
+    clf = DistilledClassifier(HistGradientBoostingClassifier(max_iter=5),
+                              architecture="mlp", **TINY).fit(X, y)
+    assert clf.student_.module_.handles_missing
+    options = {"zipmap": False}
+    filled = skl2onnx.to_onnx(clf, X[:1], options={id(clf): options})
+    bare = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {**options,
+                                                              "fill_missing": False}})
+    ops = {n.op_type for n in filled.graph.node}
+    assert {"IsNaN", "Where"} <= ops
+    assert not {"IsNaN", "Where"} & {n.op_type for n in bare.graph.node}
+    for onx in (filled, bare):
+        label, proba = _run(onx, X)
+        np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+        np.testing.assert_array_equal(label, clf.predict(X))
+    # a NaN is filled by one graph and propagates through the other
+    rows = X[:3].copy()
+    rows[0, 1] = np.nan
+    np.testing.assert_allclose(_run(filled, rows)[1], clf.predict_proba(rows),
+                               atol=1e-5)
+    assert np.isnan(_run(bare, rows)[1][0]).all()
+
+
+def test_fill_missing_false_keeps_the_fill_of_missing_indicators(data):
+    # a student fitted on rows with NaN reads their indicators: it fills
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = data
+    X = X.astype(np.float32)
+    X[::5, 0] = np.nan
+    clf = DistilledClassifier(HistGradientBoostingClassifier(max_iter=5),
+                              architecture="mlp", **TINY).fit(X, y)
+    onx = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {
+        "zipmap": False, "fill_missing": False}})
+    assert "IsNaN" in {n.op_type for n in onx.graph.node}
+    np.testing.assert_allclose(_run(onx, X)[1], clf.predict_proba(X), atol=1e-5)
 
 
 def _zipped(proba, classes):

@@ -113,3 +113,16 @@ def test_categorical_columns_encoded_in_the_graph():
     (got,) = sess.run(None, feeds)
     assert got.dtype == np.float32  # several inputs: float32, as skl2onnx does
     _check(got, reg, reg.predict(X))
+
+
+def test_fill_missing_false_leaves_out_the_fill():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    X, y = _data(1)
+    reg = DistilledRegressor(HistGradientBoostingRegressor(max_iter=5),
+                             architecture="mlp", **TINY).fit(X, y)
+    assert reg.student_.module_.handles_missing
+    onx = skl2onnx.to_onnx(reg, X[:1], options={id(reg): {"fill_missing": False}})
+    assert not {"IsNaN", "Where"} & {n.op_type for n in onx.graph.node}
+    sess = _session(onx)
+    _check(sess.run(None, {sess.get_inputs()[0].name: X})[0], reg, reg.predict(X))
