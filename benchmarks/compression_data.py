@@ -43,8 +43,9 @@ EXTRA_TABLES = {
                     "unemployment insurance (2)"),
     "train-choice": ("Train", "choice", ("id", "choiceid"), "Dutch stated "
                      "train-trip choice (2)"),
-    "schooling-nearc4": ("Schooling", "nearc4", (), "US young men, grew up "
-                         "near a four-year college (2)"),
+    # nearc4a and nearc4b (a public or a private college) make up nearc4
+    "schooling-nearc4": ("Schooling", "nearc4", ("nearc4a", "nearc4b"),
+                         "US young men, grew up near a four-year college (2)"),
     "computers-cd": ("Computers", "cd", (), "US personal computer prices, "
                      "CD-ROM drive (2)"),
 }

@@ -118,7 +118,8 @@ def _blas_controllers():
     """The BLAS libraries numpy's matrix products may call, as threadpoolctl
     controllers, found once per :func:`native_controller`: numpy's own
     (a wheel ships it beside the package, in ``numpy.libs``) when it can be
-    told apart, else every loaded one."""
+    told apart, else every loaded one; each with the function that reads
+    its thread count."""
     controller = native_controller()
     blas = _CONTROLLER.get("blas")
     if blas is None or blas[0] is not controller:
@@ -127,8 +128,31 @@ def _blas_controllers():
             lib for lib in libraries
             if os.path.basename(os.path.dirname(lib.filepath)).startswith("numpy")
         ]
-        blas = _CONTROLLER["blas"] = (controller, own or libraries)
+        blas = _CONTROLLER["blas"] = (
+            controller,
+            [(lib, _thread_reader(lib)) for lib in own or libraries],
+        )
     return blas[1]
+
+
+def _thread_reader(lib):
+    """A function returning ``lib``'s thread count: OpenBLAS's own C
+    function when threadpoolctl exposes it (a ctypes call, several
+    microseconds less than ``lib.get_num_threads`` on a cold cache, which
+    is what one-row predictions pay), else ``lib.get_num_threads``."""
+    get_symbol = getattr(lib, "_get_symbol", None)
+    if (
+        get_symbol is not None
+        and getattr(lib, "internal_api", None) == "openblas"
+        and getattr(lib, "threading_layer", None) != "openmp"
+    ):
+        try:
+            function = get_symbol("openblas_get_num_threads")
+        except Exception:  # pragma: no cover - a threadpoolctl that changed
+            function = None
+        if function is not None:
+            return function
+    return lib.get_num_threads
 
 
 def set_blas_threads(n):
@@ -137,12 +161,13 @@ def set_blas_threads(n):
 
     The CPU prediction path multiplies numpy arrays, so its thread count is
     the BLAS library's, not torch's. A library already at ``n`` is left
-    alone: one call into it (about a microsecond) is all a process limited
-    to one thread (``OMP_NUM_THREADS=1``, ``threadpool_limits``) pays.
+    alone: one call into it (well under a microsecond) is all a process
+    limited to one thread (``OMP_NUM_THREADS=1``, ``threadpool_limits``)
+    pays.
     """
     changed = []
-    for lib in _blas_controllers():
-        previous = lib.get_num_threads()
+    for lib, read in _blas_controllers():
+        previous = read()
         if previous != n:
             lib.set_num_threads(n)
             changed.append((lib, previous))

@@ -83,3 +83,20 @@ def test_the_count_reaches_torch_even_when_it_already_reports_it(monkeypatch):
         with thread_scope(None, SMALL_WORK * 10) as n:
             assert n == 1
     assert calls[0] == 1
+
+
+def test_blas_thread_readers_agree_with_threadpoolctl():
+    # the fast reader of each BLAS library's thread count (OpenBLAS's own C
+    # function where threadpoolctl exposes it) gives threadpoolctl's answer,
+    # before and inside a limit
+    from threadpoolctl import threadpool_limits
+
+    from sklearn_kd._threads import _blas_controllers
+
+    libraries = _blas_controllers()
+    assert libraries
+    for lib, read in libraries:
+        assert read() == lib.get_num_threads()
+    with threadpool_limits(1, user_api="blas"):
+        for lib, read in libraries:
+            assert read() == lib.get_num_threads() == 1

@@ -471,7 +471,7 @@ def test_estimator_thread_policy_is_scoped_to_fit_and_predict(
     from sklearn_kd._threads import _blas_controllers
 
     def blas():  # the threads of the BLAS library numpy multiplies with
-        return [lib.get_num_threads() for lib in _blas_controllers()]
+        return [lib.get_num_threads() for lib, _ in _blas_controllers()]
 
     numpy_logits_t = PreparedStudent.numpy_logits_t
 
