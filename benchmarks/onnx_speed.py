@@ -13,7 +13,7 @@ the student module exported as it trains (standardisation and encoding
 computed in the graph; rebuilt here by exporting the module without
 :func:`sklearn_kd._inference.prepare`), *after* the prepared student of
 this version (standardisation folded into the first ``Gemm``, the encoding
-as one ``Gemm`` and a ``Relu``, the labels straight from
+as one ``Gemm``, a ``Relu`` and a ``Min``, the labels straight from
 ``ArgMax`` when they are the class indices, which both graphs do here;
 the converter of 0.x added a ``Gather`` of the labels to each).
 

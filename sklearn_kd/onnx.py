@@ -148,8 +148,8 @@ def export_student(estimator, opset=MAX_STUDENT_OPSET, fill_missing=True):
 
     check_is_fitted(estimator)
     # a built-in student exports its prepared form: the standardisation
-    # folded into the first Gemm, the piecewise-linear encoding as one Gemm
-    # and a Relu (see sklearn_kd._inference)
+    # folded into the first Gemm, the piecewise-linear encoding as one Gemm,
+    # a Relu and a Min (see sklearn_kd._inference)
     module = prepare(estimator.student_.module_)
     if module is None:
         module = copy.deepcopy(estimator.student_.module_)

@@ -140,9 +140,8 @@ def test_threshold_students_of_a_forest_export(data, hidden):
         ("mlp", 0.0, ["Gemm", "Relu", "Gemm"]),
         # statistics too far from zero for float32 folding: standardised first
         ("mlp", 1e4, ["Sub", "Div", "Gemm", "Relu", "Gemm"]),
-        # the piecewise-linear encoding as one Gemm and a Relu (each bin
-        # bounded above as the difference of two ReLU columns)
-        ("ple", 0.0, ["Gemm", "Relu", "Gemm", "Relu", "Gemm"]),
+        # the piecewise-linear encoding as one Gemm, a Relu and a Min
+        ("ple", 0.0, ["Gemm", "Relu", "Min", "Gemm", "Relu", "Gemm"]),
     ],
 )
 def test_student_graph_is_the_smallest(data, architecture, offset, ops):
