@@ -19,17 +19,17 @@ everything that does not depend on the rows computed once:
   the forward pass is a loop of ``addmm`` and in-place activations;
 - on the CPU, the same function in numpy
   (:meth:`PreparedStudent.numpy_logits_t`): the rows transposed with a row
-  of ones (each first bias becomes a column of its weight), and an
-  encoding computed as each bin's feature row, copied, less the bin's edge
-  and clamped, its slope folded into the first layer, instead of the
+  of ones (each first bias becomes a column of its weight), and each bin
+  of an encoding computed as its feature's row, less the bin's edge,
+  clamped, with its slope folded into the first layer, instead of the
   ``(n_features, n_bins)`` product whose columns hold one number each
   (measured on 1,000 rows of a 9-feature, 79-bin student with 25 hidden
-  units: 0.33 instead of 0.43 milliseconds a ``predict_proba``, timed
-  between the teacher's calls). Each torch operation crosses the dispatcher, and the
-  first matrix product after a pause (another model's prediction, an idle
-  server) pays for torch's cold start: measured on 1,000 rows of a
-  threshold-encoded student, 150-220 microseconds against 40-80 for
-  numpy's, and on one row the whole call took 24 instead of 100
+  units, timed between its teacher's calls: 0.33 instead of 0.43
+  milliseconds a ``predict_proba``). Each torch operation crosses the
+  dispatcher, and the first matrix product after a pause (another model's
+  prediction, an idle server) pays for torch's cold start: measured on
+  1,000 rows of a threshold-encoded student, 150-220 microseconds against
+  40-80 for numpy's, and on one row the whole call took 24 instead of 100
   microseconds (``python -m benchmarks.predict_overhead``).
 
 The prepared student is also what :mod:`sklearn_kd.onnx` exports: the
@@ -39,7 +39,8 @@ see :meth:`PreparedStudent.relu_form`).
 
 A student that handles missing values fills NaN with its training means
 (one reduction finds whether a batch holds any) and appends its missing
-indicators, as its own forward pass does; its exported graph always fills.
+indicators, as its own forward pass does; its exported graph fills too,
+unless exported with ``fill_missing=False`` and without indicators.
 
 Only students whose every tensor is understood are prepared (the exact
 ``state_dict`` keys of the built-in students); any other module, including
@@ -525,8 +526,10 @@ _EXPORT_ACTIVATIONS = {
 
 
 def _numpy_view(tensor):
-    """A CPU tensor as a numpy array sharing its memory."""
-    return tensor.detach().numpy()
+    """A tensor as a numpy array: sharing its memory on the CPU, a copy of
+    it from another device (whose prepared student only needs the arrays
+    for :attr:`PreparedStudent.row_cost`)."""
+    return tensor.detach().cpu().numpy()
 
 
 def _column(values):
