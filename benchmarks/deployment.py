@@ -80,6 +80,7 @@ BATCHES = (1, 1000)
 #: The student's ONNX export without the replacement of NaN by the training
 #: means (``"fill_missing": False``), for inputs known to hold none.
 NO_FILL = "student (onnxruntime, no NaN fill)"
+#: The models run as ONNX graphs (each records its number of nodes).
 ONNX_MODELS = ("teacher (onnxruntime)", "student (onnxruntime)", NO_FILL)
 
 
@@ -258,9 +259,8 @@ def run_task(task, P):
     latency = _latencies(models, X_te, P["repeats"], P["one_row_calls"])
     for (name, batch), seconds in latency.items():
         out[name][f"latency_{batch}_s"] = seconds
-    out["teacher (onnxruntime)"]["n_nodes"] = models["teacher (onnxruntime)"].n_nodes
-    out["student (onnxruntime)"]["n_nodes"] = models["student (onnxruntime)"].n_nodes
-    out[NO_FILL]["n_nodes"] = models[NO_FILL].n_nodes
+    for name in ONNX_MODELS:
+        out[name]["n_nodes"] = models[name].n_nodes
     out["_n_classes"] = int(len(np.unique(y_tr)))
     return out
 
