@@ -7,6 +7,9 @@ fitted on the training rows, the models are
 
 - ``teacher``: the teacher itself, in scikit-learn;
 - ``teacher (onnxruntime)``: the teacher converted by skl2onnx;
+- ``teacher (treelite)``: the teacher compiled to a shared library by
+  treelite and tl2cgen with gcc (when both are installed: the
+  ``benchmarks`` extra), predicting through ``tl2cgen.Predictor``;
 - ``student``: ``DistilledClassifier`` at the package defaults plus
   ``augment="munge"`` (the deployment recipe of the compression guide);
 - ``student (onnxruntime)``: the same student exported with
@@ -82,6 +85,9 @@ BATCHES = (1, 1000)
 NO_FILL = "student (onnxruntime, no NaN fill)"
 #: The models run as ONNX graphs (each records its number of nodes).
 ONNX_MODELS = ("teacher (onnxruntime)", "student (onnxruntime)", NO_FILL)
+#: The teacher compiled by treelite + tl2cgen (left out when they are not
+#: installed, or no C compiler is found).
+TREELITE = "teacher (treelite)"
 
 
 @contextlib.contextmanager
@@ -125,6 +131,43 @@ class _OnnxModel:
 
     def predict_proba(self, X):
         return self.session.run(None, {self.input: X})[1]
+
+
+class _TreeliteModel:
+    """A tree ensemble compiled to C by treelite + tl2cgen, loaded as a
+    shared library with one thread; ``predict_proba`` as scikit-learn
+    returns it."""
+
+    def __init__(self, model):
+        import tempfile
+
+        import tl2cgen
+        import treelite
+
+        self._dir = tempfile.TemporaryDirectory()  # removed with the model
+        path = os.path.join(self._dir.name, "model.so")
+        tl2cgen.export_lib(treelite.sklearn.import_model(model), toolchain="gcc",
+                           libpath=path, params={"parallel_comp": 1}, nthread=1,
+                           verbose=False)
+        self.size_bytes = os.path.getsize(path)
+        self._dmatrix = tl2cgen.DMatrix
+        self._predictor = tl2cgen.Predictor(path, nthread=1, verbose=False)
+
+    def predict_proba(self, X):
+        proba = self._predictor.predict(self._dmatrix(X)).reshape(len(X), -1)
+        if proba.shape[1] == 1:  # a binary model gives the positive class
+            proba = np.hstack([1.0 - proba, proba])
+        return proba
+
+
+def _treelite(model):
+    """``model`` compiled by treelite, or None (with the reason printed)
+    when treelite, tl2cgen or a C compiler is missing."""
+    try:
+        return _TreeliteModel(model)
+    except Exception as error:  # ImportError, or the compiler's failure
+        print(f"{TREELITE} left out: {type(error).__name__}: {error}")
+        return None
 
 
 def _latencies(models, X, repeats, one_row_calls, method="predict_proba"):
@@ -218,7 +261,8 @@ def run_task(task, P):
     def add(name, model, fit_s=float("nan")):
         models[name] = model
         size = (len(model.bytes) if isinstance(model, _OnnxModel)
-                else len(pickle.dumps(model)))
+                else getattr(model, "size_bytes", None)
+                or len(pickle.dumps(model)))
         out[name] = dict(accuracy=float(np.mean(
             model.predict_proba(X_te).argmax(axis=1) == y_te)),
             size_bytes=size, fit_s=fit_s)
@@ -231,6 +275,9 @@ def run_task(task, P):
     teacher, t_fit = timed_fit(_hgb(seed))
     add("teacher", teacher, t_fit)
     add("teacher (onnxruntime)", _OnnxModel(teacher, X_te[:1], {"zipmap": False}))
+    compiled = _treelite(teacher)
+    if compiled is not None:
+        add(TREELITE, compiled)
     student, s_fit = timed_fit(DistilledClassifier(
         FrozenEstimator(teacher), augment="munge", random_state=seed,
         **P["student"]))
@@ -271,8 +318,9 @@ def _cached(task, P, cache):
 
 
 def _family(name):
-    """A model and its ONNX export are one model in two runtimes."""
-    return name.split(" (onnxruntime")[0]
+    """A model and its ONNX export (or compiled form) are one model in two
+    runtimes."""
+    return name.split(" (")[0]
 
 
 def dominators(points, name):
@@ -339,6 +387,9 @@ def analyse(results, P):
             if NO_FILL in models:  # absent from results cached before it
                 row[f"onnx_no_fill_speedup_{b}"] = (
                     models["teacher (onnxruntime)"][key] / models[NO_FILL][key])
+            if TREELITE in models:  # absent without treelite
+                row[f"treelite_speedup_{b}"] = (
+                    models[TREELITE][key] / models["student"][key])
             # alternatives at the student's latency or less that match it
             beaten_by = []
             for alt in ("logistic regression", f"HGB matched, {b:,} row"
@@ -389,7 +440,11 @@ def report(tables, P, wall):
             f"{row['onnx_speedup_1000']:.1f}x on 1,000 rows"
             + (f" ({row['onnx_no_fill_speedup_1']:.1f}x and "
                f"{row['onnx_no_fill_speedup_1000']:.1f}x without the NaN fill)"
-               if "onnx_no_fill_speedup_1" in row else "") + ".",
+               if "onnx_no_fill_speedup_1" in row else "") + "."
+            + (f" Against the teacher compiled by treelite: "
+               f"{row['treelite_speedup_1']:.1f}x on 1 row, "
+               f"{row['treelite_speedup_1000']:.1f}x on 1,000 rows."
+               if "treelite_speedup_1" in row else ""),
             "",
             "| model | accuracy | 1 row, ms | 1,000 rows, ms | size KB |",
             "|---|---|---|---|---|",
@@ -414,14 +469,16 @@ def report(tables, P, wall):
     lines += [
         "## Summary",
         "",
-        "Speed-ups are teacher / student latency in the same runtime. "
+        "Speed-ups are teacher / student latency in the same runtime; *vs "
+        "treelite* is the teacher compiled by treelite + tl2cgen against the "
+        "student's own `predict_proba`. "
         "*On front* says whether the student (its own predict_proba / in "
         "onnxruntime) is dominated by no other model in either runtime.",
         "",
         "| table | classes | gap closed | speed-up 1 row | speed-up 1,000 rows "
-        "| ONNX speed-up 1 row (no NaN fill) | on front, 1 row "
-        "| on front, 1,000 rows | matched at <= latency by |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| ONNX speed-up 1 row (no NaN fill) | vs treelite 1 row / 1,000 rows "
+        "| on front, 1 row | on front, 1,000 rows | matched at <= latency by |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def yes(row, b):
@@ -436,6 +493,9 @@ def report(tables, P, wall):
             f"| {row['onnx_speedup_1']:.1f}x"
             + (f" ({row['onnx_no_fill_speedup_1']:.1f}x)"
                if "onnx_no_fill_speedup_1" in row else "")
+            + (f" | {row['treelite_speedup_1']:.1f}x / "
+               f"{row['treelite_speedup_1000']:.1f}x"
+               if "treelite_speedup_1" in row else " | -")
             + f" | {yes(row, 1)} | {yes(row, 1000)} "
             f"| {', '.join(matched) or '-'} |")
     closed = [r["gap_closed"] for r in tables if np.isfinite(r["gap_closed"])]
@@ -461,6 +521,7 @@ def figure(tables, path):
 
     styles = {"teacher": ("*", "tab:blue"),
               "teacher (onnxruntime)": ("*", "tab:cyan"),
+              TREELITE: ("P", "tab:brown"),
               "student": ("o", "tab:red"),
               "student (onnxruntime)": ("o", "tab:pink"),
               NO_FILL: ("D", "tab:pink"),
@@ -497,7 +558,8 @@ def figure(tables, path):
     fig.legend(proxies, list(handles), loc="lower center", ncol=4,
                fontsize=8, frameon=False,
                title="mean over seeds; outlined: dominated by no model of "
-               "another family (a model and its ONNX export are one family)",
+               "another family (a model, its ONNX export and its compiled "
+               "form are one family)",
                title_fontsize=8)
     fig.tight_layout(rect=(0, 0.9 / (2.9 * len(tables) + 1.0), 1, 1))
     fig.savefig(path, dpi=100)

@@ -6,6 +6,7 @@ reports and the cache are written, a rerun reads the cache), not the
 numbers, which belong to the benchmark's own runs.
 """
 
+import importlib.util
 import json
 
 import numpy as np
@@ -41,21 +42,48 @@ def test_smoke_profile_writes_every_arm_and_resumes_from_its_cache(tmp_path):
                   "HGB matched, 1,000 rows"):
         assert f"| {model} |" in deployment
     assert "on front, 1 row" in deployment
+    if importlib.util.find_spec("tl2cgen") is not None:
+        assert "| teacher (treelite) |" in deployment
     assert (out / "deployment.png").stat().st_size > 0
     # and the regression tables, next to them
     assert "| KD + transfer |" in (out / "regression.md").read_text()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_treelite_teacher_predicts_as_the_teacher(n_classes):
+    pytest.importorskip("tl2cgen")
+    pytest.importorskip("treelite")
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from benchmarks.deployment import _treelite
+
+    X, y = make_classification(200, n_features=6, n_informative=4,
+                               n_classes=n_classes, random_state=0)
+    X = X.astype(np.float32)
+    teacher = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, y)
+    compiled = _treelite(teacher)
+    if compiled is None:  # no C compiler: the benchmark leaves it out
+        pytest.skip("treelite could not compile the teacher")
+    proba = compiled.predict_proba(X)
+    assert proba.shape == (len(X), n_classes)
+    np.testing.assert_allclose(proba, teacher.predict_proba(X), atol=1e-5)
+    assert compiled.size_bytes > 0
 
 
 def test_pareto_front_ignores_a_models_own_other_runtime():
     from benchmarks.deployment import dominators, pareto_front
 
     points = {"student": (1.0, 0.80), "student (onnxruntime)": (0.1, 0.80),
-              "teacher": (10.0, 0.85), "logistic regression": (0.5, 0.80),
+              "teacher": (10.0, 0.85), "teacher (treelite)": (5.0, 0.85),
+              "logistic regression": (0.5, 0.80),
               "HGB matched, 1 row": (0.9, 0.70)}
     # the student's own export does not dominate it; the faster, as accurate
     # logistic regression does
     assert dominators(points, "student") == ["logistic regression"]
-    assert pareto_front(points) == ["student (onnxruntime)", "teacher"]
+    # nor does the teacher's compiled form dominate the teacher
+    assert pareto_front(points) == ["student (onnxruntime)", "teacher",
+                                    "teacher (treelite)"]
 
 
 @pytest.mark.parametrize("profile", ["target", "target-forest"])
