@@ -270,3 +270,19 @@ def test_numpy_forward_equals_the_torch_forward(data, params, missing):
     many = np.tile(rows, (25, 1))
     np.testing.assert_allclose(prepared.numpy_logits_t(many),
                                np.tile(want, (1, 25)), rtol=1e-5, atol=1e-5)
+
+
+def test_binary_probabilities_are_the_softmax_to_the_last_digit():
+    # two classes take the logistic function of the logits' difference,
+    # each from its own side: a probability of 1e-20 keeps its digits
+    from sklearn_kd._distilled import _binary_proba
+
+    rng = np.random.default_rng(0)
+    logits_t = np.vstack([rng.normal(0, 3, 50), np.linspace(-60, 60, 50)])
+    logits_t = logits_t.astype(np.float32)
+    expected = softmax(logits_t.T.astype(np.float64), axis=1)
+    proba = _binary_proba(logits_t)
+    assert proba.shape == (50, 2) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba, expected, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-15)
+    assert proba.min() < 1e-20  # the far rows are in the test
