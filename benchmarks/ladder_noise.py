@@ -48,8 +48,10 @@ def _regression_split(table, seed, n_train=2000):
                             random_state=seed)[::2]
 
 
-def measure(table, seeds=5, split_seed=0, regression=False):
-    """``{rung: dict(mean, sd, allowance, chosen)}`` for one table."""
+def measure(table, seeds=5, split_seed=0, regression=False, n_train=2000,
+            student=None):
+    """``{rung: dict(mean, sd, allowance, chosen)}`` for one table
+    (``student``: parameters over the package defaults, for a quick run)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
     from sklearn.ensemble import HistGradientBoostingRegressor
@@ -63,11 +65,12 @@ def measure(table, seeds=5, split_seed=0, regression=False):
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     if regression:
-        X_tr, y_tr = _regression_split(table, split_seed)
+        X_tr, y_tr = _regression_split(table, split_seed, n_train)
         teacher = HistGradientBoostingRegressor(random_state=split_seed)
         estimator, key = DistilledRegressor, "squared_error"
     else:
-        X_tr, _, y_tr, _ = _split(table, split_seed, PROFILES["binary-extra"])
+        X_tr, _, y_tr, _ = _split(table, split_seed,
+                                  {**PROFILES["binary-extra"], "n_train": n_train})
         teacher = _hgb(split_seed)
         estimator, key = DistilledClassifier, "log_loss"
     teacher.fit(X_tr, y_tr)
@@ -79,9 +82,9 @@ def measure(table, seeds=5, split_seed=0, regression=False):
     runs = {}
     with mock.patch.object(ladder, "holdout_split", pinned):
         for seed in range(seeds):
-            student = estimator(FrozenEstimator(teacher),
-                                random_state=seed).fit(X_tr, y_tr)
-            for name, score in student.architecture_scores_.items():
+            fitted = estimator(FrozenEstimator(teacher), random_state=seed,
+                               **(student or {})).fit(X_tr, y_tr)
+            for name, score in fitted.architecture_scores_.items():
                 if name != "rule" and key in score:
                     runs.setdefault(name, []).append(score)
     out = {}

@@ -178,3 +178,17 @@ def test_regression_gap_closed_is_the_ratio_of_mean_gains():
     report = regression.report([a, b], P)
     assert "| star-math | 300/100 | 0.8000 | 0.7000 |" in report
     assert "over the 1 of 2 tables where the teacher leads" in report
+
+
+@pytest.mark.parametrize("regression", [False, True])
+def test_ladder_noise_trains_every_rung_on_one_held_out_split(regression):
+    from benchmarks import ladder_noise
+
+    table = "star-math" if regression else "cracker-choice"
+    rungs = ladder_noise.measure(table, seeds=2, regression=regression,
+                                 n_train=200, student=dict(max_epochs=2))
+    assert len(rungs) >= 3
+    # each seed chose one rung; every rung was trained once per seed
+    assert sum(r["chosen"] for r in rungs.values()) == 2
+    for r in rungs.values():
+        assert r["mean"] > 0 and r["sd"] >= 0 and r["allowance"] >= 0
