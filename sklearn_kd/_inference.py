@@ -101,6 +101,13 @@ ELEMENT_COST = 8
 #: numpy calls cost more than they save).
 _PER_OUTPUT_MAX = 3
 _PER_OUTPUT_MIN_ROWS = 64
+#: From this many input columns, a student without an encoding (nor missing
+#: indicators) multiplies the rows as they are by its first layer instead of
+#: copying them transposed first: on 1,000 rows of 69 features and 25 units
+#: the first layer took 86 instead of 124 microseconds, on 150 features 150
+#: instead of 250; on 8 to 20 features the copy and its folded bias are
+#: faster (31 against 46 microseconds on 8).
+ROW_LAYOUT_MIN_INPUTS = 32
 _ENCODING_KEYS = (
     "encoding_index",
     "encoding_weight",
@@ -297,6 +304,17 @@ class PreparedStudent(nn.Module):
                 [bins * np.where(flat, 0.0, slope), bias[:, None], weight[:, n_bins:]]
             )
         else:
+            # wide rows as they are: ``X @ W.T + b``, no transposed copy
+            # (the later layers read the result through a transposed view)
+            if (
+                n_inputs >= ROW_LAYOUT_MIN_INPUTS
+                and not self.n_indicators
+                and len(weights) > 1
+            ):
+                arrays["rows_first"] = (
+                    np.ascontiguousarray(weight.T, dtype=np.float32),
+                    bias.astype(np.float32),
+                )
             weight = np.hstack(
                 [weight[:, :n_inputs], bias[:, None], weight[:, n_inputs:]]
             )
@@ -334,6 +352,11 @@ class PreparedStudent(nn.Module):
         ``(rows, features) @ (features, bins)`` product, whose every column
         holds a single number, by a copy of rows, and is closer to exact:
         near its edge, a value less the edge is computed without rounding.
+        A student without an encoding or missing indicators and with at
+        least :data:`ROW_LAYOUT_MIN_INPUTS` inputs multiplies the rows as
+        they are instead (``X @ W.T + b``; copying wide rows transposed
+        costs more than the bias it folds), and the later layers read the
+        result through a transposed view.
 
         ``X`` is left as it is; ``finite``: it is known to hold no NaN (no
         sum is taken to find out). The BLAS library's thread count is the
@@ -351,6 +374,11 @@ class PreparedStudent(nn.Module):
                 indicators = nan[:, a["indicator_index"]].T.astype(np.float32)
         if self.standardise:
             X = (X - a["mean"]) / a["scale"]
+        if "rows_first" in a:
+            weight_t, bias = a["rows_first"]
+            h = X @ weight_t
+            h += bias
+            return self._numpy_hidden(a, h.T)
         h = np.empty((X.shape[1] + 1, n_rows), dtype=np.float32)
         h[:-1] = X.T
         h[-1] = 1.0
@@ -363,10 +391,13 @@ class PreparedStudent(nn.Module):
                 np.minimum(h, a["high"], out=h)
         if indicators is not None:
             h = np.concatenate([h, indicators])
-        layers = a["layers"]
-        if not layers:
+        if not a["layers"]:
             return self._numpy_last(a["first"], None, h, a["per_output"])
-        h = a["first"] @ h
+        return self._numpy_hidden(a, a["first"] @ h)
+
+    def _numpy_hidden(self, a, h):
+        """The layers after the first, from its output ``h`` (units, rows)."""
+        layers = a["layers"]
         activation = a["activation"]
         for weight, bias, zeros in layers[:-1]:
             activation(h, zeros)
@@ -406,7 +437,10 @@ class PreparedStudent(nn.Module):
             steps = 2 + a["clamp_below"] + a["clamp_above"]
             elements += steps * n_gathered
             n_sources = int(self.encoding_matrix.shape[0]) + 1
-        elements += n_sources
+        if "rows_first" in a:  # no transposed copy; the bias added after
+            elements += a["first"].shape[0]
+        else:
+            elements += n_sources
         products = a["first"].size
         for weight, _, _ in a["layers"]:
             products += weight.size

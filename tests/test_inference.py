@@ -286,3 +286,23 @@ def test_binary_probabilities_are_the_softmax_to_the_last_digit():
     np.testing.assert_allclose(proba, expected, rtol=1e-13, atol=0)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-15)
     assert proba.min() < 1e-20  # the far rows are in the test
+
+
+@pytest.mark.parametrize("hidden", [(16,), (16, 8)])
+def test_wide_rows_are_multiplied_as_they_are(hidden):
+    # from ROW_LAYOUT_MIN_INPUTS columns the first layer takes the rows
+    # without a transposed copy; the probabilities stay the module's
+    from sklearn_kd._inference import ROW_LAYOUT_MIN_INPUTS
+
+    X, y = make_classification(n_samples=300, n_features=ROW_LAYOUT_MIN_INPUTS + 8,
+                               n_informative=6, n_classes=3, random_state=0)
+    clf = DistilledClassifier(architecture="mlp",
+                              **{**TINY, "hidden_layer_sizes": hidden}).fit(X, y)
+    prepared = prepare(clf.student_.module_)
+    assert "rows_first" in prepared._arrays()
+    for rows in (X, X[:1], X[:70]):  # the last layer per output from 64 rows
+        np.testing.assert_allclose(clf.predict_proba(rows),
+                                   _module_proba(clf, rows), rtol=0, atol=1e-6)
+    # narrow rows keep the transposed copy with the bias folded in
+    narrow = DistilledClassifier(architecture="mlp", **TINY).fit(X[:, :8], y)
+    assert "rows_first" not in prepare(narrow.student_.module_)._arrays()
