@@ -89,7 +89,7 @@ Z = 1.96
 #: The standard deviation of a rung's mean held-out loss from one training
 #: to the next on the same rows (another initialisation and batch order), as
 #: a share of that loss: the root mean square of the shares measured on 30
-#: rungs of 6 tables, 5 trainings each (median 0.75 %, 0.1 to 2.5 %;
+#: rungs of 6 tables, 5 trainings each (median 0.8 %, 0.2 to 2.1 %;
 #: ``python -m benchmarks.ladder_noise``). The paired standard error counts
 #: the noise of which rows were held out, not this. A regressor's squared
 #: errors moved more (median 1.4 %, 0.2 to 9.7 %, 20 rungs of 4 tables,
