@@ -243,12 +243,10 @@ default=None
         ``callbacks``), stopped on its loss on the other 20 % and returned
         to its best epoch, and is scored there by its log-loss on the hard
         labels. ``"auto"`` takes the cheapest student whose log-loss
-        exceeds the best one's by less than 1.96 times the noise of that
-        difference (the standard error of their paired per-row difference
-        and each student's training noise, 1 % of its log-loss),
-        ``"most-accurate"`` the one of lowest log-loss; that student is
-        then trained again on all rows for the epochs that were best for
-        it. A fit thus costs about four and a
+        exceeds the best one's by less than 1.96 standard errors of their
+        paired per-row difference, ``"most-accurate"`` the one of lowest
+        log-loss; that student is then trained again on all rows for the
+        epochs that were best for it. A fit thus costs about four and a
         half fits of one student. With fewer than about 150 rows the
         perceptron is taken without a comparison. ``architecture_`` and
         ``architecture_scores_`` say what was chosen and why; see

@@ -29,11 +29,8 @@ error of its standardised predictions); its accuracy (R²) there and its
 *fidelity* (how often its top class is the teacher's; R² against the
 teacher's predictions) are reported beside. ``"auto"``
 takes the cheapest rung whose log-loss exceeds the best rung's by less than
-:data:`Z` times the noise of that difference (or than
-:data:`MIN_ALLOWANCE`, when that is larger): the standard error of their
-paired per-row difference, which is the noise of which rows were held out,
-and the two rungs' training noise (:data:`TRAINING_NOISE`), which is the
-noise of training each once;
+:data:`Z` standard errors of their paired per-row difference (or than
+:data:`MIN_ALLOWANCE`, when that is larger);
 ``"most-accurate"`` the rung of lowest log-loss. The chosen student is then
 trained again on every row, for the number of epochs that was best for it
 (unless ``early_stopping`` holds out rows of its own).
@@ -85,16 +82,6 @@ MIN_NARROW_WIDTH = 8
 #: Standard errors of the paired per-row difference of log-loss within
 #: which a cheaper rung counts as good as the best.
 Z = 1.96
-
-#: The standard deviation of a rung's mean held-out loss from one training
-#: to the next on the same rows (another initialisation and batch order), as
-#: a share of that loss: the root mean square of the shares measured on 30
-#: rungs of 6 tables, 5 trainings each (median 0.8 %, 0.2 to 2.1 %;
-#: ``python -m benchmarks.ladder_noise``). The paired standard error counts
-#: the noise of which rows were held out, not this. A regressor's squared
-#: errors moved more (median 1.4 %, 0.2 to 9.7 %, 20 rungs of 4 tables,
-#: ``--regression``); it is given the same share, the smaller allowance.
-TRAINING_NOISE = 0.01
 
 #: The least allowance ``"auto"`` gives (mean excess loss per held-out row,
 #: in nats, or in squared standardised units for a regressor). When every
@@ -210,28 +197,18 @@ def choose(losses, costs, selection):
     name : str
     excess : dict of str to tuple of float
         ``(mean excess loss over the best rung, allowance)``: a rung
-        qualifies when the first is at most the second. Under ``"auto"``
-        the allowance is ``Z`` times the noise of the difference: the
-        standard error of the paired per-row difference, and each rung's
-        training noise (:data:`TRAINING_NOISE` times its mean loss), added
-        in quadrature; at least :data:`MIN_ALLOWANCE`. Under
-        ``"most-accurate"`` it is 0.
+        qualifies when the first is at most the second (``Z`` standard
+        errors of the paired difference, at least :data:`MIN_ALLOWANCE`,
+        under ``"auto"``; 0 under ``"most-accurate"``).
     """
     best = min(losses, key=lambda n: losses[n].mean())
-    best_loss = float(losses[best].mean())
     excess = {}
     for name, loss in losses.items():
         diff = loss - losses[best]
         n = len(diff)
         se = diff.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
-        # the best rung's difference from itself is 0, without noise
-        training = (
-            0.0 if name == best
-            else TRAINING_NOISE * float(np.hypot(loss.mean(), best_loss))
-        )
         allowance = (
-            0.0 if selection == "most-accurate"
-            else max(Z * float(np.hypot(se, training)), MIN_ALLOWANCE)
+            0.0 if selection == "most-accurate" else max(Z * se, MIN_ALLOWANCE)
         )
         excess[name] = (float(diff.mean()), float(allowance))
     qualified = [n for n, (d, a) in excess.items() if d <= a]
