@@ -132,10 +132,11 @@ class _OnnxModel:
 
         with _integer_flags():
             onx = skl2onnx.to_onnx(model, X_sample, options=options)
-        self.bytes = onx.SerializeToString()
+        serialized = onx.SerializeToString()
+        self.size_bytes = len(serialized)
         so = ort.SessionOptions()
         so.intra_op_num_threads = so.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(self.bytes, so,
+        self.session = ort.InferenceSession(serialized, so,
                                             providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
         self.n_nodes = len(onx.graph.node)
@@ -271,9 +272,8 @@ def run_task(task, P):
 
     def add(name, model, fit_s=float("nan")):
         models[name] = model
-        size = (len(model.bytes) if isinstance(model, _OnnxModel)
-                else getattr(model, "size_bytes", None)
-                or len(pickle.dumps(model)))
+        # a compiled model's file (ONNX graph, shared library), else its pickle
+        size = getattr(model, "size_bytes", None) or len(pickle.dumps(model))
         out[name] = dict(accuracy=float(np.mean(
             model.predict_proba(X_te).argmax(axis=1) == y_te)),
             size_bytes=size, fit_s=fit_s)
