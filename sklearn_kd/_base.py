@@ -878,19 +878,20 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
                 raise ValueError(missing_message(self, "X", missing, fit=False))
         return np.ascontiguousarray(X, dtype=np.float32), False
 
-    def _outputs_t(self, X):
+    def _outputs_t(self, X, margin=False):
         """The student's float32 outputs on ``X``, transposed (outputs,
         rows), as a numpy array: softmax and argmax over a short first axis
         of a C-ordered array are several times faster than over a short
-        last axis."""
+        last axis. With ``margin``, a classifier of two classes gives
+        ``logit_1 - logit_0`` instead, as a (rows,) array."""
         plan = self._inference_plan()
         X, finite = self._rows(X)
         work = min(X.shape[0], INFERENCE_BATCH_SIZE) * plan.row_work
         threads = resolve_threads(getattr(self, "n_threads", None), work)
-        outputs = plan.logits_t(X, threads, finite=finite)
+        outputs = plan.logits_t(X, threads, finite=finite, margin=margin)
         # a float32 sum of finite outputs may overflow; look closer only then
         if not math.isfinite(float(outputs.sum())):
-            bad = ~np.isfinite(outputs).all(axis=0)
+            bad = ~np.isfinite(outputs).reshape(-1, X.shape[0]).all(axis=0)
             if bad.any():
                 what = "logits" if self._task == "classification" else "outputs"
                 raise ValueError(

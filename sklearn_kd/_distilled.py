@@ -699,14 +699,20 @@ default=None
         proba : ndarray of shape (n_samples, n_classes)
             Columns in ``classes_`` order; rows sum to 1.
         """
+        if self._two_classes():
+            return _binary_proba(self._outputs_t(X, margin=True))
         logits_t = self._outputs_t(X)
-        if logits_t.shape[0] == 2:
-            return _binary_proba(logits_t)
         # over the classes of the transposed logits (a Fortran-ordered result)
         proba = _shifted(logits_t)
         np.exp(proba, out=proba)
         proba /= proba.sum(axis=0)
         return proba.T
+
+    def _two_classes(self):
+        """Whether the fitted student has two classes (False unfitted: the
+        prediction then raises NotFittedError)."""
+        classes = self.__dict__.get("classes_")
+        return classes is not None and len(classes) == 2
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits."""
@@ -726,20 +732,22 @@ default=None
         -------
         y_pred : ndarray of shape (n_samples,)
         """
+        if self._two_classes():
+            # the class of the larger logit, the first on a tie, as argmax
+            return self.classes_[(self._outputs_t(X, margin=True) > 0).view(np.int8)]
         # numpy's argmax over the short first axis of the transposed logits
         # is several times faster than torch's over a strided axis
         index = np.argmax(self._outputs_t(X), axis=0)
         return self.classes_[index]
 
 
-def _binary_proba(logits_t):
-    """The softmax of two transposed float32 logits as the logistic
-    function of their difference, each class's from its own side (so that
-    a probability near 0 keeps its digits): fewer passes over the rows
-    than a softmax's six (measured: 15 against 18 microseconds on 1,000
-    rows, 5.0 against 6.3 on one)."""
-    diff = logits_t[1].astype(np.float64)
-    diff -= logits_t[0]
+def _binary_proba(margin):
+    """The softmax of two logits from their difference ``margin`` (float32,
+    ``logit_1 - logit_0``), as the logistic function of it, each class's
+    from its own side (so that a probability near 0 keeps its digits):
+    fewer passes over the rows than a softmax's six (measured: 15 against
+    18 microseconds on 1,000 rows, 5.0 against 6.3 on one)."""
+    diff = margin.astype(np.float64)
     proba = np.empty((2, diff.shape[0]))
     expit(diff, out=proba[1])
     np.negative(diff, out=diff)

@@ -59,8 +59,9 @@ def resolve_threads(n_threads, work):
     """The number of torch threads for a call with ``work`` multiply-adds."""
     if n_threads is not None:
         return int(n_threads)
-    available = max(1, torch.get_num_threads())
-    return 1 if work < SMALL_WORK else available
+    if work < SMALL_WORK:
+        return 1
+    return max(1, torch.get_num_threads())
 
 
 def check_n_threads(n_threads):
@@ -120,8 +121,12 @@ def _blas_controllers():
     (a wheel ships it beside the package, in ``numpy.libs``) when it can be
     told apart, else every loaded one; each with the function that reads
     its thread count."""
-    controller = native_controller()
     blas = _CONTROLLER.get("blas")
+    # every prediction asks: answer from the cache while no module was
+    # imported since, without a call into native_controller
+    if blas is not None and blas[2] == len(sys.modules):
+        return blas[1]
+    controller = native_controller()
     if blas is None or blas[0] is not controller:
         libraries = controller.select(user_api="blas").lib_controllers
         own = [
@@ -131,6 +136,7 @@ def _blas_controllers():
         blas = _CONTROLLER["blas"] = (
             controller,
             [(lib, _thread_reader(lib)) for lib in own or libraries],
+            _CONTROLLER["n_modules"],
         )
     return blas[1]
 

@@ -278,14 +278,63 @@ def test_binary_probabilities_are_the_softmax_to_the_last_digit():
     from sklearn_kd._distilled import _binary_proba
 
     rng = np.random.default_rng(0)
-    logits_t = np.vstack([rng.normal(0, 3, 50), np.linspace(-60, 60, 50)])
-    logits_t = logits_t.astype(np.float32)
-    expected = softmax(logits_t.T.astype(np.float64), axis=1)
-    proba = _binary_proba(logits_t)
-    assert proba.shape == (50, 2) and proba.dtype == np.float64
+    margin = np.concatenate([rng.normal(0, 3, 50), np.linspace(-60, 60, 50)])
+    margin = margin.astype(np.float32)
+    logits = np.stack([np.zeros_like(margin), margin], axis=1)
+    expected = softmax(logits.astype(np.float64), axis=1)
+    proba = _binary_proba(margin)
+    assert proba.shape == (100, 2) and proba.dtype == np.float64
     np.testing.assert_allclose(proba, expected, rtol=1e-13, atol=0)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-15)
     assert proba.min() < 1e-20  # the far rows are in the test
+
+
+BINARY_STUDENTS = [
+    dict(architecture="mlp"),
+    dict(architecture="mlp", hidden_layer_sizes=()),
+    dict(architecture="mlp", hidden_layer_sizes=(8, 8), activation="tanh"),
+    dict(architecture="ple", n_bins=4),
+    dict(architecture="ple", n_bins=4, hidden_layer_sizes=()),
+    dict(architecture="resnet"),
+]
+
+
+@pytest.mark.parametrize("params", BINARY_STUDENTS)
+@pytest.mark.parametrize("n_features", [6, 40])
+def test_two_classes_predict_from_the_margin(params, n_features):
+    # a binary student's predict_proba and predict read logit_1 - logit_0,
+    # computed in one product with the difference of the last layer's rows
+    # (40 features: the rows multiplied as they are); both agree with the
+    # module's own logits
+    if params["architecture"] != "mlp":
+        pytest.importorskip("rtdl_num_embeddings")
+    X, y = make_classification(n_samples=200, n_features=n_features,
+                               n_informative=4, random_state=0)
+    clf = DistilledClassifier(**{**TINY, **params}).fit(X, y)
+    module = clf.student_.module_.eval()
+    with torch.inference_mode():
+        logits = module(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    prepared = plan_for(module).prepared
+    if prepared is not None:  # the numpy path gives the margin itself
+        assert prepared.has_margin
+        rows = np.ascontiguousarray(X, dtype=np.float32)
+        margin = prepared.numpy_logits_t(rows, margin=True)
+        assert margin.shape == (len(X),) and margin.dtype == np.float32
+        np.testing.assert_allclose(margin, logits[:, 1] - logits[:, 0],
+                                   rtol=1e-5, atol=1e-5)
+    expected = softmax(logits.astype(np.float64), axis=1)
+    for rows in (X, X[:1]):
+        np.testing.assert_allclose(clf.predict_proba(rows),
+                                   expected[: len(rows)], rtol=0, atol=1e-6)
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.predict(X),
+                                  clf.classes_[proba.argmax(axis=1)])
+    # labels that are not 0/1 come back as they were given
+    named = DistilledClassifier(**{**TINY, **params}).fit(
+        X, np.where(y == 1, "yes", "no"))
+    assert set(named.predict(X)) <= {"yes", "no"}
+    np.testing.assert_array_equal(named.predict(X) == "yes",
+                                  named.predict_proba(X)[:, 1] > 0.5)
 
 
 @pytest.mark.parametrize("hidden", [(16,), (16, 8)])
