@@ -309,7 +309,8 @@ default=None
     architecture_scores_ : dict or None
         For ``"auto"`` and ``"most-accurate"``: by student of the ladder
         (``"linear on bins"``, ``"narrow perceptron"``, ``"perceptron"``,
-        ``"bins + narrow hidden layers"``, ``"bins + hidden layers"``), its
+        ``"bins + slim hidden layers"``, ``"bins + narrow hidden layers"``,
+        ``"bins + hidden layers"``), its
         ``architecture``, ``hidden_layer_sizes``, ``log_loss`` and
         ``accuracy`` on the held-out rows' labels, its ``fidelity`` there
         (agreement with the teacher's top class; None without a teacher),

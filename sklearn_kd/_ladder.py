@@ -13,11 +13,18 @@ The rungs, usually cheapest first (multiply-adds per row, which is what a
    three to four times faster than the perceptron;
 3. ``"perceptron"``: :class:`~sklearn_kd.MLPStudent` with
    ``hidden_layer_sizes``;
-4. ``"bins + narrow hidden layers"``: the same encoding followed by the
-   narrow widths. The first layer of an encoded student costs ``n_bins``
-   multiply-adds per unit, so this rung predicts several times faster
-   than the next;
-5. ``"bins + hidden layers"``: the same encoding followed by
+4. ``"bins + slim hidden layers"``: the same encoding followed by hidden
+   layers an eighth as wide as ``hidden_layer_sizes`` (at least 8 units;
+   left out when that is the narrow width). The encoding already gives
+   each feature its own piecewise-linear shape, so the hidden layer has
+   only the features' interactions to model: on two binary tables of
+   5,000 rows, students of 8, 12, 16 and 25 units on the encoding (with
+   the transfer set) had test accuracies within 0.9 points of one another
+   (means over three seeds: 0.744 to 0.753 on STAR, 0.782 to 0.783 on
+   males), while the first layer costs ``n_bins`` multiply-adds per unit;
+5. ``"bins + narrow hidden layers"``: the same encoding followed by the
+   narrow widths, several times faster than the next rung;
+6. ``"bins + hidden layers"``: the same encoding followed by
    ``hidden_layer_sizes``.
 
 Each rung trains on the training rows less a stratified
@@ -78,6 +85,9 @@ MIN_HOLDOUT = 30
 #: this factor, and at least :data:`MIN_NARROW_WIDTH`.
 NARROW_FACTOR = 4
 MIN_NARROW_WIDTH = 8
+#: The slim encoded rung's widths: ``hidden_layer_sizes`` divided by this
+#: factor, and at least :data:`MIN_NARROW_WIDTH`.
+SLIM_FACTOR = 8
 
 #: Standard errors of the paired per-row difference of log-loss within
 #: which a cheaper rung counts as good as the best.
@@ -101,21 +111,25 @@ def rungs(hidden_layer_sizes, encoding):
     """
     hidden = tuple(hidden_layer_sizes)
     narrow = narrow_layers(hidden)
+    slim = narrow_layers(hidden, SLIM_FACTOR)
     ladder = [("linear on bins", encoding, ())]
     if narrow != hidden:
         ladder.append(("narrow perceptron", "mlp", narrow))
     ladder.append(("perceptron", "mlp", hidden))
+    if slim != narrow:
+        ladder.append(("bins + slim hidden layers", encoding, slim))
     if narrow != hidden:
         ladder.append(("bins + narrow hidden layers", encoding, narrow))
     ladder.append(("bins + hidden layers", encoding, hidden))
     return ladder
 
 
-def narrow_layers(hidden_layer_sizes):
-    """A quarter of each width of ``hidden_layer_sizes``, at least
-    :data:`MIN_NARROW_WIDTH` (and at most the width itself)."""
+def narrow_layers(hidden_layer_sizes, factor=NARROW_FACTOR):
+    """Each width of ``hidden_layer_sizes`` divided by ``factor`` (a
+    quarter), at least :data:`MIN_NARROW_WIDTH` (and at most the width
+    itself)."""
     return tuple(
-        min(h, max(MIN_NARROW_WIDTH, h // NARROW_FACTOR)) for h in hidden_layer_sizes
+        min(h, max(MIN_NARROW_WIDTH, h // factor)) for h in hidden_layer_sizes
     )
 
 

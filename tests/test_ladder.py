@@ -193,3 +193,34 @@ def test_auto_allows_at_least_the_floor_when_every_rung_is_nearly_perfect():
     assert choose(found, COSTS, "auto")[0] == "perceptron"
     # most-accurate has no floor
     assert choose(found, COSTS, "most-accurate")[0] == "bins + hidden layers"
+
+
+@pytest.mark.parametrize(
+    "hidden, expected",
+    [
+        ((100,), [("linear on bins", "ple", ()),
+                  ("narrow perceptron", "mlp", (25,)),
+                  ("perceptron", "mlp", (100,)),
+                  ("bins + slim hidden layers", "ple", (12,)),
+                  ("bins + narrow hidden layers", "ple", (25,)),
+                  ("bins + hidden layers", "ple", (100,))]),
+        # a slim width that the floor makes the narrow one is not repeated
+        ((40, 20), [("linear on bins", "ple", ()),
+                    ("narrow perceptron", "mlp", (10, 8)),
+                    ("perceptron", "mlp", (40, 20)),
+                    ("bins + slim hidden layers", "ple", (8, 8)),
+                    ("bins + narrow hidden layers", "ple", (10, 8)),
+                    ("bins + hidden layers", "ple", (40, 20))]),
+        ((32,), [("linear on bins", "ple", ()),
+                 ("narrow perceptron", "mlp", (8,)),
+                 ("perceptron", "mlp", (32,)),
+                 ("bins + narrow hidden layers", "ple", (8,)),
+                 ("bins + hidden layers", "ple", (32,))]),
+        ((8,), [("linear on bins", "ple", ()), ("perceptron", "mlp", (8,)),
+                ("bins + hidden layers", "ple", (8,))]),
+    ],
+)
+def test_the_ladder_widths(hidden, expected):
+    from sklearn_kd._ladder import rungs
+
+    assert rungs(hidden, "ple") == expected
