@@ -74,7 +74,14 @@ from ._doc_links import DocLinkMixin
 from ._encoding import TableEncoder, categorical_columns
 from ._fitted import set_fitted
 from ._inference import plan_for, prediction_cost
-from ._ladder import SELECTIONS, HeldOutRows, run_ladder, subset
+from ._ladder import (
+    AUTO_MAX_BINS,
+    SELECTIONS,
+    HeldOutRows,
+    run_ladder,
+    subset,
+    within_bin_budget,
+)
 from ._student import (
     ACTIVATIONS,
     ARCHITECTURE_OPTIONS,
@@ -159,7 +166,12 @@ tol : float, default=1e-4
 """,
     "bins_and_budget": """\
 n_bins : int, default=16
-    Bins per feature of the piecewise-linear encodings.
+    Bins per feature of the piecewise-linear encodings. Under
+    ``architecture="auto"`` an encoding with more than 96 bins in all (96
+    per class beyond the first for a classifier, per output for a
+    regressor) is made again with fewer bins per feature, until it fits:
+    its cost per predicted row grows with its bins (see
+    :ref:`student_ladder`).
 
 max_weights : int or None, default=None
     The most weights the student may have: its size is 4 bytes per
@@ -560,11 +572,17 @@ class BaseDistilled(DocLinkMixin, BaseEstimator):
         X, y = data.X, None
         if architecture == "ple-tree":
             X, y = X[data.labelled], data.target[data.labelled]
-        return dict(
-            architecture=architecture,
-            bins=compute_bins(X, self.n_bins, y=y, thresholds=thresholds,
-                              task=self._task),
-        )
+
+        def bins_of(n_bins):
+            return compute_bins(X, n_bins, y=y, thresholds=thresholds,
+                                task=self._task)
+
+        bins = bins_of(self.n_bins)
+        if self.architecture == "auto":
+            per_logit = data.n_outputs - (self._task == "classification")
+            budget = AUTO_MAX_BINS * max(1, per_logit)
+            bins = within_bin_budget(bins_of, bins, self.n_bins, budget)
+        return dict(architecture=architecture, bins=bins)
 
     def _check_max_weights(self, module, ladder=False):
         """A ValueError when ``module`` has more weights than

@@ -224,3 +224,45 @@ def test_the_ladder_widths(hidden, expected):
     from sklearn_kd._ladder import rungs
 
     assert rungs(hidden, "ple") == expected
+
+
+def test_within_bin_budget_takes_fewer_bins_per_feature_until_it_fits():
+    from sklearn_kd._ladder import within_bin_budget
+
+    asked = []
+
+    def bins_of(n_bins):  # 10 features, one of 3 distinct values
+        asked.append(n_bins)
+        return [np.arange(min(n_bins, 2) + 1.0)] + [
+            np.arange(n_bins + 1.0) for _ in range(9)
+        ]
+
+    full = bins_of(16)
+    assert within_bin_budget(bins_of, full, 16, 200) is full  # 146: fits
+    fitted = within_bin_budget(bins_of, full, 16, 96)
+    assert sum(len(e) - 1 for e in fitted) <= 96
+    assert asked[-1] >= 9  # no fewer bins than the budget needs
+    # never below 2 per feature, even over budget
+    assert sum(len(e) - 1 for e in within_bin_budget(bins_of, full, 16, 5)) == 20
+
+
+def test_auto_keeps_the_encodings_within_their_bin_budget():
+    # 30 features of 16 bins would make 480; "auto" encodes them in at
+    # most AUTO_MAX_BINS (a binary classifier), a named encoding does not
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from sklearn_kd._ladder import AUTO_MAX_BINS
+
+    X, y = make_classification(n_samples=400, n_features=30, n_informative=8,
+                               n_redundant=0, random_state=0)
+    teacher = HistGradientBoostingClassifier(max_iter=20).fit(X, y)
+    auto = DistilledClassifier(FrozenEstimator(teacher), max_epochs=2,
+                               random_state=0).fit(X, y)
+    named = DistilledClassifier(FrozenEstimator(teacher), max_epochs=2,
+                                architecture="ple-teacher",
+                                random_state=0).fit(X, y)
+    n_bins = named.student_.module_.encoding_index.numel()
+    assert n_bins > 3 * AUTO_MAX_BINS
+    # the linear model on bins: a weight per bin and class, and the biases
+    linear = auto.architecture_scores_["linear on bins"]["n_weights"]
+    assert 2 * (AUTO_MAX_BINS // 2) < linear <= 2 * AUTO_MAX_BINS + 2
