@@ -27,6 +27,11 @@ The rungs, usually cheapest first (multiply-adds per row, which is what a
 6. ``"bins + hidden layers"``: the same encoding followed by
    ``hidden_layer_sizes``.
 
+Under ``"auto"`` the encodings have at most :data:`AUTO_MAX_BINS` bins
+per logit beyond the first (fewer bins per feature on a table of many
+features): what an encoded student's prediction costs grows with its
+bins.
+
 Each rung trains on the training rows less a stratified
 :data:`HOLDOUT_FRACTION`, for up to ``max_epochs``, stopped when its
 loss on the held-out rows has not improved for ``n_iter_no_change`` epochs
